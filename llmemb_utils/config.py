@@ -1,0 +1,229 @@
+"""Typed experiment configuration, loaded from YAML and overridable from notebooks or the CLI.
+
+Every stage reads its own section (``data``, ``llm``, ``scft``, ``embed``, ``srs``, ``rat``).
+Defaults are the paper's hyper-parameters (``method-spec.md``); the YAML files in ``configs/``
+only state what differs from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid; the message names the field."""
+
+
+@dataclass
+class SourceConfig:
+    """Where the raw data comes from: a named asset, or files on disk in a known format."""
+
+    format: str = "movielens"  # movielens | amazon | yelp | generic
+    asset: str | None = "ml-100k"  # a name from llmemb_utils.assets, or None to use `path`
+    path: str | None = None  # folder or file with the raw data
+    reviews: str | None = None  # amazon: reviews file name inside `path` (auto-detected if None)
+    meta: str | None = None  # amazon: metadata file name inside `path` (auto-detected if None)
+    columns: dict[str, str] = field(default_factory=dict)  # generic: schema name -> file column
+    item_file: str | None = None  # generic: optional item-attribute table
+    skip_malformed: bool = False  # skip unparsable lines (counted in stats) instead of failing
+
+
+@dataclass
+class ThresholdConfig:
+    """How items are split into tail/head and users into short/long (training data only)."""
+
+    rule: str = "pareto"  # pareto: the `head_fraction` most popular items / longest users are head
+    head_fraction: float = 0.2
+    item_head_min: int | None = None  # rule "fixed": items with >= this many training interactions
+    user_long_min: int | None = None  # rule "fixed": users with >= this many training items
+
+
+@dataclass
+class DataConfig:
+    """Raw source, filtering and preprocessing (method-spec §A.2-A.4)."""
+
+    source: SourceConfig = field(default_factory=SourceConfig)
+    domain: str = "movielens"  # prompt template: movielens | beauty | fashion | yelp | generic
+    min_rating: float | None = 0.0  # keep interactions with rating > min_rating (None: keep all)
+    filter: str = "one-pass"  # one-pass (the paper's) | kcore (iterative)
+    user_core: int = 3
+    item_core: int = 3
+    dedupe: bool = False  # drop repeated (user, item) pairs, keeping the first
+    min_sequence_length: int = 3  # users with fewer mapped interactions are dropped
+    date_range: tuple[str, str] | None = None  # Yelp: keep interactions inside [start, end]
+    max_value_chars: int | None = 100  # prompt values cut to this many characters
+    thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
+
+
+@dataclass
+class LLMConfig:
+    """The language model that produces item embeddings (method-spec §B.1-B.3, B.5)."""
+
+    model: str = "smollm2-135m-instruct"  # asset name, hub id, local folder or .gguf file
+    load_in_4bit: str = "auto"  # auto (on CUDA) | always | never
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
+    pooling: str = "mean"  # mean | last
+    max_tokens: int = 1024
+    gradient_checkpointing: bool = False
+
+
+@dataclass
+class SCFTConfig:
+    """Supervised contrastive fine-tuning with LoRA (method-spec §B.2, B.4, B.6, B.7)."""
+
+    steps: int = 4000
+    batch_size: int = 64
+    grad_accumulation: int = 1
+    learning_rate: float = 2e-4
+    max_grad_norm: float = 1.0
+    drop_ratio: float = 0.4
+    resample_views: bool = False  # the official code fixes each item's two views once per run
+    loss: str = "soft-target"  # soft-target (official) | infonce (cosine)
+    temperature: float = 3.0
+    lora_r: int = 8
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    lora_targets: list[str] = field(
+        default_factory=lambda: [
+            "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+        ]
+    )
+    lora_layers: int | None = None  # adapt only the top N decoder layers (None: all)
+    save_every: int = 100
+
+
+@dataclass
+class EmbedConfig:
+    """Final embedding extraction and dimension reduction (method-spec §B.8-B.9)."""
+
+    batch_size: int = 32
+    pca_dim: int | None = None  # None keeps the LLM's width (centred by PCA all the same)
+
+
+@dataclass
+class SRSConfig:
+    """Sequential recommender training (method-spec §C.3, C.5)."""
+
+    backbone: str = "sasrec"  # sasrec | bert4rec | gru4rec
+    hidden: int = 128
+    blocks: int = 2
+    heads: int = 1
+    dropout: float = 0.5
+    max_length: int = 200
+    mask_prob: float = 0.6  # Bert4Rec Cloze masking
+    loss: str = "bce"  # bce (one sampled negative, the paper's) | ce (full softmax)
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    epochs: int = 200
+    patience: int = 20
+    paper_compat: bool = False  # SASRec without causal / padding mask, as the official code
+
+
+@dataclass
+class RATConfig:
+    """Recommendation adaptation training (method-spec §C.2, C.4)."""
+
+    alpha: float = 0.01
+    tau: float = 2.0
+    align_form: str = "official"  # official | cosine
+    freeze_table: bool = True
+    adapter_activation: bool = False
+
+
+@dataclass
+class ExperimentConfig:
+    """One experiment: the data, the LLM stages and the recommender stages."""
+
+    name: str = "ml100k_smollm2"
+    seed: int = 42
+    artifacts: str = "artifacts"
+    data: DataConfig = field(default_factory=DataConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    scft: SCFTConfig = field(default_factory=SCFTConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    srs: SRSConfig = field(default_factory=SRSConfig)
+    rat: RATConfig = field(default_factory=RATConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> ExperimentConfig:
+    """Read a YAML config (or the built-in defaults) and apply dotted overrides.
+
+    ``load_config("configs/ml100k_smollm2.yaml", **{"srs.epochs": 5, "seed": 43})``
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
+    for dotted, value in overrides.items():
+        _set_dotted(raw, dotted.split("."), value)
+    where = str(path) if path is not None else "<defaults>"
+    return _build(ExperimentConfig, raw, where)
+
+
+def _set_dotted(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[keys[-1]] = value
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    """Instantiate dataclass ``cls`` from a mapping, checking names and types recursively."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {unknown}; known: {sorted(known)}")
+    kwargs = {name: _coerce(hints[name], value, f"{where}: {name}") for name, value in values.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, where)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError(errors[0] if errors else f"{where}: invalid value {value!r}")
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return origin(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and not (
+        isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+    ):
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value

@@ -1,0 +1,62 @@
+"""Set-up shared by the numbered notebooks: quiet, seeded, reproducible, same on CLI and Colab."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in __import__("sys").modules
+
+
+def fast_mode() -> bool:
+    """Fast mode (``LLMEMB_FAST=1``): a slice of the data and few steps, for CI and smoke runs."""
+    return os.environ.get("LLMEMB_FAST", "0").lower() in ("1", "true", "yes")
+
+
+def repo_root() -> Path:
+    """The kit's root folder (the parent of ``llmemb_utils``)."""
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class NotebookContext:
+    seed: int
+    device: str
+    fast: bool
+
+    def __str__(self) -> str:
+        mode = "fast (CI slice)" if self.fast else "full"
+        return f"device={self.device}  seed={self.seed}  mode={mode}"
+
+
+def setup(seed: int = 42, quiet: bool | None = None) -> NotebookContext:
+    """Seed every RNG, silence library chatter when under test, and report the device.
+
+    ``quiet`` defaults to True under test (``LLMEMB_FAST`` or ``TQDM_DISABLE`` set) so that
+    strict nbval sees only deterministic output.
+    """
+    if quiet is None:
+        quiet = fast_mode() or os.environ.get("TQDM_DISABLE") == "1"
+    if quiet:
+        os.environ["TQDM_DISABLE"] = "1"
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        warnings.filterwarnings("ignore")
+        for name in ("transformers", "peft", "accelerate", "bitsandbytes", "matplotlib"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return NotebookContext(seed=seed, device=device, fast=fast_mode())
