@@ -32,6 +32,12 @@ ITEM_POPULARITY_BINS = (5, 10, 20, 40)  # method-spec §D: <5, 5-9, 10-19, 20-39
 USER_LENGTH_BINS = (5, 10, 15, 20)  # <5, 5-9, 10-14, 15-19, >=20
 
 
+def bin_labels(edges: tuple[int, ...]) -> list[str]:
+    """Labels of the bins ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last``: (5, 10) -> <5, 5-9, >=10."""
+    middle = [f"{lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    return [f"<{edges[0]}", *middle, f">={edges[-1]}"]
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Head items have >= ``item_head_min`` training interactions; long users have >=
