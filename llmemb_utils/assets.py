@@ -74,6 +74,9 @@ class Asset:
     def folder(self) -> Path:
         return cache_dir() / self.name
 
+    def record_checksums(self, folder: Path) -> None:
+        write_json(folder / CHECKSUMS, {f: sha256_file(folder / f) for f in self.files})
+
     def verify(self, folder: Path) -> None:
         """Check the cached files against the checksums recorded when they were written."""
         recorded = read_json(folder / CHECKSUMS)
@@ -97,7 +100,7 @@ def fetch(name: str, verbose: bool = True) -> Path:
         return asset.folder
     manual = asset.manual.format(folder=asset.folder)
     if all((asset.folder / f).is_file() for f in asset.files):  # provided by hand
-        write_json(asset.folder / CHECKSUMS, {f: sha256_file(asset.folder / f) for f in asset.files})
+        asset.record_checksums(asset.folder)
         _say(verbose, f"[assets] {name}: using files provided by hand in {asset.folder}")
         return asset.folder
     failures = []
@@ -108,7 +111,7 @@ def fetch(name: str, verbose: bool = True) -> Path:
                 missing = [f for f in asset.files if not (staging / f).is_file()]
                 if missing:
                     raise AssetError(f"source produced no {missing}")
-                write_json(staging / CHECKSUMS, {f: sha256_file(staging / f) for f in asset.files})
+                asset.record_checksums(staging)
         except (OSError, AssetError, zipfile.BadZipFile) as error:
             failures.append(f"  - {source.description}: {error}")
             continue

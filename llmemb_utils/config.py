@@ -34,6 +34,7 @@ class SourceConfig:
     columns: dict[str, str] = field(default_factory=dict)  # generic: schema name -> file column
     item_file: str | None = None  # generic: optional item-attribute table
     skip_malformed: bool = False  # skip unparsable lines (counted in stats) instead of failing
+    version: str | None = None  # raw layout: 100k|1m|latest, 2014|2018|2023, 2013|academic
 
 
 @dataclass
@@ -191,7 +192,8 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {unknown}; known: {sorted(known)}")
-    kwargs = {name: _coerce(hints[name], value, f"{where}: {name}") for name, value in values.items()}
+    kwargs = {name: _coerce(hints[name], value, f"{where}: {name}")
+              for name, value in values.items()}
     return cls(**kwargs)
 
 
