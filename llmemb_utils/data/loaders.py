@@ -1,0 +1,36 @@
+"""One entry point for every raw format: ``load_raw(source) -> RawData``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import assets
+from ..config import SourceConfig
+from .movielens import load_movielens
+from .schema import DataFormatError, RawData
+
+
+def _movielens(path: Path, source: SourceConfig) -> RawData:
+    return load_movielens(path, source.version, source.skip_malformed)
+
+
+LOADERS: dict[str, Callable[[Path, SourceConfig], RawData]] = {
+    "movielens": _movielens,
+}
+
+
+def resolve_path(source: SourceConfig) -> Path:
+    """The folder or file of the raw data: the cached asset if one is named, else ``path``."""
+    if source.asset is not None:
+        return assets.fetch(source.asset)
+    if source.path is None:
+        raise DataFormatError("data source has neither `asset` nor `path`; set one of them")
+    return Path(source.path).expanduser()
+
+
+def load_raw(source: SourceConfig) -> RawData:
+    """Read the raw data that ``source`` describes into the normalised schema."""
+    if source.format not in LOADERS:
+        raise DataFormatError(f"unknown data format {source.format!r}; known: {sorted(LOADERS)}")
+    return LOADERS[source.format](resolve_path(source), source)
