@@ -1,0 +1,60 @@
+"""Config loading: YAML, dotted overrides, type checks with field names."""
+
+from pathlib import Path
+
+import pytest
+
+from llmemb_utils.config import ConfigError, ExperimentConfig, load_config
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def test_defaults_are_the_papers_hyper_parameters():
+    config = load_config()
+    assert (config.srs.hidden, config.srs.blocks, config.srs.dropout) == (128, 2, 0.5)
+    assert (config.scft.lora_r, config.scft.lora_alpha, config.scft.drop_ratio) == (8, 32, 0.4)
+    assert (config.rat.alpha, config.rat.tau) == (0.01, 2.0)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_loads(path):
+    config = load_config(path)
+    assert config.name == path.stem
+
+
+def test_overrides_are_dotted_and_coerced():
+    config = load_config(CONFIGS / "ml100k_smollm2.yaml",
+                         **{"srs.epochs": 5, "seed": 7, "srs.learning_rate": 1})
+    assert config.srs.epochs == 5 and config.seed == 7
+    assert config.srs.learning_rate == 1.0 and isinstance(config.srs.learning_rate, float)
+    assert config.data.item_core == 1  # from the file, untouched
+
+
+def test_unknown_field_is_named(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("data:\n  user_cores: 3\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: data: unknown field\(s\) \['user_cores'\]"):
+        load_config(path)
+
+
+def test_wrong_type_is_named(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("srs:\n  epochs: many\n")
+    with pytest.raises(ConfigError, match=r"srs: epochs: expected int, got 'many'"):
+        load_config(path)
+
+
+def test_bool_is_not_an_int():
+    with pytest.raises(ConfigError, match="expected int, got True"):
+        load_config(**{"srs.epochs": True})
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="config file not found: nowhere.yaml"):
+        load_config("nowhere.yaml")
+
+
+def test_round_trip_through_dict():
+    config = load_config(CONFIGS / "yelp_llama7b.yaml")
+    assert isinstance(config, ExperimentConfig)
+    assert config.to_dict()["data"]["thresholds"]["item_head_min"] == 13

@@ -1,0 +1,51 @@
+"""Atomic writes and manifests."""
+
+import hashlib
+import json
+
+import pytest
+
+from llmemb_utils.io import atomic_directory, fingerprint, make_manifest, read_json, sha256_file
+from llmemb_utils.io import write_json
+
+
+def test_sha256_matches_hashlib(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc" * 100_000)
+    assert sha256_file(path, chunk_size=1000) == hashlib.sha256(b"abc" * 100_000).hexdigest()
+
+
+def test_atomic_directory_replaces_only_on_success(tmp_path):
+    target = tmp_path / "out"
+    with atomic_directory(target) as staging:
+        (staging / "a.txt").write_text("first")
+    assert (target / "a.txt").read_text() == "first"
+
+    with pytest.raises(RuntimeError, match="crash"):
+        with atomic_directory(target) as staging:
+            (staging / "a.txt").write_text("half-written")
+            raise RuntimeError("crash")
+    assert (target / "a.txt").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
+
+
+def test_write_json_sorted_and_read_back(tmp_path):
+    path = tmp_path / "sub" / "x.json"
+    write_json(path, {"b": 1, "a": [1.5, 2]})
+    assert path.read_text().startswith('{\n  "a"')
+    assert read_json(path) == {"a": [1.5, 2], "b": 1}
+
+
+def test_read_json_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{\n"a": \n}')
+    with pytest.raises(ValueError, match=r"bad.json: invalid JSON at line 3"):
+        read_json(path)
+
+
+def test_fingerprint_depends_on_files_only():
+    one = make_manifest("k", {"x": 1}, files={"a": "00"})
+    two = make_manifest("k", {"x": 2}, files={"a": "00"})
+    three = make_manifest("k", {"x": 1}, files={"a": "01"})
+    assert fingerprint(one) == fingerprint(two) != fingerprint(three)
+    assert json.dumps(one)  # serialisable
