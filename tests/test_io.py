@@ -5,8 +5,14 @@ import json
 
 import pytest
 
-from llmemb_utils.io import atomic_directory, fingerprint, make_manifest, read_json, sha256_file
-from llmemb_utils.io import write_json
+from llmemb_utils.io import (
+    atomic_directory,
+    fingerprint,
+    make_manifest,
+    read_json,
+    sha256_file,
+    write_json,
+)
 
 
 def test_sha256_matches_hashlib(tmp_path):
