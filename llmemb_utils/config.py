@@ -60,6 +60,7 @@ class DataConfig:
     dedupe: bool = False  # drop repeated (user, item) pairs, keeping the first
     min_sequence_length: int = 3  # users with fewer mapped interactions are dropped
     date_range: tuple[str, str] | None = None  # Yelp: keep interactions inside [start, end]
+    max_users: int | None = None  # keep only the first N users of the raw file (fast mode)
     max_value_chars: int | None = 100  # prompt values cut to this many characters
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
 
@@ -153,15 +154,23 @@ class ExperimentConfig:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     srs: SRSConfig = field(default_factory=SRSConfig)
     rat: RATConfig = field(default_factory=RATConfig)
+    fast: dict[str, Any] = field(default_factory=dict)  # dotted overrides for fast mode
+
+    @property
+    def run_dir(self) -> Path:
+        """Where this experiment's stages write: ``<artifacts>/<name>``."""
+        return Path(self.artifacts) / self.name
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> ExperimentConfig:
+def load_config(path: str | os.PathLike | None = None, fast: bool = False,
+                **overrides: Any) -> ExperimentConfig:
     """Read a YAML config (or the built-in defaults) and apply dotted overrides.
 
-    ``load_config("configs/ml100k_smollm2.yaml", **{"srs.epochs": 5, "seed": 43})``
+    ``load_config("configs/ml100k_smollm2.yaml", **{"srs.epochs": 5, "seed": 43})``. With
+    ``fast=True`` the file's ``fast`` overrides (a data slice, few steps) apply first.
     """
     raw: dict[str, Any] = {}
     if path is not None:
@@ -171,7 +180,10 @@ def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Expe
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
-    for dotted, value in overrides.items():
+    fast_overrides = raw.get("fast", {}) if fast else {}
+    if not isinstance(fast_overrides, dict):
+        raise ConfigError(f"{path}: fast must be a mapping of dotted overrides")
+    for dotted, value in {**fast_overrides, **overrides}.items():
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
     return _build(ExperimentConfig, raw, where)

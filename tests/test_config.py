@@ -58,3 +58,11 @@ def test_round_trip_through_dict():
     config = load_config(CONFIGS / "yelp_llama7b.yaml")
     assert isinstance(config, ExperimentConfig)
     assert config.to_dict()["data"]["thresholds"]["item_head_min"] == 13
+
+
+def test_fast_overrides_apply_only_in_fast_mode():
+    full = load_config(CONFIGS / "ml100k_smollm2.yaml")
+    fast = load_config(CONFIGS / "ml100k_smollm2.yaml", fast=True, **{"data.max_users": 50})
+    assert full.data.max_users is None and full.name == "ml100k_smollm2"
+    assert fast.name == "ml100k_smollm2_fast" and fast.data.max_users == 50  # explicit wins
+    assert str(fast.run_dir) == "artifacts/ml100k_smollm2_fast"

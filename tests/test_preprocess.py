@@ -97,3 +97,9 @@ def test_fixed_thresholds_need_both_values():
                                                                 "user_long_min": 12}
     with pytest.raises(ValueError, match="'fixed' needs item_head_min and user_long_min"):
         thresholds(np.ones(3), np.ones(3), ThresholdConfig(rule="fixed", item_head_min=3))
+
+
+def test_max_users_keeps_the_first_users_of_the_file():
+    rows = [("u2", "x", 1), ("u1", "x", 2), ("u3", "y", 3), ("u1", "y", 4)]
+    result = build_sequences(raw_data(rows), loose(max_users=2))
+    assert result.raw_users == ["u2", "u1"] and result.dropped["max_users"] == 1

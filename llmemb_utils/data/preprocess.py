@@ -1,6 +1,6 @@
 """From raw interactions to id-mapped chronological sequences (method-spec §A.2-A.3).
 
-Steps, in order: rating filter, optional date window, optional de-duplication, frequency
+Steps, in order: optional slice of the first users (fast mode), rating filter, optional date window, optional de-duplication, frequency
 filter (the paper's one pass, or an iterative k-core), drop users with fewer than
 ``min_sequence_length`` interactions, chronological per-user order (stable for equal
 timestamps, so file order breaks ties), ids 1..N (0 = padding). Unlike the official code,
@@ -46,6 +46,8 @@ def build_sequences(raw: RawData, config: DataConfig) -> Sequences:
             raise EmptyDatasetError(f"{raw.source}: every interaction was removed by the "
                                     f"{reason} filter; relax data.{_FILTER_FIELDS[reason]}")
 
+    if config.max_users is not None:
+        keep(frame["user"].isin(frame["user"].unique()[:config.max_users]), "max_users")
     if config.min_rating is not None and "rating" in frame.columns:
         keep(frame["rating"] > config.min_rating, "rating")
     if config.date_range is not None:
@@ -79,7 +81,7 @@ def build_sequences(raw: RawData, config: DataConfig) -> Sequences:
 
 
 _FILTER_FIELDS = {
-    "rating": "min_rating", "date": "date_range", "duplicates": "dedupe",
+    "max_users": "max_users", "rating": "min_rating", "date": "date_range", "duplicates": "dedupe",
     "frequency": "user_core / item_core", "short_users": "min_sequence_length",
 }
 
