@@ -1,7 +1,8 @@
 """From raw interactions to id-mapped chronological sequences (method-spec §A.2-A.3).
 
-Steps, in order: optional slice of the first users (fast mode), rating filter, optional date window, optional de-duplication, frequency
-filter (the paper's one pass, or an iterative k-core), drop users with fewer than
+Steps, in order: optional slice of the first users (fast mode), rating filter, optional
+date window, optional de-duplication, frequency filter (the paper's one pass, or an
+iterative k-core), drop users with fewer than
 ``min_sequence_length`` interactions, chronological per-user order (stable for equal
 timestamps, so file order breaks ties), ids 1..N (0 = padding). Unlike the official code,
 short users are dropped *before* ids are assigned, so every item id has an interaction and
