@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import assets
 from ..config import SourceConfig
+from .amazon import load_amazon
 from .movielens import load_movielens
 from .schema import DataFormatError, RawData
 
@@ -15,8 +16,13 @@ def _movielens(path: Path, source: SourceConfig) -> RawData:
     return load_movielens(path, source.version, source.skip_malformed)
 
 
+def _amazon(path: Path, source: SourceConfig) -> RawData:
+    return load_amazon(path, source.version, source.reviews, source.meta, source.skip_malformed)
+
+
 LOADERS: dict[str, Callable[[Path, SourceConfig], RawData]] = {
     "movielens": _movielens,
+    "amazon": _amazon,
 }
 
 

@@ -14,7 +14,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..assets import ML100K_GENRES
-from .readers import LineReader, checksums, delimited, numeric_columns, read_csv, require_file
+from .readers import (
+    NUMBER,
+    LineReader,
+    checksums,
+    convert_columns,
+    delimited,
+    read_csv,
+    require_file,
+)
 from .schema import DataFormatError, RawData
 
 LATIN1 = "latin-1"
@@ -112,8 +120,8 @@ def load_latest(folder: Path, skip_malformed: bool = False) -> RawData:
                                                                           "tags"))
     ratings, skipped = read_csv(ratings_path, ["userId", "movieId", "rating", "timestamp"],
                                 expects="MovieLens ratings.csv", skip_malformed=skip_malformed)
-    ratings, dropped = numeric_columns(ratings, ["rating", "timestamp"], ratings_path,
-                                       skip_malformed=skip_malformed)
+    ratings, dropped = convert_columns(ratings, {"rating": NUMBER, "timestamp": NUMBER},
+                                       ratings_path, skip_malformed=skip_malformed)
     interactions = pd.DataFrame({"user": ratings["userId"], "item": ratings["movieId"],
                                  "timestamp": ratings["timestamp"], "rating": ratings["rating"]})
     movies, movie_skips = read_csv(movies_path, ["movieId", "title", "genres"],

@@ -96,6 +96,12 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def first_line(path: Path, expects: str) -> str:
+    """The first line of a (gzipped) text file, decoded leniently, for format detection."""
+    with open_binary(path, expects) as handle:
+        return next(_checked_lines(handle, path), b"").decode("utf-8", "replace").strip()
+
+
 def json_object(line: str) -> dict[str, Any]:
     """Parse one JSON line that must hold an object."""
     return _as_object(json.loads(line))
@@ -150,6 +156,7 @@ def read_csv(path: Path, columns: Iterable[str], *, expects: str, encoding: str 
             for _ in LineReader(path, str, expects=expects, encoding=encoding):
                 pass  # raises, naming the first undecodable line
             raise
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # line numbers, after the header
     skipped = sum(str(w.message).count("Skipping line") for w in caught
                   if issubclass(w.category, pd.errors.ParserWarning))
     missing = [c for c in columns if c not in frame.columns]
@@ -159,26 +166,34 @@ def read_csv(path: Path, columns: Iterable[str], *, expects: str, encoding: str 
     return frame, skipped
 
 
-def numeric_columns(frame: pd.DataFrame, columns: Iterable[str], path: Path, *,
-                    skip_malformed: bool = False) -> tuple[pd.DataFrame, int]:
-    """Convert ``columns`` of a frame read by :func:`read_csv` to numbers.
+Conversion = tuple[Callable[[pd.Series], pd.Series], str]  # (to values or NaN, what is expected)
+NUMBER: Conversion = (lambda values: pd.to_numeric(values, errors="coerce"), "a number")
 
-    A row with a missing or non-numeric value fails, naming its line (row ``i`` is line
-    ``i + 2``, after the header), or with ``skip_malformed`` is dropped; returns the converted
-    frame and the number of dropped rows.
+
+def convert_columns(frame: pd.DataFrame, conversions: dict[str, Conversion], path: Path, *,
+                    skip_malformed: bool = False) -> tuple[pd.DataFrame, int]:
+    """Convert columns of a frame whose index holds line numbers (see :func:`read_csv`).
+
+    A row whose value converts to missing fails, naming its line, or with ``skip_malformed``
+    is dropped; returns the converted frame and the number of dropped rows.
     """
     frame = frame.copy()
     bad = pd.Series(False, index=frame.index)
-    for column in columns:
-        values = pd.to_numeric(frame[column], errors="coerce")
+    for column, (convert, expected) in conversions.items():
+        values = convert(frame[column])
         invalid = values.isna()
         if invalid.any() and not skip_malformed:
             row = int(invalid.to_numpy().argmax())
-            raise DataFormatError(f"{path}:{row + 2}: column {column!r}: "
-                                  f"{frame[column].iloc[row]!r} is not a number")
+            raise DataFormatError(f"{path}:{frame.index[row]}: column {column!r}: "
+                                  f"{frame[column].iloc[row]!r} is not {expected}")
         frame[column] = values
         bad |= invalid
     return frame[~bad], int(bad.sum())
+
+
+def item_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Item records (``item`` first, then attributes) as a table; columns in first-seen order."""
+    return pd.DataFrame(records) if records else pd.DataFrame(columns=["item"])
 
 
 def checksums(paths: Iterable[Path]) -> dict[str, str]:
