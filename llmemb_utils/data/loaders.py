@@ -10,6 +10,7 @@ from ..config import SourceConfig
 from .amazon import load_amazon
 from .movielens import load_movielens
 from .schema import DataFormatError, RawData
+from .yelp import load_yelp
 
 
 def _movielens(path: Path, source: SourceConfig) -> RawData:
@@ -20,9 +21,14 @@ def _amazon(path: Path, source: SourceConfig) -> RawData:
     return load_amazon(path, source.version, source.reviews, source.meta, source.skip_malformed)
 
 
+def _yelp(path: Path, source: SourceConfig) -> RawData:
+    return load_yelp(path, source.version, source.skip_malformed)
+
+
 LOADERS: dict[str, Callable[[Path, SourceConfig], RawData]] = {
     "movielens": _movielens,
     "amazon": _amazon,
+    "yelp": _yelp,
 }
 
 
