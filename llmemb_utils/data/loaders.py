@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import assets
 from ..config import SourceConfig
 from .amazon import load_amazon
+from .generic import load_generic
 from .movielens import load_movielens
 from .schema import DataFormatError, RawData
 from .yelp import load_yelp
@@ -25,10 +26,15 @@ def _yelp(path: Path, source: SourceConfig) -> RawData:
     return load_yelp(path, source.version, source.skip_malformed)
 
 
+def _generic(path: Path, source: SourceConfig) -> RawData:
+    return load_generic(path, source.columns, source.item_file, source.skip_malformed)
+
+
 LOADERS: dict[str, Callable[[Path, SourceConfig], RawData]] = {
     "movielens": _movielens,
     "amazon": _amazon,
     "yelp": _yelp,
+    "generic": _generic,
 }
 
 

@@ -135,12 +135,12 @@ def iso_seconds(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
 
 
-def read_csv(path: Path, columns: Iterable[str], *, expects: str, encoding: str = "utf-8",
-             skip_malformed: bool = False) -> tuple[pd.DataFrame, int]:
-    """Read a CSV file with a header as strings; return it and the number of skipped lines.
+def read_csv(path: Path, columns: Iterable[str] = (), *, expects: str,
+             encoding: str = "utf-8", skip_malformed: bool = False) -> tuple[pd.DataFrame, int]:
+    """Read a (gzipped) CSV file with a header as strings; return it and the skipped lines.
 
-    ``columns`` must all be present in the header. Lines with too many fields fail (naming the
-    line) or, with ``skip_malformed``, are skipped and counted.
+    The frame's index holds line numbers and ``columns`` must all be present. Lines with too
+    many fields fail (naming the line) or, with ``skip_malformed``, are skipped and counted.
     """
     require_file(path, expects)
     with warnings.catch_warnings(record=True) as caught:
@@ -152,18 +152,24 @@ def read_csv(path: Path, columns: Iterable[str], *, expects: str, encoding: str 
             line = re.search(r"line (\d+)", str(error))
             where = f"{path}:{line.group(1)}" if line else str(path)
             raise DataFormatError(f"{where}: {str(error).strip()} (expected {expects})") from None
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error):
             for _ in LineReader(path, str, expects=expects, encoding=encoding):
-                pass  # raises, naming the first undecodable line
+                pass  # raises, naming the undecodable line or the broken gzip file
             raise
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # line numbers, after the header
     skipped = sum(str(w.message).count("Skipping line") for w in caught
                   if issubclass(w.category, pd.errors.ParserWarning))
+    require_columns(frame, columns, path, expects)
+    return frame, skipped
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], path: Path,
+                    expects: str) -> None:
+    """Fail, naming the file and the columns it has, if any of ``columns`` is absent."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataFormatError(f"{path}: missing column(s) {missing}; found {list(frame.columns)} "
                               f"(expected {expects})")
-    return frame, skipped
 
 
 Conversion = tuple[Callable[[pd.Series], pd.Series], str]  # (to values or NaN, what is expected)
@@ -184,8 +190,10 @@ def convert_columns(frame: pd.DataFrame, conversions: dict[str, Conversion], pat
         invalid = values.isna()
         if invalid.any() and not skip_malformed:
             row = int(invalid.to_numpy().argmax())
-            raise DataFormatError(f"{path}:{frame.index[row]}: column {column!r}: "
-                                  f"{frame[column].iloc[row]!r} is not {expected}")
+            value = frame[column].iloc[row]
+            missing = pd.api.types.is_scalar(value) and pd.isna(value)
+            problem = "missing value" if missing else f"{value!r} is not {expected}"
+            raise DataFormatError(f"{path}:{frame.index[row]}: column {column!r}: {problem}")
         frame[column] = values
         bad |= invalid
     return frame[~bad], int(bad.sum())
