@@ -131,8 +131,11 @@ def delimited(separator: str, count: int) -> Callable[[str], list[str]]:
 
 
 def iso_seconds(text: str) -> int:
-    """Unix seconds (UTC) of an ISO date or date-time such as ``2011-01-26 14:02:00``."""
-    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
+    """Unix seconds of an ISO date or date-time such as ``2011-01-26 14:02:00`` (UTC if no zone)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def read_csv(path: Path, columns: Iterable[str] = (), *, expects: str,
