@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .config import ExperimentConfig
+
 
 def in_colab() -> bool:
     """True inside Google Colab."""
-    return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in __import__("sys").modules
+    return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in sys.modules
 
 
 def fast_mode() -> bool:
@@ -55,8 +58,21 @@ def setup(seed: int = 42, quiet: bool | None = None) -> NotebookContext:
             logging.getLogger(name).setLevel(logging.ERROR)
     import torch
 
+    seed_everything(seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return NotebookContext(seed=seed, device=device, fast=fast_mode())
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    return NotebookContext(seed=seed, device=device, fast=fast_mode())
+
+
+def run_dir(config: ExperimentConfig) -> Path:
+    """The experiment's artifact folder, anchored at the kit's root when relative."""
+    path = config.run_dir
+    return path if path.is_absolute() else repo_root() / path

