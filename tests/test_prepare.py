@@ -145,3 +145,25 @@ def test_cli_prepare_prints_summary(cache, tmp_path, capsys):
 def test_cli_needs_a_source(capsys):
     assert main(["prepare", "--format", "generic"]) == 2
     assert "give --config, or --format and --source" in capsys.readouterr().err
+
+
+def test_cli_prepares_the_movielens_latest_layout_with_tags(tmp_path, capsys):
+    raw = tmp_path / "ml-latest-small"
+    raw.mkdir()
+    (raw / "movies.csv").write_text(
+        'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n'
+        '2,"Usual Suspects, The (1995)",Crime|Thriller\n3,Heat (1995),Action\n')
+    ratings = ["userId,movieId,rating,timestamp"]
+    for user in (1, 2, 3):
+        ratings += [f"{user},{movie},4.0,{1000 * user + movie}" for movie in (1, 2, 3)]
+    (raw / "ratings.csv").write_text("\n".join(ratings) + "\n")
+    (raw / "tags.csv").write_text("userId,movieId,tag,timestamp\n1,2,twist ending,5\n"
+                                  "2,2,twist ending,6\n2,2,crime,7\n")
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--format", "movielens", "--source", str(raw), "--out", str(out),
+                 "--user-core", "1", "--item-core", "1"]) == 0
+    dataset = PreparedDataset.load(out)
+    assert dataset.stats["raw"] == {"users": 3, "items": 3, "interactions": 9}
+    suspects = next(p for p in dataset.prompts if "Usual Suspects" in p)
+    assert suspects == ("The movie has the following attributes: \n title is The Usual Suspects; "
+                        "year is 1995; genres is Crime, Thriller; tags is twist ending, crime")
