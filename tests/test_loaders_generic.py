@@ -22,14 +22,14 @@ def generic(path, **fields) -> SourceConfig:
 def test_csv_with_mapping_dates_and_item_csv(tmp_path, write_lines):
     interactions = write_lines("events.csv", [
         "uid,iid,when,stars,extra", "u1,i1,2020-01-02 00:00:00,4.5,x",
-        "u2,i2,2020-01-02T01:00:00+01:00,3,y", "u1,i1,2020-01-03,1,z"])
+        "007,i2,2020-01-02T01:00:00+01:00,3,y", "u1,i1,2020-01-03,1,z"])
     write_lines("items.csv", ["name,iid,color", "Lamp,i1,", '"Desk, oak",i2,brown'])
 
     raw = load_raw(generic(interactions, columns=MAPPING, item_file="items.csv"))
 
     assert raw.source == "generic"
     assert raw.interactions.to_dict("list") == {
-        "user": ["u1", "u2", "u1"], "item": ["i1", "i2", "i1"],
+        "user": ["u1", "007", "u1"], "item": ["i1", "i2", "i1"],
         "timestamp": [1577923200, 1577923200, 1578009600], "rating": [4.5, 3.0, 1.0]}
     records = raw.items.to_dict("records")
     assert list(raw.items.columns) == ["item", "name", "color"]

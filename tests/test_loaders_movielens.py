@@ -62,7 +62,7 @@ def test_ml100k_fixture(tmp_path, write_lines):
 def test_ml1m_fixture(tmp_path, write_lines):
     write_lines("ratings.dat", ["1::1193::5::978300760", "2::1193::4::978298413"])
     write_lines("movies.dat", ["1193::One Flew Over the Cuckoo's Nest (1975)::Drama",
-                               "2::Jumanji, The (1995)::Adventure|Children's|Fantasy"],
+                               "919::Wizard of Oz, The (1939)::Adventure|Children's|Drama"],
                 encoding="latin-1")
 
     raw = load_raw(movielens(tmp_path))
@@ -73,8 +73,8 @@ def test_ml1m_fixture(tmp_path, write_lines):
     assert raw.items.to_dict("records") == [
         {"item": "1193", "title": "One Flew Over the Cuckoo's Nest", "year": 1975,
          "genres": ["Drama"]},
-        {"item": "2", "title": "The Jumanji", "year": 1995,
-         "genres": ["Adventure", "Children's", "Fantasy"]},
+        {"item": "919", "title": "The Wizard of Oz", "year": 1939,
+         "genres": ["Adventure", "Children's", "Drama"]},
     ]
 
 

@@ -48,13 +48,17 @@ TEXT: Conversion = (lambda values: values.astype("string"), "a value")
 TIMESTAMP: Conversion = (unix_seconds, "a unix time in seconds or an ISO 8601 date-time")
 
 
-def read_table(path: Path, skip_malformed: bool = False) -> tuple[pd.DataFrame, int]:
-    """A CSV, Parquet or JSON-lines table, its index holding line (Parquet: row) numbers."""
+def read_table(path: Path, text: list[str], skip_malformed: bool = False
+               ) -> tuple[pd.DataFrame, int]:
+    """A CSV, Parquet or JSON-lines table, its index holding line (Parquet: row) numbers.
+
+    CSV columns in ``text`` (the ids) are read as strings, so ``007`` stays ``007``.
+    """
     require_file(path, EXPECTS)
     suffixes = [s for s in path.suffixes if s != ".gz"]
     kind = SUFFIXES.get(suffixes[-1].lower() if suffixes else "")
     if kind == "csv":
-        return read_csv(path, expects=EXPECTS, skip_malformed=skip_malformed)
+        return read_csv(path, text=text, expects=EXPECTS, skip_malformed=skip_malformed)
     if kind == "parquet":
         try:
             frame = pd.read_parquet(path, dtype_backend="numpy_nullable")
@@ -79,7 +83,8 @@ def load_generic(path: Path, columns: dict[str, str] | None = None, item_file: s
     unknown = sorted(set(columns) - set(MAPPABLE))
     if unknown:
         raise DataFormatError(f"unknown column mapping key(s) {unknown}; known: {list(MAPPABLE)}")
-    table, skipped = read_table(path, skip_malformed)
+    ids = [columns.get("user", "user"), columns.get("item", "item")]
+    table, skipped = read_table(path, ids, skip_malformed)
     wanted = {name: columns.get(name, name) for name in SCHEMA
               if name != "rating" or "rating" in columns or "rating" in table.columns}
     require_columns(table, wanted.values(), path, f"columns for {list(wanted)}; set `columns` "
@@ -102,7 +107,7 @@ def load_generic(path: Path, columns: dict[str, str] | None = None, item_file: s
 
 
 def _read_items(path: Path, key: str, skip_malformed: bool) -> tuple[pd.DataFrame, int]:
-    table, skipped = read_table(path, skip_malformed)
+    table, skipped = read_table(path, [key], skip_malformed)
     require_columns(table, [key], path, "the item key column (set columns['item_key'])")
     attributes = [c for c in table.columns if c != key]
     items = table[[key, *attributes]].rename(columns={key: "item"})

@@ -116,17 +116,13 @@ def load_ml1m(folder: Path, skip_malformed: bool = False) -> RawData:
 
 def load_latest(folder: Path, skip_malformed: bool = False) -> RawData:
     """ml-latest(-small), 25M, 32M: ``ratings.csv``, ``movies.csv`` and optional ``tags.csv``."""
-    ratings_path, movies_path, tags_path = (folder / f"{n}.csv" for n in ("ratings", "movies",
-                                                                          "tags"))
-    ratings, skipped = read_csv(ratings_path, ["userId", "movieId", "rating", "timestamp"],
-                                expects="MovieLens ratings.csv", skip_malformed=skip_malformed)
-    ratings, dropped = convert_columns(ratings, {"rating": NUMBER, "timestamp": NUMBER},
-                                       ratings_path, skip_malformed=skip_malformed)
-    interactions = pd.DataFrame({"user": ratings["userId"], "item": ratings["movieId"],
-                                 "timestamp": ratings["timestamp"], "rating": ratings["rating"]})
-    movies, movie_skips = read_csv(movies_path, ["movieId", "title", "genres"],
+    ratings_path, movies_path, tags_path = (folder / f"{name}.csv"
+                                            for name in ("ratings", "movies", "tags"))
+    interactions, skipped = _latest_ratings(ratings_path, skip_malformed)
+    movie_columns = ["movieId", "title", "genres"]
+    movies, movie_skips = read_csv(movies_path, movie_columns, text=movie_columns,
                                    expects="MovieLens movies.csv", skip_malformed=skip_malformed)
-    titles = [split_title(t) for t in movies["title"]]
+    titles = [split_title(title) for title in movies["title"]]
     items = _item_frame([
         {"item": item, "title": title, "year": year, "genres": _genre_list(genres)}
         for item, (title, year), genres in zip(movies["movieId"], titles, movies["genres"],
@@ -134,14 +130,24 @@ def load_latest(folder: Path, skip_malformed: bool = False) -> RawData:
     ])
     files = [ratings_path, movies_path]
     if tags_path.is_file():
-        tags, tag_skips = read_csv(tags_path, ["movieId", "tag"], expects="MovieLens tags.csv",
-                                   skip_malformed=skip_malformed)
-        items["tags"] = items["item"].map(ranked_tags(tags)).apply(
-            lambda found: found if isinstance(found, list) else [])
+        tags, tag_skips = read_csv(tags_path, ["movieId", "tag"], text=["movieId", "tag"],
+                                   expects="MovieLens tags.csv", skip_malformed=skip_malformed)
+        ranked = ranked_tags(tags)
+        items["tags"] = [ranked.get(item, []) for item in items["item"]]
         files.append(tags_path)
-        skipped += tag_skips
+        movie_skips += tag_skips
     return RawData(interactions, items, source="movielens-latest", files=checksums(files),
-                   skipped_lines=skipped + dropped + movie_skips)
+                   skipped_lines=skipped + movie_skips)
+
+
+def _latest_ratings(path: Path, skip_malformed: bool) -> tuple[pd.DataFrame, int]:
+    ratings, skipped = read_csv(path, ["userId", "movieId", "rating", "timestamp"],
+                                text=["userId", "movieId"], expects="MovieLens ratings.csv",
+                                skip_malformed=skip_malformed)
+    ratings, dropped = convert_columns(ratings, {"rating": NUMBER, "timestamp": NUMBER}, path,
+                                       skip_malformed=skip_malformed)
+    interactions = ratings.rename(columns={"userId": "user", "movieId": "item"})
+    return interactions[["user", "item", "timestamp", "rating"]], skipped + dropped
 
 
 def ranked_tags(tags: pd.DataFrame) -> dict[str, list[str]]:
@@ -156,7 +162,7 @@ def ranked_tags(tags: pd.DataFrame) -> dict[str, list[str]]:
                .agg(count=("tag", "size"), first=("order", "min"), tag=("tag", "first"))
                .reset_index()
                .sort_values(["movieId", "count", "first"], ascending=[True, False, True]))
-    return {movie: list(group["tag"]) for movie, group in counted.groupby("movieId", sort=False)}
+    return counted.groupby("movieId", sort=False)["tag"].agg(list).to_dict()
 
 
 LAYOUTS: dict[str, tuple[tuple[str, ...], Callable[[Path, bool], RawData]]] = {

@@ -138,18 +138,21 @@ def iso_seconds(text: str) -> int:
     return int(moment.timestamp())
 
 
-def read_csv(path: Path, columns: Iterable[str] = (), *, expects: str,
+def read_csv(path: Path, columns: Iterable[str] = (), *, expects: str, text: Iterable[str] = (),
              encoding: str = "utf-8", skip_malformed: bool = False) -> tuple[pd.DataFrame, int]:
-    """Read a (gzipped) CSV file with a header as strings; return it and the skipped lines.
+    """Read a (gzipped) CSV file with a header; return it and the number of skipped lines.
 
-    The frame's index holds line numbers and ``columns`` must all be present. Lines with too
-    many fields fail (naming the line) or, with ``skip_malformed``, are skipped and counted.
+    The frame's index holds line numbers and ``columns`` must all be present. Columns in
+    ``text`` (ids, names) stay strings; the others get pandas' inferred types, and an empty
+    field is an empty string, never NaN. Lines with too many fields fail (naming the line) or,
+    with ``skip_malformed``, are skipped and counted.
     """
     require_file(path, expects)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
+            frame = pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False,
+                                encoding=encoding,
                                 on_bad_lines="warn" if skip_malformed else "error")
         except pd.errors.ParserError as error:
             line = re.search(r"line (\d+)", str(error))
