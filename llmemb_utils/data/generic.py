@@ -83,10 +83,10 @@ def load_generic(path: Path, columns: dict[str, str] | None = None, item_file: s
     unknown = sorted(set(columns) - set(MAPPABLE))
     if unknown:
         raise DataFormatError(f"unknown column mapping key(s) {unknown}; known: {list(MAPPABLE)}")
-    ids = [columns.get("user", "user"), columns.get("item", "item")]
-    table, skipped = read_table(path, ids, skip_malformed)
-    wanted = {name: columns.get(name, name) for name in SCHEMA
-              if name != "rating" or "rating" in columns or "rating" in table.columns}
+    mapped = {name: columns.get(name, name) for name in SCHEMA}
+    table, skipped = read_table(path, [mapped["user"], mapped["item"]], skip_malformed)
+    wanted = {name: column for name, column in mapped.items()
+              if name != "rating" or "rating" in columns or column in table.columns}
     require_columns(table, wanted.values(), path, f"columns for {list(wanted)}; set `columns` "
                     "to map schema names to file columns")
     interactions = table[list(wanted.values())].set_axis(list(wanted), axis=1)
