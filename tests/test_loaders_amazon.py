@@ -66,7 +66,7 @@ def test_amazon_2014_meta_is_never_evaluated(tmp_path, write_lines):
 
 
 def test_amazon_2018(tmp_path, write_lines):
-    write_lines("AMAZON_FASHION.json.gz", [json.dumps(
+    reviews = write_lines("AMAZON_FASHION.json.gz", [json.dumps(
         {"overall": 5.0, "verified": True, "reviewTime": "10 20, 2014", "reviewerID": "U1",
          "asin": "B0002Z1JNK", "style": {"Size:": " Large"}, "unixReviewTime": 1413763200})])
     write_lines("meta_AMAZON_FASHION.json.gz", [json.dumps(
@@ -81,6 +81,7 @@ def test_amazon_2018(tmp_path, write_lines):
     assert raw.items.to_dict("records") == [
         {"item": "B0002Z1JNK", "title": "Shirt", "brand": "Acme", "feature": ["cotton", "blue"],
          "rank": "1 in Shirts", "also_buy": [], "details": None, "price": ""}]
+    assert load_raw(amazon(reviews)).files == raw.files  # a reviews file, its meta beside it
 
 
 def test_amazon_2023_milliseconds_and_parent_asin(tmp_path, write_lines):
