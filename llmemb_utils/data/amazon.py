@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .readers import (
     LineReader,
     checksums,
     first_line,
+    interaction_frame,
     item_frame,
     json_object,
     python_literal_object,
@@ -107,20 +106,20 @@ def detect_version(reviews: Path, meta: Path) -> str:
     return "2018"
 
 
-def _review_parser(version: Version) -> Callable[[str], tuple[str, str, int, float]]:
+def _review_parser(release: Version) -> Callable[[str], tuple[str, str, int, float]]:
     def parse(line: str) -> tuple[str, str, int, float]:
         record = json_object(line)
-        return (str(record[version.user]), str(record[version.item]),
-                int(record[version.time]) // version.time_per_second,
-                float(record[version.rating]))
+        return (str(record[release.user]), str(record[release.item]),
+                int(record[release.time]) // release.time_per_second,
+                float(record[release.rating]))
 
     return parse
 
 
-def _meta_parser(version: Version) -> Callable[[str], dict[str, Any]]:
+def _meta_parser(release: Version) -> Callable[[str], dict[str, Any]]:
     def parse(line: str) -> dict[str, Any]:
-        record = version.parse_meta(line)
-        return {"item": str(record.pop(version.item)), **record}
+        record = release.parse_meta(line)
+        return {"item": str(record.pop(release.item)), **record}
 
     return parse
 
@@ -134,13 +133,12 @@ def load_amazon(path: Path, version: str | None = None, reviews: str | None = No
     version = version or detect_version(reviews_path, meta_path)
     if version not in VERSIONS:
         raise DataFormatError(f"unknown Amazon version {version!r}; known: {list(VERSIONS)}")
-    fields = VERSIONS[version]
-    review_reader = LineReader(reviews_path, _review_parser(fields), skip_malformed=skip_malformed,
+    release = VERSIONS[version]
+    review_reader = LineReader(reviews_path, _review_parser(release), skip_malformed=skip_malformed,
                                expects=f"Amazon {version} reviews as JSON lines")
-    interactions = pd.DataFrame([row for _, row in review_reader],
-                                columns=["user", "item", "timestamp", "rating"])
-    meta_reader = LineReader(meta_path, _meta_parser(fields), skip_malformed=skip_malformed,
-                             expects=f"Amazon {version} metadata with {fields.item!r}")
+    interactions = interaction_frame([row for _, row in review_reader])
+    meta_reader = LineReader(meta_path, _meta_parser(release), skip_malformed=skip_malformed,
+                             expects=f"Amazon {version} metadata with {release.item!r}")
     items = item_frame([record for _, record in meta_reader])
     return RawData(interactions, items, source=f"amazon-{version}",
                    files=checksums([reviews_path, meta_path]),

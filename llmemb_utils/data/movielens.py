@@ -20,6 +20,7 @@ from .readers import (
     checksums,
     convert_columns,
     delimited,
+    interaction_frame,
     read_csv,
     require_file,
 )
@@ -58,7 +59,7 @@ def _read_ratings(path: Path, separator: str, expects: str,
     reader = LineReader(path, lambda line: _rating_row(split(line)), expects=expects,
                         encoding=LATIN1, skip_malformed=skip_malformed)
     rows = [row for _, row in reader]
-    return pd.DataFrame(rows, columns=["user", "item", "timestamp", "rating"]), reader.skipped
+    return interaction_frame(rows), reader.skipped
 
 
 def _item_frame(rows: list[dict]) -> pd.DataFrame:

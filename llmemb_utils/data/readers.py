@@ -20,7 +20,7 @@ from typing import IO, Any, Generic, TypeVar
 import pandas as pd
 
 from ..io import sha256_file
-from .schema import DataFormatError
+from .schema import INTERACTION_COLUMNS, DataFormatError
 
 T = TypeVar("T")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -203,6 +203,11 @@ def convert_columns(frame: pd.DataFrame, conversions: dict[str, Conversion], pat
         frame[column] = values
         bad |= invalid
     return frame[~bad], int(bad.sum())
+
+
+def interaction_frame(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
+    """(user, item, timestamp, rating) rows as an interaction table."""
+    return pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS, "rating"])
 
 
 def item_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

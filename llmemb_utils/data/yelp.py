@@ -10,9 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from .readers import LineReader, checksums, iso_seconds, item_frame, json_object
+from .readers import (
+    LineReader,
+    checksums,
+    interaction_frame,
+    iso_seconds,
+    item_frame,
+    json_object,
+)
 from .schema import DataFormatError, RawData
 
 FILES = {
@@ -56,8 +61,7 @@ def load_yelp(folder: Path, version: str | None = None, skip_malformed: bool = F
     reviews_path, business_path = (folder / name for name in FILES[version])
     reviews = LineReader(reviews_path, _review, skip_malformed=skip_malformed,
                          expects=f"Yelp {version} reviews with user_id, business_id, stars, date")
-    interactions = pd.DataFrame([row for _, row in reviews],
-                                columns=["user", "item", "timestamp", "rating"])
+    interactions = interaction_frame([row for _, row in reviews])
     businesses = LineReader(business_path, _business, skip_malformed=skip_malformed,
                             expects=f"Yelp {version} businesses with business_id")
     items = item_frame([item for _, item in businesses])
