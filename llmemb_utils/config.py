@@ -129,6 +129,7 @@ class SRSConfig:
     patience: int = 20
     paper_compat: bool = False  # SASRec without causal / padding mask, as the official code
 
+    early_stop_window: int = 5  # trailing mean of validation NDCG@10 (1: the paper's raw value)
 
 @dataclass
 class RATConfig:

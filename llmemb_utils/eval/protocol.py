@@ -1,0 +1,42 @@
+"""The evaluation protocol recorded in every ``metrics.json`` (design.md §5)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+PAPER_NEGATIVES = 100  # method-spec §D: 100 uniform negatives per user
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How candidates are formed: every item (``full``) or the target plus sampled negatives.
+
+    ``sampled`` is the paper-compatible protocol: ``num_negatives`` uniform negatives excluding
+    the user's items, drawn once from ``seed`` so that every run ranks the same candidates.
+    """
+
+    candidates: str = "full"  # full | sampled
+    num_negatives: int | None = None
+    exclude_history: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.candidates not in ("full", "sampled"):
+            raise ValueError(f"protocol must be 'full' or 'sampled', got {self.candidates!r}")
+        if (self.candidates == "sampled") != (self.num_negatives is not None):
+            raise ValueError("num_negatives is required by, and only by, the sampled protocol")
+
+    @classmethod
+    def named(cls, name: str, seed: int = 0, exclude_history: bool = False) -> Protocol:
+        """``full`` (the headline) or ``sampled`` (100 negatives, paper-compatible)."""
+        if name == "sampled":
+            return cls("sampled", PAPER_NEGATIVES, exclude_history=True, seed=seed)
+        return cls(name, exclude_history=exclude_history, seed=seed)
+
+    @property
+    def name(self) -> str:
+        return self.candidates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ties": "expected", "split": "leave-one-out"}

@@ -1,0 +1,108 @@
+"""Rank counts of each user's target among its candidates, streamed over users.
+
+Scores are dot products of user states with item vectors (``item_table`` row ``i`` is item
+id ``i``; row 0 is padding and never a candidate). Every function returns ``(greater, ties)``
+per user, the input of :func:`.metrics.expected_metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+SCORE_BUDGET = 1 << 24  # scores held at once (64 MB of float32) while ranking all items
+
+
+def _check_finite(scores: torch.Tensor, first_user: int) -> None:
+    """Refuse NaN/inf scores: a comparison-based rank would silently count them (design §7b)."""
+    bad = ~torch.isfinite(scores).all(dim=1)
+    if bad.any():
+        users = (torch.nonzero(bad).flatten() + first_user).tolist()
+        raise ValueError(f"non-finite scores for {len(users)} user(s), first user indices "
+                         f"{users[:5]}; the model produced NaN or inf")
+
+
+def _counts(scores: torch.Tensor, target_scores: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    target_scores = target_scores.unsqueeze(1)
+    greater = (scores > target_scores).sum(dim=1)
+    ties = (scores == target_scores).sum(dim=1) - 1  # the target ties with itself
+    return greater.cpu().numpy(), ties.cpu().numpy()
+
+
+def full_rank_counts(user_states: torch.Tensor, item_table: torch.Tensor, targets: np.ndarray,
+                     histories: Sequence[np.ndarray] | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Rank each target among all items 1..N.
+
+    With ``histories``, the user's earlier items other than the target are removed from its
+    candidates (set to -inf after the finiteness check).
+    """
+    num_items = item_table.shape[0] - 1
+    items = item_table[1:].T
+    step = max(1, SCORE_BUDGET // max(num_items, 1))
+    greater, ties = [], []
+    for start in range(0, len(targets), step):
+        stop = min(start + step, len(targets))
+        with torch.no_grad():
+            scores = user_states[start:stop] @ items
+        _check_finite(scores, start)
+        columns = torch.as_tensor(targets[start:stop] - 1, device=scores.device)
+        rows = torch.arange(stop - start, device=scores.device)
+        target_scores = scores[rows, columns].clone()
+        if histories is not None:
+            seen_rows, seen_columns = _history_cells(histories[start:stop], targets[start:stop])
+            scores[torch.as_tensor(seen_rows), torch.as_tensor(seen_columns)] = -torch.inf
+        counts = _counts(scores, target_scores)
+        greater.append(counts[0])
+        ties.append(counts[1])
+    return np.concatenate(greater), np.concatenate(ties)
+
+
+def _history_cells(histories: Sequence[np.ndarray], targets: np.ndarray,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(row, item column) of every history item that is not the row's target."""
+    rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
+    items = np.concatenate(histories) if len(histories) else np.zeros(0, dtype=np.int64)
+    keep = items != targets[rows]
+    return rows[keep], items[keep] - 1
+
+
+def sample_negatives(sequences: Sequence[np.ndarray], num_items: int, num_negatives: int,
+                     seed: int) -> np.ndarray:
+    """``num_negatives`` distinct uniform negatives per user, none among the user's items.
+
+    Deterministic in ``seed``: the same dataset and seed give the same candidates in every run.
+    """
+    rng = np.random.default_rng(seed)
+    negatives = np.empty((len(sequences), num_negatives), dtype=np.int64)
+    for user, sequence in enumerate(sequences):
+        seen = np.unique(sequence)
+        if num_items - len(seen) < num_negatives:
+            raise ValueError(f"user index {user} has only {num_items - len(seen)} unseen items, "
+                             f"fewer than the {num_negatives} negatives the protocol needs")
+        # A uniformly ordered draw without replacement, minus the seen items, keeps enough.
+        draw = rng.choice(num_items, size=min(num_items, num_negatives + len(seen)),
+                          replace=False) + 1
+        negatives[user] = draw[~np.isin(draw, seen)][:num_negatives]
+    return negatives
+
+
+def sampled_rank_counts(user_states: torch.Tensor, item_table: torch.Tensor,
+                        targets: np.ndarray, negatives: np.ndarray,
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Rank each target among itself and its sampled negatives."""
+    candidates = torch.as_tensor(np.concatenate([targets[:, None], negatives], axis=1),
+                                 device=item_table.device)
+    step = max(1, SCORE_BUDGET // (candidates.shape[1] * item_table.shape[1]))
+    greater, ties = [], []
+    for start in range(0, len(targets), step):
+        with torch.no_grad():
+            vectors = item_table[candidates[start:start + step]]
+            scores = torch.einsum("ucd,ud->uc", vectors, user_states[start:start + step])
+        _check_finite(scores, start)
+        counts = _counts(scores, scores[:, 0])
+        greater.append(counts[0])
+        ties.append(counts[1])
+    return np.concatenate(greater), np.concatenate(ties)

@@ -1,0 +1,66 @@
+"""``llmemb train`` and ``llmemb evaluate``: thin CLI over :mod:`.run`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..config import load_config
+from ..data.dataset import PreparedDataset
+from .backbones import BACKBONES
+from .encoders import ENCODERS
+from .losses import LOSSES
+from .run import PROTOCOLS, evaluate_run, train
+
+SHOWN = ("HR@10", "NDCG@10")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    trainer = subparsers.add_parser(
+        "train", help="train a sequential recommender; writes checkpoints, the item table and "
+                      "test metrics (full and sampled) into --out")
+    trainer.add_argument("--data", required=True, help="prepared dataset folder")
+    trainer.add_argument("--backbone", choices=sorted(BACKBONES), help="default: srs.backbone")
+    trainer.add_argument("--encoder", choices=sorted(ENCODERS), default="id",
+                         help="item encoder (default: id)")
+    trainer.add_argument("--out", required=True, help="run folder (resumed if interrupted)")
+    trainer.add_argument("--loss", choices=LOSSES, help="default: srs.loss")
+    trainer.add_argument("--seed", type=int, help="default: the config's seed")
+    trainer.add_argument("--epochs", type=int, help="default: srs.epochs")
+    trainer.add_argument("--config", help="experiment YAML (default: built-in defaults)")
+    trainer.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    trainer.set_defaults(handler=_train)
+
+    evaluator = subparsers.add_parser(
+        "evaluate", help="evaluate a trained run's best checkpoint on the test split")
+    evaluator.add_argument("--run", required=True, help="run folder written by `llmemb train`")
+    evaluator.add_argument("--protocol", choices=PROTOCOLS, default="full")
+    evaluator.add_argument("--data", help="dataset folder (default: the one the run recorded)")
+    evaluator.add_argument("--exclude-history", action="store_true",
+                           help="full ranking: drop the user's earlier items from candidates")
+    evaluator.add_argument("--device", default="auto")
+    evaluator.set_defaults(handler=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    overrides = {key: value for key, value in {
+        "srs.backbone": args.backbone, "srs.loss": args.loss, "srs.epochs": args.epochs,
+        "seed": args.seed}.items() if value is not None}
+    config = load_config(args.config, **overrides)
+    dataset = PreparedDataset.load(args.data)
+    results = train(config, dataset, args.out, encoder=args.encoder, device=args.device)
+    for protocol, metrics in results.items():
+        _print(f"test ({protocol})", metrics)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    metrics = evaluate_run(args.run, args.protocol, data=args.data,
+                           exclude_history=args.exclude_history, device=args.device)
+    _print(f"test ({args.protocol})", metrics)
+    return 0
+
+
+def _print(title: str, metrics: dict[str, Any]) -> None:
+    cells = [f"{name} {metrics['overall'][name]:.4f}" for name in SHOWN]
+    print(f"{title}: " + ", ".join(cells))

@@ -1,0 +1,53 @@
+"""A sequential recommender: an item encoder feeding a backbone, trained on named losses."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .backbones import PAD, Backbone
+from .batches import Batch
+from .encoders import ItemEncoder
+from .losses import LOSSES, full_softmax_ce, sampled_bce
+
+
+class SequentialRecommender(nn.Module):
+    """Scores item ``i`` for a user as ``state · encoder(i)``.
+
+    :meth:`forward` returns a dict of named losses (``rec`` plus the encoder's auxiliary
+    losses); the trainer optimises their sum and logs each.
+    """
+
+    def __init__(self, encoder: ItemEncoder, backbone: Backbone, loss: str = "bce") -> None:
+        super().__init__()
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; available: {list(LOSSES)}")
+        self.encoder = encoder
+        self.backbone = backbone
+        self.loss = loss
+
+    def states(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, L, d) states of left-padded ``inputs`` (encoder vectors are zeroed at padding
+        and at mask tokens, which the backbone fills in)."""
+        real = (inputs > PAD).unsqueeze(-1)
+        vectors = self.encoder(inputs.clamp(min=PAD)) * real
+        return self.backbone(vectors, inputs)
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        has_target = batch.targets != PAD
+        states = self.states(batch.inputs)[has_target]
+        targets = batch.targets[has_target]
+        if self.loss == "bce":
+            negatives = batch.negatives[has_target]
+            loss = sampled_bce(states, self.encoder(targets), self.encoder(negatives))
+        else:
+            loss = full_softmax_ce(states, self.encoder.all_items(), targets)
+        return {"rec": loss, **self.encoder.auxiliary_losses(torch.unique(targets))}
+
+    def user_states(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, d) state at the last position, which scores the next item."""
+        return self.states(inputs)[:, -1]
+
+    def item_table(self) -> torch.Tensor:
+        """(N + 1, d) vectors used for scoring, row 0 padding."""
+        return self.encoder.all_items()

@@ -1,0 +1,148 @@
+"""A training run folder, end to end: train (or resume), export the item table, evaluate.
+
+Folder layout::
+
+    manifest.json          kind, config, encoder, data fingerprint (what identifies the run)
+    config.yaml            the full experiment config, reloadable with ``load_config``
+    train_log.json         one record per epoch: losses, validation metrics, timings
+    last.pt / best.pt      resume state / weights of the best validation epoch
+    item_table.npy         (N + 1, d) item vectors of the best model, row 0 padding
+    metrics.json           test metrics, full ranking (design.md §5)
+    metrics_sampled.json   test metrics, paper-compatible 100-negative protocol
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from ..config import ExperimentConfig, load_config
+from ..data.dataset import PreparedDataset
+from ..eval.evaluate import evaluate
+from ..eval.protocol import Protocol
+from ..io import MANIFEST, make_manifest, read_json, write_json
+from .backbones import build_backbone
+from .checkpoints import BEST, check_same_run, load_checkpoint
+from .encoders import build_encoder
+from .inference import user_states
+from .model import SequentialRecommender
+from .trainer import Trainer
+
+RUN_KIND = "srs-run"
+CONFIG = "config.yaml"
+ITEM_TABLE = "item_table.npy"
+PROTOCOLS = ("full", "sampled")
+EXTENDABLE = ("epochs",)  # may change between an interrupted run and its resumption
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def build_model(config: ExperimentConfig, dataset: PreparedDataset,
+                encoder: str) -> SequentialRecommender:
+    return SequentialRecommender(build_encoder(encoder, dataset, config),
+                                 build_backbone(config.srs), config.srs.loss)
+
+
+def run_identity(config: ExperimentConfig, model: SequentialRecommender,
+                 dataset: PreparedDataset) -> dict[str, Any]:
+    """What a checkpoint must match to be reused: model config, seed, encoder and data."""
+    srs = {k: v for k, v in dataclasses.asdict(config.srs).items() if k not in EXTENDABLE}
+    return {"srs": srs, "seed": config.seed, "encoder": model.encoder.describe(),
+            "data": dataset.fingerprint, "num_items": dataset.num_items}
+
+
+def candidate_protocol(name: str, dataset: PreparedDataset,
+                       exclude_history: bool = False) -> Protocol:
+    """The named protocol, its negatives seeded by the dataset so all runs share them."""
+    return Protocol.named(name, seed=int(dataset.manifest.get("seed") or 0),
+                          exclude_history=exclude_history)
+
+
+def train(config: ExperimentConfig, dataset: PreparedDataset, out: str | Path,
+          encoder: str = "id", device: str = "auto") -> dict[str, dict[str, Any]]:
+    """Train (resuming ``out`` if it holds an interrupted run of the same identity), export
+    the item table and write test metrics under both protocols; returns them by protocol."""
+    out = Path(out)
+    device = resolve_device(device)
+    torch.manual_seed(config.seed)
+    model = build_model(config, dataset, encoder)
+    identity = run_identity(config, model, dataset)
+    if (out / MANIFEST).is_file():
+        check_same_run(read_json(out / MANIFEST)["identity"], identity, out / MANIFEST)
+    manifest = make_manifest(RUN_KIND, config.to_dict(), seed=config.seed,
+                             inputs={"data": _data_reference(dataset)})
+    write_json(out / MANIFEST, {**manifest, "identity": identity, "encoder": encoder})
+    (out / CONFIG).write_text(yaml.safe_dump(json.loads(json.dumps(config.to_dict()))),
+                              encoding="utf-8")
+    trainer = Trainer(model, dataset, config, out, identity, device)
+    trainer.resume()
+    trainer.fit()
+    best_epoch = _load_best(model, out, identity, device)
+    np.save(out / ITEM_TABLE, model.item_table().detach().cpu().numpy())
+    return {name: _evaluate_and_write(model, dataset, config, candidate_protocol(name, dataset),
+                                      out, best_epoch, device)
+            for name in PROTOCOLS}
+
+
+def evaluate_run(run: str | Path, protocol: str, data: str | Path | None = None,
+                 exclude_history: bool = False, device: str = "auto") -> dict[str, Any]:
+    """Re-evaluate a finished run's best checkpoint on the test split and write its metrics."""
+    run = Path(run)
+    manifest = read_json(run / MANIFEST)
+    if manifest.get("kind") != RUN_KIND:
+        raise ValueError(f"{run / MANIFEST}: kind is {manifest.get('kind')!r}, "
+                         f"expected {RUN_KIND!r}")
+    config = load_config(run / CONFIG)
+    dataset = PreparedDataset.load(data or manifest["inputs"]["data"]["path"])
+    if dataset.fingerprint != manifest["identity"]["data"]:
+        raise ValueError(f"{dataset.path}: dataset fingerprint {dataset.fingerprint} does not "
+                         f"match the run's training data {manifest['identity']['data']}")
+    device_ = resolve_device(device)
+    torch.manual_seed(config.seed)
+    model = build_model(config, dataset, manifest["encoder"]).to(device_)
+    best_epoch = _load_best(model, run, run_identity(config, model, dataset), device_)
+    chosen = candidate_protocol(protocol, dataset, exclude_history)
+    return _evaluate_and_write(model, dataset, config, chosen, run, best_epoch, device_)
+
+
+def _data_reference(dataset: PreparedDataset) -> dict[str, Any]:
+    return {"path": str(dataset.path.resolve()), "fingerprint": dataset.fingerprint,
+            "manifest": dataset.manifest}
+
+
+def _load_best(model: SequentialRecommender, run: Path, identity: dict[str, Any],
+               device: torch.device) -> int:
+    state = load_checkpoint(run / BEST, device)
+    check_same_run(state["identity"], identity, run / BEST)
+    model.load_state_dict(state["model"])
+    return int(state["epoch"])
+
+
+def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
+                        config: ExperimentConfig, protocol: Protocol, out: Path,
+                        best_epoch: int, device: torch.device) -> dict[str, Any]:
+    states = user_states(model, dataset.history("test"), config.srs.max_length, device)
+    with torch.no_grad():
+        metrics = evaluate(states, model.item_table(), dataset, "test", protocol)
+    metrics["config"] = config.to_dict()
+    metrics["inputs"] = {"data": _data_reference(dataset),
+                         "checkpoint": {"path": str((out / BEST).resolve()), "epoch": best_epoch}}
+    write_json(out / metrics_filename(protocol), metrics)
+    return metrics
+
+
+def metrics_filename(protocol: Protocol) -> str:
+    """``metrics.json`` for the headline full ranking, a suffixed name for the others."""
+    if protocol.name == "sampled":
+        return "metrics_sampled.json"
+    return "metrics_full_exclude_history.json" if protocol.exclude_history else "metrics.json"
