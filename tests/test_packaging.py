@@ -1,9 +1,9 @@
 """The install files agree with each other: pyproject, environment.yml, constraints."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
