@@ -79,3 +79,48 @@ def sequence_length_histogram(lengths: np.ndarray, long_min: int) -> plt.Figure:
     ax.set_title("User sequence lengths")
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def uniformity_figure(views: dict[str, tuple[np.ndarray, float, np.ndarray]]) -> plt.Figure:
+    """Side-by-side 2-D views of embedding sets (Wang and Isola / DirectAU style).
+
+    ``views`` maps a title to ``(points, uniformity, is_head)``: unit-circle points (N x 2,
+    e.g. from :func:`llmemb_utils.geometry.project_to_circle`), the uniformity of the full
+    vectors, and a head-item mask. Rows: Gaussian KDE on the circle, angle density, points
+    coloured tail / head.
+    """
+    from scipy.stats import gaussian_kde
+
+    fig, axes = plt.subplots(3, len(views), figsize=(3.0 * len(views), 8.4), squeeze=False,
+                             gridspec_kw={"height_ratios": [1.0, 0.55, 1.0]})
+    for ax in axes[1, 1:]:
+        ax.sharey(axes[1, 0])  # angle densities on one scale
+    grid = np.linspace(-1.25, 1.25, 121)
+    mesh = np.stack(np.meshgrid(grid, grid)).reshape(2, -1)
+    angle_grid = np.linspace(-np.pi, np.pi, 361)
+    for column, (title, (points, value, is_head)) in enumerate(views.items()):
+        density = gaussian_kde(points.T, bw_method=0.25)(mesh).reshape(len(grid), len(grid))
+        top, middle, bottom = axes[:, column]
+        top.contourf(grid, grid, density, levels=20, cmap="viridis")
+        top.set_title(f"{title}\nuniformity {value:.2f}", fontsize=9)
+        angles = np.arctan2(points[:, 1], points[:, 0])
+        wrapped = np.concatenate([angles - 2 * np.pi, angles, angles + 2 * np.pi])
+        middle.fill_between(angle_grid, 3 * gaussian_kde(wrapped, bw_method=0.1)(angle_grid),
+                            color=PALETTE[0], alpha=0.6)
+        middle.set_xlim(-np.pi, np.pi)
+        middle.set_xlabel("angle", fontsize=8)
+        for mask, colour, label in ((~is_head, PALETTE[1], "tail"),
+                                    (is_head, PALETTE[0], "head")):
+            bottom.scatter(points[mask, 0], points[mask, 1], s=4, alpha=0.5, color=colour,
+                           label=label, linewidths=0)
+        for ax in (top, bottom):
+            ax.set_xlim(-1.25, 1.25)
+            ax.set_ylim(-1.25, 1.25)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if column == 0:
+            middle.set_ylabel("density", fontsize=8)
+            bottom.legend(frameon=False, fontsize=8, loc="lower left", markerscale=3)
+    fig.tight_layout()
+    return fig
