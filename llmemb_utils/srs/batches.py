@@ -22,17 +22,34 @@ import torch
 
 from .backbones import MASK_TOKEN, PAD
 
+CHUNK_SIZE = 16  # rows per length-sorted chunk of a batch
+
 
 @dataclass
-class Batch:
+class Chunk:
     """``inputs``, ``targets`` (0 = no target here) and ``negatives``, all (B, L)."""
 
     inputs: torch.Tensor
     targets: torch.Tensor
     negatives: torch.Tensor
 
+    def to(self, device: torch.device | str) -> Chunk:
+        return Chunk(self.inputs.to(device), self.targets.to(device), self.negatives.to(device))
+
+
+@dataclass
+class Batch:
+    """One optimisation step's rows, split into chunks of similar length.
+
+    The loss is computed once over every target of the batch, so chunking changes nothing
+    but the padding computed: rows are sorted by length and each chunk is padded only to its
+    own longest row (where the backbone makes that exact).
+    """
+
+    chunks: list[Chunk]
+
     def to(self, device: torch.device | str) -> Batch:
-        return Batch(self.inputs.to(device), self.targets.to(device), self.negatives.to(device))
+        return Batch([chunk.to(device) for chunk in self.chunks])
 
 
 def left_pad(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
@@ -49,7 +66,7 @@ class TrainingBatches:
 
     def __init__(self, sequences: Sequence[np.ndarray], num_items: int, objective: str,
                  max_length: int, batch_size: int, mask_prob: float = 0.6,
-                 pad_to_max_length: bool = False) -> None:
+                 pad_to_max_length: bool = False, chunk_size: int = CHUNK_SIZE) -> None:
         if objective not in ("next", "last", "cloze"):
             raise ValueError(f"unknown training objective {objective!r}")
         shortest = 1 if objective == "cloze" else 2
@@ -66,6 +83,7 @@ class TrainingBatches:
         self.batch_size = batch_size
         self.mask_prob = mask_prob
         self.pad_to_max_length = pad_to_max_length
+        self.chunk_size = batch_size if pad_to_max_length else chunk_size
 
     def __len__(self) -> int:
         rows = len(self.sequences) * (2 if self.objective == "cloze" else 1)
@@ -77,15 +95,22 @@ class TrainingBatches:
         order = rng.permutation(len(rows))
         for start in range(0, len(order), self.batch_size):
             chosen = [rows[i] for i in order[start:start + self.batch_size]]
-            width = self.max_length if self.pad_to_max_length else max(len(r[0]) for r in chosen)
-            inputs = left_pad([r[0] for r in chosen], width)
-            targets = left_pad([r[1] for r in chosen], width)
-            negatives = np.zeros_like(targets)
-            for i, (_, _, user) in enumerate(chosen):
-                has_target = targets[i] != PAD
-                negatives[i, has_target] = self._negatives(user, int(has_target.sum()), rng)
-            yield Batch(torch.from_numpy(inputs), torch.from_numpy(targets),
-                        torch.from_numpy(negatives))
+            if not self.pad_to_max_length:
+                chosen.sort(key=lambda row: len(row[0]))
+            yield Batch([self._chunk(chosen[i:i + self.chunk_size], rng)
+                         for i in range(0, len(chosen), self.chunk_size)])
+
+    def _chunk(self, rows: list[tuple[np.ndarray, np.ndarray, int]],
+               rng: np.random.Generator) -> Chunk:
+        width = self.max_length if self.pad_to_max_length else max(len(r[0]) for r in rows)
+        inputs = left_pad([r[0] for r in rows], width)
+        targets = left_pad([r[1] for r in rows], width)
+        negatives = np.zeros_like(targets)
+        for i, (_, _, user) in enumerate(rows):
+            has_target = targets[i] != PAD
+            negatives[i, has_target] = self._negatives(user, int(has_target.sum()), rng)
+        return Chunk(torch.from_numpy(inputs), torch.from_numpy(targets),
+                     torch.from_numpy(negatives))
 
     def _rows(self, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, int]]:
         """(input, targets, user index) rows of this epoch."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import torch
+
 from ..config import load_config
 from ..data.dataset import PreparedDataset
 from .backbones import BACKBONES
@@ -13,6 +15,8 @@ from .losses import LOSSES
 from .run import PROTOCOLS, evaluate_run, train
 
 SHOWN = ("HR@10", "NDCG@10")
+THREADS_HELP = ("CPU threads for PyTorch (default: all cores; use fewer on a shared machine, "
+                "where oversubscribed threads can be 10x slower)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trainer.add_argument("--epochs", type=int, help="default: srs.epochs")
     trainer.add_argument("--config", help="experiment YAML (default: built-in defaults)")
     trainer.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    trainer.add_argument("--threads", type=int, help=THREADS_HELP)
     trainer.set_defaults(handler=_train)
 
     evaluator = subparsers.add_parser(
@@ -39,10 +44,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluator.add_argument("--exclude-history", action="store_true",
                            help="full ranking: drop the user's earlier items from candidates")
     evaluator.add_argument("--device", default="auto")
+    evaluator.add_argument("--threads", type=int, help=THREADS_HELP)
     evaluator.set_defaults(handler=_evaluate)
 
 
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+
 def _train(args: argparse.Namespace) -> int:
+    _set_threads(args.threads)
     overrides = {key: value for key, value in {
         "srs.backbone": args.backbone, "srs.loss": args.loss, "srs.epochs": args.epochs,
         "seed": args.seed}.items() if value is not None}
@@ -55,6 +67,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    _set_threads(args.threads)
     metrics = evaluate_run(args.run, args.protocol, data=args.data,
                            exclude_history=args.exclude_history, device=args.device)
     _print(f"test ({args.protocol})", metrics)

@@ -34,11 +34,19 @@ class SequentialRecommender(nn.Module):
         return self.backbone(vectors, inputs)
 
     def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
-        has_target = batch.targets != PAD
-        states = self.states(batch.inputs)[has_target]
-        targets = batch.targets[has_target]
+        states, targets, negatives = [], [], []
+        for chunk in batch.chunks:
+            has_target = chunk.targets != PAD
+            states.append(self.states(chunk.inputs)[has_target])
+            targets.append(chunk.targets[has_target])
+            negatives.append(chunk.negatives[has_target])
+        return self.losses(torch.cat(states), torch.cat(targets), torch.cat(negatives))
+
+    def losses(self, states: torch.Tensor, targets: torch.Tensor,
+               negatives: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named losses of (T, d) ``states`` predicting ``targets`` (T,) against one sampled
+        negative each."""
         if self.loss == "bce":
-            negatives = batch.negatives[has_target]
             loss = sampled_bce(states, self.encoder(targets), self.encoder(negatives))
         else:
             loss = full_softmax_ce(states, self.encoder.all_items(), targets)

@@ -56,7 +56,7 @@ class Trainer:
         self.stopper = EarlyStopping(srs.patience, srs.early_stop_window)
         self.rng = np.random.default_rng(config.seed)
         self.log: list[dict[str, Any]] = []
-        self.finished = False
+        self.stopped_early = False
 
     @property
     def epoch(self) -> int:
@@ -77,12 +77,12 @@ class Trainer:
         if torch.cuda.is_available() and state.get("cuda_rng"):
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.log = state["log"]
-        self.finished = state["finished"]
+        self.stopped_early = state["stopped_early"]
         return True
 
     def fit(self) -> list[dict[str, Any]]:
         """Train until early stopping or ``srs.epochs``; returns the per-epoch log."""
-        while not self.finished and self.epoch < self.config.srs.epochs:
+        while not self.stopped_early and self.epoch < self.config.srs.epochs:
             started = time.perf_counter()
             losses = self._train_epoch(self.epoch + 1)
             trained = time.perf_counter()
@@ -99,7 +99,7 @@ class Trainer:
                 "train_seconds": round(trained - started, 3),
                 "valid_seconds": round(time.perf_counter() - trained, 3),
             })
-            self.finished = self.stopper.should_stop or self.epoch >= self.config.srs.epochs
+            self.stopped_early = self.stopper.should_stop
             self._save_state()
             write_json(self.out / LOG, self.log)
         return self.log
@@ -142,5 +142,5 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "log": self.log,
-            "finished": self.finished,
+            "stopped_early": self.stopped_early,
         })

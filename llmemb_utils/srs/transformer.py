@@ -1,7 +1,8 @@
 """The self-attention stack shared by SASRec and Bert4Rec (method-spec §C.3).
 
-Input: item vectors scaled by sqrt(hidden) plus a learned position (1..n for the n real items,
-oldest first; 0 for padding), dropout, padding zeroed. Each block: LayerNorm on the query ->
+Input: item vectors scaled by sqrt(hidden) plus a learned position counted from the right (the
+most recent item is always ``max_length``, the one before ``max_length - 1``, ...; 0 for
+padding), dropout, padding zeroed. Each block: LayerNorm on the query ->
 multi-head attention (query normed, key/value not) -> residual on the normed query ->
 LayerNorm -> point-wise feed-forward with residual; padding zeroed after every block; a final
 LayerNorm.
@@ -50,6 +51,7 @@ class TransformerStack(nn.Module):
                  max_length: int) -> None:
         super().__init__()
         self.heads = heads
+        self.max_length = max_length
         self.scale = math.sqrt(hidden)
         self.positions = nn.Embedding(max_length + 1, hidden, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
@@ -60,7 +62,10 @@ class TransformerStack(nn.Module):
                 blocked: torch.Tensor | None) -> torch.Tensor:
         """``vectors`` (B, L, d), ``valid`` (B, L) real positions, ``blocked`` (B, L, L) True
         where a query may not attend to a key, or None for full attention."""
-        positions = valid.long().cumsum(dim=1) * valid
+        width = valid.shape[1]
+        slots = torch.arange(self.max_length - width + 1, self.max_length + 1,
+                             device=valid.device)
+        positions = slots * valid
         keep = valid.unsqueeze(-1).to(vectors.dtype)
         x = self.dropout(vectors * self.scale + self.positions(positions)) * keep
         if blocked is not None:

@@ -1,0 +1,60 @@
+"""Long-tail groups on a hand-made dataset, and the metrics layout of design.md §5."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llmemb_utils.data.dataset import PreparedDataset
+from llmemb_utils.eval.evaluate import summarize
+from llmemb_utils.eval.groups import bin_masks, group_masks
+from llmemb_utils.eval.protocol import Protocol
+from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
+
+# Raw items 0..6. Training parts (all but the last two items): u0 [0 1 2 3], u1 [0 1 2],
+# u2 [0 1], so training popularity is 0:3, 1:3, 2:2, 3:1, others 0.
+SEQUENCES = [[0, 1, 2, 3, 4, 0], [0, 1, 2, 3, 5], [0, 1, 4, 6]]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> PreparedDataset:
+    folder: Path = tmp_path_factory.mktemp("groups") / "data"
+    return prepare_synthetic(raw_from_sequences(SEQUENCES, 7), folder,
+                             item_head_min=3, user_long_min=3)
+
+
+def test_groups_follow_training_popularity_and_length(dataset: PreparedDataset) -> None:
+    masks = group_masks(dataset, dataset.targets("test"))  # targets: items 0, 5, 6
+    assert masks["item_head"].tolist() == [True, False, False]
+    assert masks["item_tail"].tolist() == [False, True, True]
+    assert masks["user_long"].tolist() == [True, True, False]  # 4, 3, 2 training items
+    assert masks["user_short"].tolist() == [False, False, True]
+    valid = group_masks(dataset, dataset.targets("valid"))  # items 4, 3, 4
+    assert valid["item_head"].tolist() == [False, False, False]
+
+
+def test_bins_cover_the_edges_of_method_spec() -> None:
+    values = np.array([0, 4, 5, 9, 10, 19, 20, 39, 40, 100])
+    masks = bin_masks(values, (5, 10, 20, 40))
+    assert {label: values[m].tolist() for label, m in masks.items()} == {
+        "<5": [0, 4], "5-9": [5, 9], "10-19": [10, 19], "20-39": [20, 39], ">=40": [40, 100]}
+
+
+def test_summary_has_overall_groups_counts_and_protocol(dataset: PreparedDataset) -> None:
+    per_user = {"HR@10": np.array([1.0, 0.0, 0.5]), "NDCG@10": np.array([1.0, 0.0, 0.25])}
+    summary = summarize(per_user, dataset, "test", Protocol("full"))
+    assert set(summary) == {"protocol", "overall", "groups", "counts"}
+    assert summary["protocol"] == {"candidates": "full", "num_negatives": None,
+                                   "exclude_history": False, "ties": "expected",
+                                   "split": "leave-one-out", "seed": 0}
+    assert summary["overall"] == {"HR@10": 0.5, "NDCG@10": pytest.approx(1.25 / 3)}
+    assert summary["groups"]["item_tail"] == {"HR@10": 0.25, "NDCG@10": 0.125}
+    assert summary["groups"]["user_long"] == {"HR@10": 0.5, "NDCG@10": 0.5}
+    assert summary["groups"]["item_pop_bins"]["<5"]["HR@10"] == 0.5
+    assert summary["groups"]["item_pop_bins"][">=40"] == {"HR@10": None, "NDCG@10": None}
+    assert summary["counts"] == {
+        "users": 3, "item_tail": 2, "item_head": 1, "user_short": 1, "user_long": 2,
+        "item_pop_bins": {"<5": 3, "5-9": 0, "10-19": 0, "20-39": 0, ">=40": 0},
+        "user_length_bins": {"<5": 3, "5-9": 0, "10-14": 0, "15-19": 0, ">=20": 0}}
