@@ -137,7 +137,7 @@ def _stats(raw: RawData, sequences: Sequences, has_attributes: list[bool],
 
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:
-    return {f"q{int(q * 100):02d}": float(np.quantile(values, q)) for q in QUANTILES}
+    return {f"q{int(q * 100):02d}": round(float(np.quantile(values, q)), 3) for q in QUANTILES}
 
 
 def _bin_counts(values: np.ndarray, edges: tuple[int, ...]) -> dict[str, int]:
