@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from llmemb_utils.eval.report import aggregate_runs, format_table
+from llmemb_utils.eval.report import aggregate_runs, format_table, report_runs
 from llmemb_utils.io import write_json
+
+GROUPS = ("item_tail", "item_head", "user_short", "user_long")
 
 
 def metrics_file(folder: Path, name: str, hr: float, candidates: str = "full") -> Path:
@@ -15,7 +17,9 @@ def metrics_file(folder: Path, name: str, hr: float, candidates: str = "full") -
     path = folder / name
     write_json(path, {"protocol": {"candidates": candidates, "num_negatives": None,
                                    "exclude_history": False},
-                      "overall": section, "groups": {"item_tail": section}})
+                      "overall": section, "groups": dict.fromkeys(GROUPS, section),
+                      "inputs": {"encoder": {"name": "id"}},
+                      "config": {"srs": {"backbone": "sasrec"}}})
     return path
 
 
@@ -34,3 +38,13 @@ def test_aggregate_refuses_mixed_protocols(tmp_path: Path) -> None:
              metrics_file(tmp_path, "b.json", 0.1, candidates="sampled")]
     with pytest.raises(ValueError, match="different protocols"):
         aggregate_runs(paths)
+
+
+def test_report_groups_runs_by_encoder_backbone_and_protocol(tmp_path: Path) -> None:
+    for seed, hr in ((42, 0.1), (43, 0.3)):
+        metrics_file(tmp_path / f"run{seed}", "metrics.json", hr)
+        metrics_file(tmp_path / f"run{seed}", "metrics_sampled.json", 0.5, "sampled")
+    lines = report_runs([tmp_path / "run42", tmp_path / "run43"]).splitlines()
+    assert lines[0].startswith("| run | overall/HR@10 | overall/NDCG@10 | item_tail/HR@10")
+    assert lines[2].startswith("| id-sasrec, full (n=2) | 0.2000 ± 0.1414 |")
+    assert lines[3].startswith("| id-sasrec, sampled (n=2) | 0.5000 ± 0.0000 |")

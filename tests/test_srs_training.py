@@ -80,6 +80,9 @@ def test_cli_trains_and_evaluates(dataset: PreparedDataset, tmp_path: Path,
     (run / "metrics_sampled.json").unlink()
     assert main(["evaluate", "--run", str(run), "--protocol", "sampled"]) == 0
     assert read_json(run / "metrics_sampled.json")["config"]["seed"] == 7
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 0
+    assert "| id-gru4rec, sampled (n=1) |" in capsys.readouterr().out
 
 
 def test_nan_loss_names_epoch_and_batch(dataset: PreparedDataset, tmp_path: Path) -> None:

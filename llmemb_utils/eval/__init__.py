@@ -5,7 +5,7 @@ from .evaluate import evaluate, per_user_metrics
 from .metrics import KS, expected_metrics
 from .protocol import Protocol
 from .ranking import full_rank_counts, sample_negatives, sampled_rank_counts
-from .report import aggregate_runs, format_table
+from .report import aggregate_runs, format_table, report_runs
 
 __all__ = [
     "KS",
@@ -16,6 +16,7 @@ __all__ = [
     "format_table",
     "full_rank_counts",
     "per_user_metrics",
+    "report_runs",
     "sample_negatives",
     "sampled_rank_counts",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -11,6 +13,7 @@ from ..io import read_json
 
 REPORT_GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
 REPORT_METRICS = ("HR@10", "NDCG@10")
+METRICS_GLOB = "metrics*.json"
 
 
 def _section(metrics: Mapping, group: str) -> Mapping:
@@ -50,3 +53,26 @@ def format_table(rows: Mapping[str, Mapping[str, tuple[float, float, int]]],
         values = [f"{cells[c][0]:.{digits}f} ± {cells[c][1]:.{digits}f}" for c in columns]
         lines.append(f"| {label} | " + " | ".join(values) + " |")
     return "\n".join(lines)
+
+
+def run_label(metrics: Mapping) -> str:
+    """``<encoder>-<backbone>, <protocol>``, e.g. ``id-sasrec, full``."""
+    encoder = metrics["inputs"]["encoder"]["name"]
+    protocol = metrics["protocol"]["candidates"]
+    if protocol == "full" and metrics["protocol"]["exclude_history"]:
+        protocol = "full, history excluded"
+    return f"{encoder}-{metrics['config']['srs']['backbone']}, {protocol}"
+
+
+def report_runs(run_folders: Iterable[str | os.PathLike]) -> str:
+    """A Markdown table of mean ± std over seeds, one row per encoder, backbone and protocol,
+    from the ``metrics*.json`` files of the given run folders."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for folder in run_folders:
+        for path in sorted(Path(folder).glob(METRICS_GLOB)):
+            groups[run_label(read_json(path))].append(path)
+    if not groups:
+        raise ValueError("no metrics*.json files in the given run folders")
+    rows = {f"{label} (n={len(paths)})": aggregate_runs(paths)
+            for label, paths in sorted(groups.items())}
+    return format_table(rows)

@@ -1,14 +1,17 @@
-"""``llmemb train`` and ``llmemb evaluate``: thin CLI over :mod:`.run`."""
+"""``llmemb train``, ``llmemb evaluate`` and ``llmemb report``: thin CLI over :mod:`.run` and
+:mod:`..eval.report`."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..config import load_config
 from ..data.dataset import PreparedDataset
+from ..eval.report import report_runs
 from .backbones import BACKBONES
 from .encoders import ENCODERS
 from .losses import LOSSES
@@ -47,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluator.add_argument("--threads", type=int, help=THREADS_HELP)
     evaluator.set_defaults(handler=_evaluate)
 
+    reporter = subparsers.add_parser(
+        "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table")
+    reporter.add_argument("runs", nargs="+", help="run folders written by `llmemb train`")
+    reporter.add_argument("--out", help="also write the table to this file")
+    reporter.set_defaults(handler=_report)
+
 
 def _set_threads(threads: int | None) -> None:
     if threads is not None:
@@ -71,6 +80,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     metrics = evaluate_run(args.run, args.protocol, data=args.data,
                            exclude_history=args.exclude_history, device=args.device)
     _print(f"test ({args.protocol})", metrics)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    table = report_runs(args.runs)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n", encoding="utf-8")
     return 0
 
 

@@ -10,7 +10,7 @@ import torch
 from .batches import history_batches
 from .model import SequentialRecommender
 
-INFERENCE_BATCH = 512
+INFERENCE_BATCH = 64
 
 
 @torch.no_grad()

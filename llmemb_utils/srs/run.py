@@ -135,7 +135,7 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
     with torch.no_grad():
         metrics = evaluate(states, model.item_table(), dataset, "test", protocol)
     metrics["config"] = config.to_dict()
-    metrics["inputs"] = {"data": _data_reference(dataset),
+    metrics["inputs"] = {"data": _data_reference(dataset), "encoder": model.encoder.describe(),
                          "checkpoint": {"path": str((out / BEST).resolve()), "epoch": best_epoch}}
     write_json(out / metrics_filename(protocol), metrics)
     return metrics

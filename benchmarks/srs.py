@@ -1,0 +1,141 @@
+"""SRS speed and memory: training epoch time, full-ranking test time and peak RSS.
+
+Cases: every backbone on the default dataset (MovieLens-100k, prepared by
+``llmemb prepare --config configs/ml100k_smollm2.yaml``), every backbone on a synthetic dataset
+at the scale of the paper's Amazon Beauty (52k users, 57k items, ~400k interactions,
+long-tailed popularity), and SASRec at 1/4 and 1/2 of that scale for the growth curve. Each
+case runs in its own process so that its peak RSS is its own.
+
+    .venv/bin/python benchmarks/srs.py [--threads 2] [--epochs 2] [--quick]
+
+Writes ``benchmarks/srs.json`` (machine info and load average included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT / "artifacts" / "ml100k_smollm2" / "data"
+SYNTHETIC_ROOT = ROOT / "artifacts" / "benchmarks" / "srs"
+BEAUTY = {"users": 52_204, "items": 57_289, "interactions": 394_908}
+BACKBONES = ("sasrec", "bert4rec", "gru4rec")
+
+
+def synthetic_dataset(scale: float):
+    """The long-tailed synthetic dataset at ``scale`` x Beauty, prepared once and cached."""
+    from llmemb_utils.data.dataset import PreparedDataset
+    from llmemb_utils.srs.synthetic import long_tail_data, prepare_synthetic
+
+    folder = SYNTHETIC_ROOT / f"beauty_x{scale:g}"
+    if (folder / "manifest.json").is_file():
+        return PreparedDataset.load(folder)
+    raw = long_tail_data(int(BEAUTY["users"] * scale), int(BEAUTY["items"] * scale),
+                         int(BEAUTY["interactions"] * scale), seed=0)
+    return prepare_synthetic(raw, folder, item_head_min=4, user_long_min=9)
+
+
+def measure(data: str, backbone: str, epochs: int, threads: int) -> dict:
+    """Train ``epochs`` epochs (each followed by validation), then time a full-ranking test."""
+    import tempfile
+
+    import torch
+
+    from llmemb_utils.config import load_config
+    from llmemb_utils.data.dataset import PreparedDataset
+    from llmemb_utils.eval.evaluate import evaluate
+    from llmemb_utils.eval.protocol import Protocol
+    from llmemb_utils.srs.inference import user_states
+    from llmemb_utils.srs.run import build_model
+    from llmemb_utils.srs.trainer import Trainer
+
+    torch.set_num_threads(threads)
+    dataset = (PreparedDataset.load(data) if data == str(DEFAULT_DATA)
+               else synthetic_dataset(float(data)))
+    config = load_config(None, **{"srs.backbone": backbone, "srs.epochs": epochs})
+    torch.manual_seed(config.seed)
+    model = build_model(config, dataset, "id")
+    with tempfile.TemporaryDirectory() as out:
+        log = Trainer(model, dataset, config, out, identity={}, device="cpu").fit()
+    started = time.perf_counter()
+    states = user_states(model, dataset.history("test"), config.srs.max_length, "cpu")
+    encoded = time.perf_counter()
+    with torch.no_grad():
+        evaluate(states, model.item_table(), dataset, "test", Protocol("full"))
+    ranked = time.perf_counter()
+    return {
+        "users": dataset.num_users, "items": dataset.num_items,
+        "interactions": int(sum(len(s) for s in dataset.sequences)),
+        "epoch_seconds": [entry["train_seconds"] for entry in log],
+        "validation_seconds": [entry["valid_seconds"] for entry in log],
+        "test_full_ranking_seconds": round(ranked - started, 3),
+        "test_user_states_seconds": round(encoded - started, 3),
+        "test_ranking_seconds": round(ranked - encoded, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_average_after": os.getloadavg(),
+    }
+
+
+def run_case(data: str, backbone: str, epochs: int, threads: int) -> dict:
+    """``measure`` in a fresh process, so peak RSS is the case's own."""
+    command = [sys.executable, __file__, "--case", data, backbone, "--epochs", str(epochs),
+               "--threads", str(threads)]
+    environment = {**os.environ, "TQDM_DISABLE": "1"}
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            env=environment).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def cases(quick: bool) -> list[tuple[str, str, str]]:
+    """(label, data, backbone): default data per backbone, Beauty scale per backbone, and the
+    SASRec growth curve."""
+    found = []
+    if DEFAULT_DATA.is_dir():
+        found += [(f"ml100k/{b}", str(DEFAULT_DATA), b) for b in BACKBONES]
+    scales = (0.05,) if quick else (0.25, 0.5, 1.0)
+    found += [(f"beauty_x{s:g}/sasrec", str(s), "sasrec") for s in scales]
+    found += [(f"beauty_x{scales[-1]:g}/{b}", str(scales[-1]), b) for b in BACKBONES[1:]]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", nargs=2, metavar=("DATA", "BACKBONE"), help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--quick", action="store_true", help="a tiny synthetic scale only")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_suffix(".json"))
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(measure(*args.case, args.epochs, args.threads)))
+        return
+
+    import torch
+
+    results = {
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "torch": torch.__version__, "cpu_count": os.cpu_count(),
+                    "threads": args.threads, "load_average_before": os.getloadavg()},
+        "config": {"epochs": args.epochs, "note": "paper hyper-parameters (hidden 128, "
+                   "2 blocks, batch 128, max length 200); epoch_seconds excludes validation"},
+        "cases": {},
+    }
+    for label, data, backbone in cases(args.quick):
+        print(f"[srs benchmark] {label}", flush=True)
+        results["cases"][label] = run_case(data, backbone, args.epochs, args.threads)
+        print(json.dumps(results["cases"][label]), flush=True)
+    results["machine"]["load_average_after"] = os.getloadavg()
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
