@@ -89,7 +89,9 @@ class SCFTConfig:
     drop_ratio: float = 0.4
     resample_views: bool = False  # the official code fixes each item's two views once per run
     loss: str = "soft-target"  # soft-target (official) | infonce (cosine)
-    temperature: float = 3.0
+    temperature: float = 3.0  # soft-target: initial value of the learnable temperature
+    infonce_temperature: float = 0.05  # infonce: fixed temperature on cosine similarities
+    cache_trunk: bool = True  # fixed views + lora_layers: run the frozen lower layers once
     lora_r: int = 8
     lora_alpha: int = 32
     lora_dropout: float = 0.1

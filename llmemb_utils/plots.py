@@ -124,3 +124,43 @@ def uniformity_figure(views: dict[str, tuple[np.ndarray, float, np.ndarray]]) ->
             bottom.legend(frameon=False, fontsize=8, loc="lower left", markerscale=3)
     fig.tight_layout()
     return fig
+
+
+def loss_curve(history: list[dict[str, float]], smooth: int = 10) -> plt.Figure:
+    """SCFT loss per optimiser step with a trailing mean, and the learned temperature."""
+    steps = np.array([h["step"] for h in history])
+    loss = np.array([h["loss"] for h in history])
+    window = max(1, min(smooth, len(loss)))
+    trailing = np.convolve(loss, np.ones(window) / window, mode="valid")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    left.plot(steps, loss, color=PALETTE[0], alpha=0.35, lw=0.8, label="per step")
+    left.plot(steps[window - 1:], trailing, color=PALETTE[0], lw=1.6,
+              label=f"mean of last {window}")
+    left.set_xlabel("optimiser step")
+    left.set_ylabel("contrastive loss")
+    left.set_title("SCFT loss")
+    left.legend(frameon=False, fontsize=8)
+    right.plot(steps, [h["temperature"] for h in history], color=PALETTE[1])
+    right.set_xlabel("optimiser step")
+    right.set_ylabel("temperature")
+    right.set_title("Learned temperature")
+    for ax in (left, right):
+        ax.grid(alpha=0.3, lw=0.4)
+    fig.tight_layout()
+    return fig
+
+
+def explained_variance(ratios: dict[str, np.ndarray]) -> plt.Figure:
+    """Cumulative PCA explained variance of one or more embedding tables."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for colour, (label, ratio) in zip(PALETTE, ratios.items(), strict=False):
+        cumulative = np.cumsum(ratio)
+        ax.plot(np.arange(1, len(ratio) + 1), cumulative, color=colour, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("principal components")
+    ax.set_ylabel("cumulative explained variance")
+    ax.set_ylim(0, 1.01)
+    ax.set_title("PCA of item embeddings")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    return fig

@@ -1,0 +1,1 @@
+"""LLM item embeddings: model loading, tokenisation, pooling, extraction, PCA and SCFT."""

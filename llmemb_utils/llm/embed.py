@@ -1,0 +1,83 @@
+"""Item embeddings by model name, cached on disk by model, adapter, prompts and settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from accelerate import PartialState
+
+from .. import __version__, assets
+from ..data.dataset import PreparedDataset
+from ..io import make_manifest, read_json, sha256_file, write_json
+from .extract import extract
+from .lora import ADAPTER_INFO, adapter_checksum, load_adapter
+from .models import load_model
+from .pca import reduce
+
+
+def cache_key(model: str, lora: str | Path | None, prompts: Sequence[str], pooling: str,
+              dtype: str, max_tokens: int) -> str:
+    """Hex key of one extraction: model name, adapter weights, prompts and settings."""
+    prompts_digest = hashlib.sha256("\n\0".join(prompts).encode()).hexdigest()
+    payload = {"model": model, "adapter": adapter_checksum(lora), "prompts": prompts_digest,
+               "pooling": pooling, "dtype": dtype, "max_tokens": max_tokens,
+               "version": __version__}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def embed_items(prompts: Sequence[str], model: str, lora: str | Path | None = None,
+                pooling: str = "mean", dtype: str = "auto", load_in_4bit: str = "auto",
+                max_tokens: int = 1024, batch_size: int = 32, cache: bool = True,
+                progress: bool = True) -> np.ndarray:
+    """Embeddings (N, H) float32 of ``prompts`` by ``model`` (+ LoRA adapter), memory-mapped.
+
+    Results live in ``<cache>/embeddings/<key>.npy`` and are reused when the same model,
+    adapter weights, prompts and settings are asked for again.
+    """
+    key = cache_key(model, lora, prompts, pooling, dtype, max_tokens)
+    path = assets.cache_dir() / "embeddings" / f"{key}.npy"
+    if cache and path.is_file():
+        return np.load(path, mmap_mode="r")
+    llm, tokenizer = load_model(model, dtype, load_in_4bit)
+    if lora is not None:
+        llm = load_adapter(llm, lora, model)
+    partial = path.with_name(f"{key}.partial.npy")
+    extract(llm, tokenizer, prompts, partial, pooling, batch_size, max_tokens, progress)
+    state = PartialState()
+    if state.is_main_process:
+        partial.replace(path)
+    state.wait_for_everyone()
+    return np.load(path, mmap_mode="r")
+
+
+def save_item_embeddings(vectors: np.ndarray, out: str | Path, settings: dict[str, Any],
+                         dataset: PreparedDataset, lora: str | Path | None = None,
+                         seed: int = 42) -> Path:
+    """Write the item table to ``out`` (.npy, row i-1 = item id i), PCA-reduced when
+    ``settings["pca_dim"]`` is set, with a ``<out>.json`` manifest sidecar."""
+    out = Path(out)
+    if len(vectors) != dataset.num_items:
+        raise ValueError(f"{len(vectors)} embeddings for {dataset.num_items} items of "
+                         f"{dataset.path}")
+    table = vectors
+    explained = None
+    if settings.get("pca_dim") is not None:
+        reduced = reduce(vectors, settings["pca_dim"], seed)
+        table, explained = reduced.vectors, reduced.explained_variance_ratio
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, np.asarray(table, dtype=np.float32))
+    inputs: dict[str, Any] = {"data": dataset.manifest}
+    if lora is not None:
+        inputs["adapter"] = read_json(Path(lora) / ADAPTER_INFO)
+    manifest = make_manifest("item-embeddings", {**settings, "lora": str(lora) if lora else None},
+                             seed, files={out.name: sha256_file(out)}, inputs=inputs)
+    manifest["shape"] = list(table.shape)
+    if explained is not None:
+        manifest["explained_variance_ratio"] = explained.tolist()
+    write_json(out.with_suffix(".json"), manifest)
+    return out

@@ -1,0 +1,64 @@
+"""Item embeddings from an LLM (method-spec §B.8): full prompts, pooled, one row per item.
+
+Batches are formed from prompts sorted by token length, so little compute is spent on pads,
+and every batch is written straight into a memory-mapped ``.npy`` at its items' rows: a
+catalogue of any size never needs all vectors in RAM. Under ``accelerate launch`` each
+process embeds every ``world_size``-th batch into the same file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import PartialState
+from tqdm.auto import tqdm
+
+from .pooling import pool
+from .tokens import context_limit, encode, pad, pad_id
+
+
+@torch.no_grad()
+def forward_pooled(model, input_ids: torch.Tensor, mask: torch.Tensor,
+                   pooling: str = "mean") -> torch.Tensor:
+    """Pooled fp32 embeddings of right-padded ``input_ids``; no attention mask is needed
+    because the causal mask already hides the pads from real tokens."""
+    device = next(model.parameters()).device
+    hidden = model(input_ids=input_ids.to(device)).last_hidden_state
+    return pool(hidden, mask, pooling)
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Indices grouped into batches of similar length, longest first (fails early on OOM)."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def extract(model, tokenizer, prompts: Sequence[str], out: str | os.PathLike,
+            pooling: str = "mean", batch_size: int = 32, max_tokens: int = 1024,
+            progress: bool = True) -> np.ndarray:
+    """Embed ``prompts`` into ``out`` (float32 ``.npy``, row i = prompt i), memory-mapped."""
+    out = Path(out)
+    state = PartialState()
+    sequences = encode(tokenizer, prompts, context_limit(model, max_tokens))
+    batches = length_batches([len(s) for s in sequences], batch_size)
+    batches = batches[state.process_index::state.num_processes]
+    width = model.config.hidden_size
+    if state.is_main_process:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.lib.format.open_memmap(out, mode="w+", dtype=np.float32,
+                                  shape=(len(sequences), width)).flush()
+    state.wait_for_everyone()
+    rows = np.load(out, mmap_mode="r+")
+    padding = pad_id(tokenizer)
+    quiet = not progress or not state.is_main_process
+    for batch in tqdm(batches, desc="embed", unit="batch", disable=quiet):
+        ids, mask = pad([sequences[i] for i in batch], padding)
+        rows[batch] = forward_pooled(model, ids, mask, pooling).cpu().numpy()
+    rows.flush()
+    del rows
+    state.wait_for_everyone()
+    return np.load(out, mmap_mode="r")

@@ -1,0 +1,243 @@
+"""Supervised contrastive fine-tuning (SCFT, method-spec §B): LoRA on the top layers of an LLM,
+trained so that two attribute-drop views of an item embed close together.
+
+Speed on CPU comes from the frozen trunk (stack.py): with views fixed once per run, the
+lower layers' outputs for every view are computed once and reused at every step, so a step
+costs only the ``lora_layers`` top layers forward and backward. The same code runs on one
+process or under ``accelerate launch`` (DDP: each process takes its own micro-batches,
+gradients are averaged; in-batch negatives stay per device as in the official code).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..config import ExperimentConfig
+from ..io import make_manifest, sha256_file, write_json
+from .extract import length_batches
+from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
+from .losses import ContrastiveLoss
+from .models import load_model
+from .stack import Head, Trunk, split_point
+from .tokens import context_limit, encode, pad, pad_id
+from .views import batch_items, fixed_views, step_views
+
+CHECKPOINT = "checkpoint.pt"
+
+
+class Objective(nn.Module):
+    """Head layers -> pooled views -> contrastive loss: the module DDP wraps."""
+
+    def __init__(self, head: Head, loss: ContrastiveLoss) -> None:
+        super().__init__()
+        self.head = head
+        self.loss = loss
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.loss(self.head(hidden, mask))
+
+
+def trunk_states(trunk: Trunk, sequences: Sequence[Sequence[int]], pad_token: int,
+                 batch_size: int = 64) -> list[torch.Tensor]:
+    """Trunk outputs (length_i, H) of each token sequence, kept on the CPU."""
+    states: list[torch.Tensor] = [torch.empty(0)] * len(sequences)
+    for batch in length_batches([len(s) for s in sequences], batch_size):
+        ids, _ = pad([sequences[i] for i in batch], pad_token)
+        hidden = trunk(ids).cpu()
+        for row, index in enumerate(batch):
+            states[index] = hidden[row, :len(sequences[index])].clone()
+    return states
+
+
+def stack_states(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad per-sequence states into ``(hidden (B, T, H), mask (B, T))``."""
+    hidden = nn.utils.rnn.pad_sequence(list(states), batch_first=True)
+    lengths = torch.tensor([len(s) for s in states])
+    return hidden, torch.arange(hidden.shape[1])[None] < lengths[:, None]
+
+
+class ViewBatches:
+    """Trunk states of both views of a micro-batch's items, first views then second views."""
+
+    def __init__(self, prompts: Sequence[str], config: ExperimentConfig, tokenizer, trunk: Trunk,
+                 max_tokens: int) -> None:
+        self.prompts, self.scft, self.seed = prompts, config.scft, config.seed
+        self.tokenizer, self.trunk, self.max_tokens = tokenizer, trunk, max_tokens
+        self.pad = pad_id(tokenizer)
+        self.tokens: list[list[int]] | None = None
+        self.cached: list[torch.Tensor] | None = None
+        if not self.scft.resample_views:
+            pairs = fixed_views(prompts, self.scft.drop_ratio, self.seed)
+            self.tokens = self._encode(pairs)
+            if self.scft.cache_trunk:
+                self.cached = trunk_states(trunk, self.tokens, self.pad)
+
+    def _encode(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
+        """Tokens of all first views, then all second views."""
+        flat = [pair[0] for pair in pairs] + [pair[1] for pair in pairs]
+        return encode(self.tokenizer, flat, self.max_tokens)
+
+    def __call__(self, items: np.ndarray, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.tokens is None:
+            pairs = step_views(self.prompts, items, self.scft.drop_ratio, self.seed, step)
+            states = trunk_states(self.trunk, self._encode(pairs), self.pad)
+        else:
+            rows = np.concatenate([items, items + len(self.prompts)])
+            states = ([self.cached[i] for i in rows] if self.cached is not None else
+                      trunk_states(self.trunk, [self.tokens[i] for i in rows], self.pad))
+        return stack_states(states)
+
+
+@dataclass
+class SCFTResult:
+    """What a run produced and what it cost."""
+
+    folder: Path
+    adapter: Path
+    steps: int
+    seconds: float  # whole run: model load, trunk cache, training, saving
+    cache_seconds: float
+    train_seconds: float
+    peak_rss_gb: float
+    temperature: float
+    history: list[dict[str, float]] = field(repr=False)
+    model: nn.Module | None = field(default=None, repr=False)  # the trained peft model
+
+    def summary(self) -> dict[str, Any]:
+        """The scalar facts, for JSON."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("history", "model")}
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """Seed of the dropout masks at one step on one process: resume replays them exactly."""
+    return int(np.random.SeedSequence([seed, step, rank]).generate_state(1)[0])
+
+
+def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
+
+
+def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path,
+               resume: bool = True, progress: bool = True,
+               inputs: dict[str, Any] | None = None) -> SCFTResult:
+    """Fine-tune ``config.llm.model`` on ``prompts`` and save the adapter under ``out/adapter``.
+
+    ``out/checkpoint.pt`` is written every ``scft.save_every`` steps; with ``resume`` a run
+    continues from it (same config required) and ends with the same weights as an
+    uninterrupted run.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    llm, scft = config.llm, config.scft
+    accelerator = Accelerator()
+    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit,
+                                  device=str(accelerator.device),
+                                  gradient_checkpointing=llm.gradient_checkpointing,
+                                  for_training=True)
+    torch.manual_seed(config.seed)  # LoRA initialisation
+    model = add_lora(model, scft)
+    split = split_point(model, scft.lora_layers)
+    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
+    core = Objective(Head(model, split, llm.pooling, llm.gradient_checkpointing),
+                     ContrastiveLoss(scft.loss, temperature)).to(accelerator.device).train()
+    params = [p for p in core.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=scft.learning_rate, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: max(0.0, 1.0 - step / scft.steps))
+    history: list[dict[str, float]] = []
+    start = 0
+    checkpoint_path = out / CHECKPOINT
+    if resume and checkpoint_path.is_file():
+        start, history = _load_checkpoint(checkpoint_path, config, core, optimizer, scheduler)
+    wrapped, optimizer = accelerator.prepare(core, optimizer)
+
+    cache_clock = time.perf_counter()
+    batches = ViewBatches(prompts, config, tokenizer, Trunk(model, split),
+                          context_limit(model, llm.max_tokens))
+    cache_seconds = time.perf_counter() - cache_clock
+    train_clock = time.perf_counter()
+    rank, world = accelerator.process_index, accelerator.num_processes
+    bar = tqdm(range(start, scft.steps), desc="scft", unit="step", initial=start,
+               total=scft.steps, disable=not progress or not accelerator.is_main_process)
+    for step in bar:
+        torch.manual_seed(step_seed(config.seed, step, rank))
+        total = 0.0
+        for micro in range(scft.grad_accumulation):
+            index = (step * scft.grad_accumulation + micro) * world + rank
+            hidden, mask = batches(batch_items(len(prompts), scft.batch_size, config.seed, index),
+                                   step)
+            last = micro == scft.grad_accumulation - 1
+            with contextlib.nullcontext() if last else accelerator.no_sync(wrapped):
+                loss = wrapped(hidden.to(accelerator.device), mask) / scft.grad_accumulation
+                accelerator.backward(loss)
+            total += loss.item()
+        accelerator.clip_grad_norm_(params, scft.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        mean_loss = accelerator.reduce(torch.tensor(total, device=accelerator.device), "mean")
+        history.append({"step": step + 1, "loss": float(mean_loss),
+                        "lr": scheduler.get_last_lr()[0],
+                        "temperature": core.loss.temperature.item()})
+        bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
+        if (step + 1) % scft.save_every == 0 or step + 1 == scft.steps:
+            if accelerator.is_main_process:
+                _save_checkpoint(checkpoint_path, step + 1, config, core, optimizer, scheduler,
+                                 history)
+            accelerator.wait_for_everyone()
+    train_seconds = time.perf_counter() - train_clock
+
+    adapter = out / "adapter"
+    result = SCFTResult(folder=out, adapter=adapter, steps=scft.steps,
+                        seconds=time.perf_counter() - started, cache_seconds=cache_seconds,
+                        train_seconds=train_seconds,
+                        peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+                        temperature=core.loss.temperature.item(), history=history,
+                        model=model.eval())
+    if accelerator.is_main_process:
+        save_adapter(model, adapter, llm.model, result.temperature,
+                     extra={"steps": scft.steps, "loss": scft.loss})
+        write_json(out / "history.json", history)
+        write_json(out / "summary.json", result.summary())
+        write_json(out / "manifest.json", make_manifest(
+            "scft", config.to_dict(), config.seed, inputs=inputs,
+            files={f"adapter/{ADAPTER_WEIGHTS}": sha256_file(adapter / ADAPTER_WEIGHTS)}))
+    accelerator.wait_for_everyone()
+    return result
+
+
+def _save_checkpoint(path: Path, step: int, config: ExperimentConfig, core: nn.Module,
+                     optimizer, scheduler, history: list[dict[str, float]]) -> None:
+    state = {"step": step, "config": config.to_dict(), "trainable": trainable_state(core),
+             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "history": history}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(".tmp")
+    torch.save(state, staging)
+    staging.replace(path)
+
+
+def _load_checkpoint(path: Path, config: ExperimentConfig, core: nn.Module, optimizer,
+                     scheduler) -> tuple[int, list[dict[str, float]]]:
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state["config"] != config.to_dict():
+        raise ValueError(f"{path} was written with a different config; use another output "
+                         "folder or resume=False")
+    core.load_state_dict(state["trainable"], strict=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    print(f"[scft] resumed from {path} at step {state['step']}")
+    return state["step"], state["history"]

@@ -1,0 +1,90 @@
+"""A decoder-only LM cut in two: a frozen trunk and a trainable head.
+
+SCFT adapts only the top ``lora_layers`` decoder layers, so everything below them is a fixed
+function of the input. The trunk (embeddings + lower layers) therefore runs once per view
+without gradients; the head (upper layers + final norm) is the only part trained. Works for
+decoders exposing ``embed_tokens``, ``layers``, ``norm`` and ``rotary_emb`` (LLaMA, Mistral,
+Qwen2/3 in transformers).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from .models import ModelError, decoder_of
+from .pooling import pool
+
+PARTS = ("embed_tokens", "layers", "norm", "rotary_emb")
+IMPLICIT_CAUSAL = ("sdpa", "flash_attention_2", "flash_attention_3")
+
+
+def split_point(model: nn.Module, lora_layers: int | None) -> int:
+    """Index of the first trained layer: ``num_layers - lora_layers`` (0 when None)."""
+    total = len(decoder_of(model).layers)
+    if lora_layers is None:
+        return 0
+    if not 1 <= lora_layers <= total:
+        raise ValueError(f"lora_layers must be between 1 and {total}, got {lora_layers}")
+    return total - lora_layers
+
+
+def run_layers(decoder: nn.Module, layers: nn.ModuleList | list[nn.Module], hidden: torch.Tensor,
+               use_checkpoint: bool = False) -> torch.Tensor:
+    """Apply ``layers`` with rotary positions 0..T-1 and a causal mask (no padding mask:
+    sequences are right-padded, so real tokens never attend to pads)."""
+    positions = torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0)
+    rope = decoder.rotary_emb(hidden, positions)
+    mask = None
+    if decoder.config._attn_implementation not in IMPLICIT_CAUSAL:
+        width = hidden.shape[1]
+        mask = torch.full((width, width), float("-inf"), device=hidden.device,
+                          dtype=hidden.dtype).triu(1)[None, None]
+    for layer in layers:
+        step = partial(layer, attention_mask=mask, position_ids=positions,
+                       position_embeddings=rope)
+        if use_checkpoint and torch.is_grad_enabled():
+            hidden = checkpoint(step, hidden, use_reentrant=False)
+        else:
+            hidden = step(hidden)
+        if isinstance(hidden, tuple):  # older transformers return (hidden, ...)
+            hidden = hidden[0]
+    return hidden
+
+
+class Trunk:
+    """Embeddings and the frozen lower layers, run without gradients."""
+
+    def __init__(self, model: nn.Module, split: int) -> None:
+        self.decoder = decoder_of(model)
+        missing = [part for part in PARTS if not hasattr(self.decoder, part)]
+        if missing:
+            raise ModelError(f"{type(self.decoder).__name__} lacks {missing}; training only the "
+                             "top layers needs a LLaMA-style decoder (set scft.lora_layers: null)")
+        self.layers = list(self.decoder.layers[:split])
+
+    @torch.no_grad()
+    def __call__(self, input_ids: torch.Tensor) -> torch.Tensor:
+        hidden = self.decoder.embed_tokens(input_ids.to(self.decoder.embed_tokens.weight.device))
+        return run_layers(self.decoder, self.layers, hidden)
+
+
+class Head(nn.Module):
+    """The trained upper layers and final norm, ending in fp32 pooling."""
+
+    def __init__(self, model: nn.Module, split: int, pooling: str = "mean",
+                 use_checkpoint: bool = False) -> None:
+        super().__init__()
+        decoder = decoder_of(model)
+        self.layers = nn.ModuleList(decoder.layers[split:])
+        self.norm = decoder.norm
+        self.decoder = [decoder]  # a list keeps the whole decoder out of this module's params
+        self.pooling = pooling
+        self.use_checkpoint = use_checkpoint
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        hidden = run_layers(self.decoder[0], self.layers, hidden, self.use_checkpoint)
+        return pool(self.norm(hidden), mask, self.pooling)

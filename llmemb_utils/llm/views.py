@@ -1,0 +1,33 @@
+"""The two attribute-drop views of each item and the order in which SCFT visits items."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..data.prompts import attribute_drop_views
+
+
+def fixed_views(prompts: Sequence[str], drop_ratio: float, seed: int) -> list[tuple[str, str]]:
+    """One pair of views per item, drawn once per run as in the official code (§B.4), seeded."""
+    rng = random.Random(seed)
+    return [attribute_drop_views(prompt, drop_ratio, rng) for prompt in prompts]
+
+
+def step_views(prompts: Sequence[str], items: Sequence[int], drop_ratio: float, seed: int,
+               step: int) -> list[tuple[str, str]]:
+    """Fresh views of ``items`` for one step (the per-step resampling option), seeded by step."""
+    rng = random.Random(f"{seed}/{step}")
+    return [attribute_drop_views(prompts[i], drop_ratio, rng) for i in items]
+
+
+def batch_items(num_items: int, batch_size: int, seed: int, index: int) -> np.ndarray:
+    """Item indices of micro-batch ``index``: epochs of seeded permutations, last partial
+    batch of each epoch dropped, so any batch can be recomputed from its index (resume, DDP)."""
+    batch_size = min(batch_size, num_items)
+    per_epoch = num_items // batch_size
+    epoch, position = divmod(index, per_epoch)
+    order = np.random.default_rng([seed, epoch]).permutation(num_items)
+    return order[position * batch_size:(position + 1) * batch_size]

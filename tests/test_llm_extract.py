@@ -1,0 +1,93 @@
+"""Extraction, the trunk/head split, the embedding cache and PCA, on a tiny LLaMA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from llmemb_utils.llm import embed as embed_module
+from llmemb_utils.llm.embed import embed_items
+from llmemb_utils.llm.extract import extract, forward_pooled
+from llmemb_utils.llm.models import load_model
+from llmemb_utils.llm.pca import reduce
+from llmemb_utils.llm.stack import Head, Trunk, split_point
+from llmemb_utils.llm.tiny import save_tiny_llama
+from llmemb_utils.llm.tokens import encode, pad
+
+PROMPTS = [f"The movie has the following attributes: \n title is Movie {i}; "
+           f"year is {1950 + 3 * i}" + "; genres is Drama" * (i % 4) for i in range(11)]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple:
+    folder = save_tiny_llama(tmp_path_factory.mktemp("tiny"))
+    return (str(folder), *load_model(str(folder), dtype="float32"))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_extraction_equals_one_by_one_forward(tiny, tmp_path: Path, pooling: str):
+    _, model, tokenizer = tiny
+    table = extract(model, tokenizer, PROMPTS, tmp_path / "e.npy", pooling, batch_size=4,
+                    progress=False)
+    assert isinstance(table, np.memmap) and table.shape == (len(PROMPTS), 32)
+    for row, ids in enumerate(encode(tokenizer, PROMPTS, 1024)):
+        single = forward_pooled(model, torch.tensor([ids]), torch.ones(1, len(ids), dtype=bool),
+                                pooling)
+        np.testing.assert_allclose(table[row], single[0].numpy(), atol=1e-5)
+
+
+def test_encode_appends_eos_without_bos(tiny):
+    _, _, tokenizer = tiny
+    ids = encode(tokenizer, ["title is Heat"], 1024)[0]
+    assert ids[-1] == tokenizer.eos_token_id and ids[0] != tokenizer.bos_token_id
+    assert ids[:-1] == tokenizer("title is Heat", add_special_tokens=False)["input_ids"]
+
+
+def test_long_prompts_are_truncated_with_a_count(tiny):
+    _, _, tokenizer = tiny
+    with pytest.warns(UserWarning, match=r"^truncated 2 of 3 prompts to 5 tokens"):
+        ids = encode(tokenizer, ["a b c d e f g h", "x", "one two three four five six"], 5)
+    assert [len(s) for s in ids] == [5, 2, 5]
+
+
+def test_empty_prompt_is_an_error(tiny):
+    _, _, tokenizer = tiny
+    with pytest.raises(ValueError, match=r"^1 empty prompt\(s\), first at index 1 \(item id 2\)$"):
+        encode(tokenizer, ["fine", "  "], 1024)
+
+
+def test_trunk_and_head_equal_the_full_forward(tiny):
+    _, model, tokenizer = tiny
+    ids, mask = pad(encode(tokenizer, PROMPTS[:4], 1024), 0)
+    split = split_point(model, 2)
+    with torch.no_grad():
+        pooled = Head(model, split)(Trunk(model, split)(ids), mask)
+    torch.testing.assert_close(pooled, forward_pooled(model, ids, mask), atol=1e-5, rtol=0)
+
+
+def test_embed_items_caches_by_model_and_prompts(tiny, tmp_path: Path, monkeypatch):
+    folder, _, _ = tiny
+    monkeypatch.setenv("LLMEMB_CACHE", str(tmp_path))
+    first = np.asarray(embed_items(PROMPTS, folder, dtype="float32", progress=False)).copy()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("model loaded although the embeddings are cached")
+
+    monkeypatch.setattr(embed_module, "load_model", refuse)
+    np.testing.assert_array_equal(embed_items(PROMPTS, folder, dtype="float32"), first)
+    with pytest.raises(AssertionError, match="model loaded"):
+        embed_items(PROMPTS[:3], folder, dtype="float32")
+
+
+def test_pca_is_deterministic_and_centred():
+    vectors = np.random.default_rng(0).normal(size=(50, 8)) + 5.0
+    first, second = reduce(vectors, 3), reduce(vectors, 3)
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    assert first.vectors.shape == (50, 3)
+    np.testing.assert_allclose(first.vectors.mean(0), 0, atol=1e-5)
+    assert reduce(vectors).vectors.shape == (50, 8)
+    with pytest.raises(ValueError, match="pca dim must be between 1 and 8 .* got 9"):
+        reduce(vectors, 9)
