@@ -10,6 +10,7 @@ import torch
 from llmemb_utils.config import SRSConfig
 from llmemb_utils.srs.backbones import MASK_TOKEN, build_backbone
 from llmemb_utils.srs.batches import Batch, Chunk, TrainingBatches, history_batches, left_pad
+from llmemb_utils.srs.early_stopping import EarlyStopping
 from llmemb_utils.srs.encoders import IDEncoder
 from llmemb_utils.srs.losses import full_softmax_ce, sampled_bce
 from llmemb_utils.srs.model import SequentialRecommender
@@ -130,3 +131,12 @@ def test_history_batches_append_the_mask_within_max_length() -> None:
     (batch,) = list(history_batches([np.array([1, 2, 3, 4]), np.array([5])], max_length=3,
                                     batch_size=8, append_mask=True))
     assert batch.tolist() == [[3, 4, MASK_TOKEN], [0, 5, MASK_TOKEN]]
+
+
+def test_smoothed_early_stopping_ignores_a_single_lucky_epoch() -> None:
+    scores = [0.1, 0.2, 0.9, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9]
+    raw = EarlyStopping.replay(scores, patience=3)
+    assert (raw.best_epoch, len(raw.scores)) == (3, 6)  # stopped on the spike
+    smoothed = EarlyStopping.replay(scores, patience=3, window=3)
+    assert smoothed.best_epoch == 10 and not smoothed.should_stop
+    assert smoothed.smoothed() == pytest.approx(0.8)

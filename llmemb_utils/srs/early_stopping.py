@@ -39,6 +39,17 @@ class EarlyStopping:
             return True
         return False
 
+    @classmethod
+    def replay(cls, scores: list[float], patience: int, window: int = 1) -> EarlyStopping:
+        """The state this rule reaches on a recorded score sequence, stopping where it would:
+        compares stopping rules on one training log without retraining."""
+        stopper = cls(patience, window)
+        for score in scores:
+            stopper.update(score)
+            if stopper.should_stop:
+                break
+        return stopper
+
     @property
     def should_stop(self) -> bool:
         return len(self.scores) - self.best_epoch >= self.patience
