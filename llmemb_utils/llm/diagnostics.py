@@ -33,3 +33,11 @@ def embedding_report(embed: Callable[[Sequence[str]], np.ndarray], prompts: Sequ
     return {"uniformity_raw": uniformity(full),
             "uniformity_centred": uniformity(full - full.mean(0)),
             "view_retrieval_top1": view_retrieval_accuracy(first, second)}
+
+
+def nearest_neighbours(vectors: np.ndarray, items: Sequence[int], k: int = 3) -> np.ndarray:
+    """Row indices of the ``k`` nearest other rows (cosine after centring) of each of ``items``."""
+    centred = normalize(vectors - vectors.mean(0))
+    similarity = centred[list(items)] @ centred.T
+    similarity[np.arange(len(items)), list(items)] = -np.inf
+    return np.argsort(-similarity, axis=1)[:, :k]

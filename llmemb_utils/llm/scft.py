@@ -2,8 +2,9 @@
 trained so that two attribute-drop views of an item embed close together.
 
 Speed on CPU comes from the frozen trunk (stack.py): with views fixed once per run, the
-lower layers' outputs for every view are computed once and reused at every step, so a step
-costs only the ``lora_layers`` top layers forward and backward. The same code runs on one
+lower layers' outputs for every view are computed once (at the inference precision, bf16 on
+CPU) and reused at every step, so a step costs only the ``lora_layers`` top layers forward and
+backward (in fp32 on CPU, where bf16 backward is slower). The same code runs on one
 process or under ``accelerate launch`` (DDP: each process takes its own micro-batches,
 gradients are averaged; in-batch negatives stay per device as in the official code).
 """
@@ -29,7 +30,7 @@ from ..io import make_manifest, sha256_file, write_json
 from .extract import length_batches
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
-from .models import load_model
+from .models import choose_dtype, load_model
 from .stack import Head, Trunk, split_point
 from .tokens import context_limit, encode, pad, pad_id
 from .views import batch_items, fixed_views, step_views
@@ -165,8 +166,8 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     wrapped, optimizer = accelerator.prepare(core, optimizer)
 
     cache_clock = time.perf_counter()
-    batches = ViewBatches(prompts, config, tokenizer, Trunk(model, split),
-                          context_limit(model, llm.max_tokens))
+    trunk = Trunk(model, split, choose_dtype(llm.dtype, accelerator.device.type))
+    batches = ViewBatches(prompts, config, tokenizer, trunk, context_limit(model, llm.max_tokens))
     cache_seconds = time.perf_counter() - cache_clock
     train_clock = time.perf_counter()
     rank, world = accelerator.process_index, accelerator.num_processes

@@ -56,20 +56,29 @@ def run_layers(decoder: nn.Module, layers: nn.ModuleList | list[nn.Module], hidd
 
 
 class Trunk:
-    """Embeddings and the frozen lower layers, run without gradients."""
+    """Embeddings and the frozen lower layers, run without gradients.
 
-    def __init__(self, model: nn.Module, split: int) -> None:
+    ``compute_dtype`` (e.g. bfloat16 for a float32 model on CPU) runs them under autocast: they
+    are inference only, so they may use the faster inference precision.
+    """
+
+    def __init__(self, model: nn.Module, split: int,
+                 compute_dtype: torch.dtype | None = None) -> None:
         self.decoder = decoder_of(model)
         missing = [part for part in PARTS if not hasattr(self.decoder, part)]
         if missing:
             raise ModelError(f"{type(self.decoder).__name__} lacks {missing}; training only the "
                              "top layers needs a LLaMA-style decoder (set scft.lora_layers: null)")
         self.layers = list(self.decoder.layers[:split])
+        self.compute_dtype = compute_dtype
 
     @torch.no_grad()
     def __call__(self, input_ids: torch.Tensor) -> torch.Tensor:
-        hidden = self.decoder.embed_tokens(input_ids.to(self.decoder.embed_tokens.weight.device))
-        return run_layers(self.decoder, self.layers, hidden)
+        weight = self.decoder.embed_tokens.weight
+        autocast = self.compute_dtype not in (None, weight.dtype)
+        with torch.autocast(weight.device.type, dtype=self.compute_dtype, enabled=autocast):
+            hidden = self.decoder.embed_tokens(input_ids.to(weight.device))
+            return run_layers(self.decoder, self.layers, hidden).to(weight.dtype)
 
 
 class Head(nn.Module):
