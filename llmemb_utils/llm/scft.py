@@ -154,70 +154,77 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
     core = Objective(Head(model, split, llm.pooling, llm.gradient_checkpointing),
                      ContrastiveLoss(scft.loss, temperature)).to(accelerator.device).train()
-    params = [p for p in core.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=scft.learning_rate, weight_decay=0.0)
+    optimizer = torch.optim.AdamW([p for p in core.parameters() if p.requires_grad],
+                                  lr=scft.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: max(0.0, 1.0 - step / scft.steps))
-    history: list[dict[str, float]] = []
-    start = 0
-    checkpoint_path = out / CHECKPOINT
-    if resume and checkpoint_path.is_file():
-        start, history = _load_checkpoint(checkpoint_path, config, core, optimizer, scheduler)
+    start, history = 0, []
+    if resume and (out / CHECKPOINT).is_file():
+        start, history = _load_checkpoint(out / CHECKPOINT, config, core, optimizer, scheduler)
     wrapped, optimizer = accelerator.prepare(core, optimizer)
 
-    cache_clock = time.perf_counter()
+    clock = time.perf_counter()
     trunk = Trunk(model, split, choose_dtype(llm.dtype, accelerator.device.type))
     batches = ViewBatches(prompts, config, tokenizer, trunk, context_limit(model, llm.max_tokens))
-    cache_seconds = time.perf_counter() - cache_clock
-    train_clock = time.perf_counter()
-    rank, world = accelerator.process_index, accelerator.num_processes
+    cache_seconds, clock = time.perf_counter() - clock, time.perf_counter()
     bar = tqdm(range(start, scft.steps), desc="scft", unit="step", initial=start,
                total=scft.steps, disable=not progress or not accelerator.is_main_process)
     for step in bar:
-        torch.manual_seed(step_seed(config.seed, step, rank))
-        total = 0.0
-        for micro in range(scft.grad_accumulation):
-            index = (step * scft.grad_accumulation + micro) * world + rank
-            hidden, mask = batches(batch_items(len(prompts), scft.batch_size, config.seed, index),
-                                   step)
-            last = micro == scft.grad_accumulation - 1
-            with contextlib.nullcontext() if last else accelerator.no_sync(wrapped):
-                loss = wrapped(hidden.to(accelerator.device), mask) / scft.grad_accumulation
-                accelerator.backward(loss)
-            total += loss.item()
-        accelerator.clip_grad_norm_(params, scft.max_grad_norm)
-        optimizer.step()
+        loss = _step(step, config, len(prompts), batches, accelerator, wrapped, optimizer)
         scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        mean_loss = accelerator.reduce(torch.tensor(total, device=accelerator.device), "mean")
-        history.append({"step": step + 1, "loss": float(mean_loss),
-                        "lr": scheduler.get_last_lr()[0],
+        history.append({"step": step + 1, "loss": loss, "lr": scheduler.get_last_lr()[0],
                         "temperature": core.loss.temperature.item()})
-        bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
+        bar.set_postfix(loss=f"{loss:.4f}")
         if (step + 1) % scft.save_every == 0 or step + 1 == scft.steps:
             if accelerator.is_main_process:
-                _save_checkpoint(checkpoint_path, step + 1, config, core, optimizer, scheduler,
+                _save_checkpoint(out / CHECKPOINT, step + 1, config, core, optimizer, scheduler,
                                  history)
             accelerator.wait_for_everyone()
-    train_seconds = time.perf_counter() - train_clock
-
-    adapter = out / "adapter"
-    result = SCFTResult(folder=out, adapter=adapter, steps=scft.steps,
+    result = SCFTResult(folder=out, adapter=out / "adapter", steps=scft.steps,
                         seconds=time.perf_counter() - started, cache_seconds=cache_seconds,
-                        train_seconds=train_seconds,
+                        train_seconds=time.perf_counter() - clock,
                         peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
                         temperature=core.loss.temperature.item(), history=history,
                         model=model.eval())
     if accelerator.is_main_process:
-        save_adapter(model, adapter, llm.model, result.temperature,
-                     extra={"steps": scft.steps, "loss": scft.loss})
-        write_json(out / "history.json", history)
-        write_json(out / "summary.json", result.summary())
-        write_json(out / "manifest.json", make_manifest(
-            "scft", config.to_dict(), config.seed, inputs=inputs,
-            files={f"adapter/{ADAPTER_WEIGHTS}": sha256_file(adapter / ADAPTER_WEIGHTS)}))
+        _write_outputs(result, config, inputs)
     accelerator.wait_for_everyone()
     return result
+
+
+def _step(step: int, config: ExperimentConfig, num_items: int, batches: ViewBatches,
+          accelerator: Accelerator, wrapped: nn.Module, optimizer) -> float:
+    """One optimiser step over ``grad_accumulation`` micro-batches; the mean loss over all
+    processes. Gradients are synchronised on the last micro-batch only."""
+    scft = config.scft
+    rank, world = accelerator.process_index, accelerator.num_processes
+    torch.manual_seed(step_seed(config.seed, step, rank))
+    total = 0.0
+    for micro in range(scft.grad_accumulation):
+        index = (step * scft.grad_accumulation + micro) * world + rank
+        hidden, mask = batches(batch_items(num_items, scft.batch_size, config.seed, index), step)
+        last = micro == scft.grad_accumulation - 1
+        with contextlib.nullcontext() if last else accelerator.no_sync(wrapped):
+            loss = wrapped(hidden.to(accelerator.device), mask) / scft.grad_accumulation
+            accelerator.backward(loss)
+        total += loss.item()
+    accelerator.clip_grad_norm_(wrapped.parameters(), scft.max_grad_norm)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return float(accelerator.reduce(torch.tensor(total, device=accelerator.device), "mean"))
+
+
+def _write_outputs(result: SCFTResult, config: ExperimentConfig,
+                   inputs: dict[str, Any] | None) -> None:
+    """The adapter (peft format + scft.json), the loss history, a summary and the manifest."""
+    save_adapter(result.model, result.adapter, config.llm.model, result.temperature,
+                 extra={"steps": result.steps, "loss": config.scft.loss})
+    write_json(result.folder / "history.json", result.history)
+    write_json(result.folder / "summary.json", result.summary())
+    weights = result.adapter / ADAPTER_WEIGHTS
+    write_json(result.folder / "manifest.json", make_manifest(
+        "scft", config.to_dict(), config.seed, inputs=inputs,
+        files={f"adapter/{ADAPTER_WEIGHTS}": sha256_file(weights)}))
 
 
 def _save_checkpoint(path: Path, step: int, config: ExperimentConfig, core: nn.Module,
