@@ -39,7 +39,7 @@ def synthetic_dataset(scale: float):
     if (folder / "manifest.json").is_file():
         return PreparedDataset.load(folder)
     raw = long_tail_data(int(BEAUTY["users"] * scale), int(BEAUTY["items"] * scale),
-                         int(BEAUTY["interactions"] * scale), seed=0)
+                         int(BEAUTY["interactions"] * scale), seed=0, exponent=0.7)
     return prepare_synthetic(raw, folder, item_head_min=4, user_long_min=9)
 
 

@@ -73,9 +73,9 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.stopper = EarlyStopping.from_state(state["stopper"])
         self.rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
         if torch.cuda.is_available() and state.get("cuda_rng"):
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
+            torch.cuda.set_rng_state_all([rng.cpu() for rng in state["cuda_rng"]])
         self.log = state["log"]
         self.stopped_early = state["stopped_early"]
         return True
