@@ -116,3 +116,13 @@ def test_evaluation_refuses_other_or_incomplete_data(dataset: PreparedDataset,
     (incomplete / "interactions.parquet").unlink()
     with pytest.raises(FileNotFoundError, match=r"missing \['interactions.parquet'\]"):
         evaluate_run(tmp_path / "run", "full", data=incomplete)
+
+
+def test_paper_compatible_sasrec_trains_on_full_width_rows(dataset: PreparedDataset,
+                                                          tmp_path: Path) -> None:
+    config = small_config(**{"srs.epochs": 1, "srs.paper_compat": True})
+    model = build_model(config, dataset, "id")
+    trainer = Trainer(model, dataset, config, tmp_path, identity={})
+    batch = next(trainer.batches.epoch(np.random.default_rng(0)))
+    assert [tuple(c.inputs.shape) for c in batch.chunks] == [(32, 12)]
+    assert np.isfinite(trainer.fit()[0]["valid"]["NDCG@10"])
