@@ -8,6 +8,7 @@ only state what differs from them.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import types
 import typing
@@ -129,9 +130,9 @@ class SRSConfig:
     batch_size: int = 128
     epochs: int = 200
     patience: int = 20
+    early_stop_window: int = 5  # trailing mean of validation NDCG@10 (1: the paper's raw value)
     paper_compat: bool = False  # SASRec without causal / padding mask, as the official code
 
-    early_stop_window: int = 5  # trailing mean of validation NDCG@10 (1: the paper's raw value)
 
 @dataclass
 class RATConfig:
@@ -165,7 +166,8 @@ class ExperimentConfig:
         return Path(self.artifacts) / self.name
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Plain JSON-compatible values (tuples become lists), as written in manifests."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
 
 
 def load_config(path: str | os.PathLike | None = None, fast: bool = False,

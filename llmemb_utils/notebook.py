@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,15 @@ def setup(seed: int = 42, quiet: bool | None = None) -> NotebookContext:
     seed_everything(seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     return NotebookContext(seed=seed, device=device, fast=fast_mode())
+
+
+@contextlib.contextmanager
+def quietly() -> Iterator[None]:
+    """Hide the progress and log lines of the stages run inside the block (their own notebooks
+    show them), so that a notebook's printed output is the same on every run."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
+            contextlib.redirect_stderr(sink):
+        yield
 
 
 def seed_everything(seed: int) -> None:

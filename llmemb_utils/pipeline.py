@@ -1,0 +1,74 @@
+"""Stage outputs on demand, for notebooks and the demo.
+
+Each function returns one stage's artifact for an experiment config: it reuses what the run
+folder (``<artifacts>/<name>/``) already holds when that was produced from the same config and
+inputs, and produces it otherwise. So every notebook can run on its own, and a second demo run
+only reads caches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .config import ExperimentConfig
+from .data.dataset import PreparedDataset
+from .io import MANIFEST, read_json
+from .notebook import run_dir
+
+
+def dataset(config: ExperimentConfig) -> PreparedDataset:
+    """The prepared dataset of ``config`` (notebook 01's output)."""
+    from .data.prepare import prepare
+
+    return prepare(config.data, run_dir(config) / "data", seed=config.seed)
+
+
+def scft_adapter(config: ExperimentConfig, data: PreparedDataset,
+                 progress: bool = True) -> Path:
+    """The LoRA adapter of SCFT (notebook 02's output); trained when missing or stale."""
+    from .llm.scft import train_scft
+
+    out = run_dir(config) / "scft"
+    if _finished_with(out, config, data):
+        return out / "adapter"
+    return train_scft(data.prompts, config, out, progress=progress,
+                      inputs={"data": data.manifest}).adapter
+
+
+def _finished_with(out: Path, config: ExperimentConfig, data: PreparedDataset) -> bool:
+    if not (out / MANIFEST).is_file() or not (out / "adapter").is_dir():
+        return False
+    manifest = read_json(out / MANIFEST)
+    recorded = manifest.get("inputs", {}).get("data", {}).get("files")
+    return manifest.get("config") == config.to_dict() and recorded == data.manifest["files"]
+
+
+def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,
+              progress: bool = True) -> np.ndarray:
+    """The (N, d) PCA'd LLM item table, row i - 1 for item id i (raw LLM if no adapter)."""
+    from .llm.embed import embed_items
+    from .llm.pca import reduce
+
+    llm = config.llm
+    vectors = embed_items(data.prompts, llm.model, adapter, llm.pooling, llm.dtype,
+                          llm.load_in_4bit, llm.max_tokens, config.embed.batch_size,
+                          progress=progress)
+    return reduce(np.asarray(vectors), config.embed.pca_dim, config.seed).vectors
+
+
+def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id") -> Path:
+    """A trained recommender run folder (metrics, item table); trained when missing.
+
+    The folder is ``<run_dir>/srs/<backbone>-<encoder>-seed<seed>``; an interrupted run
+    resumes, and a run of another identity in that folder is refused by the trainer.
+    """
+    from .srs.run import train
+
+    out = run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}-seed{config.seed}"
+    if (out / "metrics.json").is_file() and read_json(out / MANIFEST)["config"] == \
+            config.to_dict():
+        return out
+    train(config, data, out, encoder)
+    return out
