@@ -8,6 +8,8 @@ only reads caches.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,17 +47,43 @@ def _finished_with(out: Path, config: ExperimentConfig, data: PreparedDataset) -
     return manifest.get("config") == config.to_dict() and recorded == data.manifest["files"]
 
 
+def embedder(config: ExperimentConfig, adapter: Path | None = None,
+             progress: bool = True) -> Callable[[Sequence[str]], np.ndarray]:
+    """prompts -> (n, H) pooled LLM embeddings with the config's model (+ adapter), cached."""
+    from .llm.embed import embed_items
+
+    llm = config.llm
+    return functools.partial(embed_items, model=llm.model, lora=adapter, pooling=llm.pooling,
+                             dtype=llm.dtype, load_in_4bit=llm.load_in_4bit,
+                             max_tokens=llm.max_tokens, batch_size=config.embed.batch_size,
+                             progress=progress)
+
+
+def llm_vectors(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,
+                progress: bool = True) -> np.ndarray:
+    """The (N, H) pooled LLM embeddings of every item prompt, before PCA."""
+    return np.asarray(embedder(config, adapter, progress)(data.prompts))
+
+
 def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,
               progress: bool = True) -> np.ndarray:
     """The (N, d) PCA'd LLM item table, row i - 1 for item id i (raw LLM if no adapter)."""
-    from .llm.embed import embed_items
     from .llm.pca import reduce
 
-    llm = config.llm
-    vectors = embed_items(data.prompts, llm.model, adapter, llm.pooling, llm.dtype,
-                          llm.load_in_4bit, llm.max_tokens, config.embed.batch_size,
-                          progress=progress)
-    return reduce(np.asarray(vectors), config.embed.pca_dim, config.seed).vectors
+    vectors = llm_vectors(config, data, adapter, progress)
+    return reduce(vectors, config.embed.pca_dim, config.seed).vectors
+
+
+def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
+                 items: int | None = None) -> dict[str, dict[str, float]]:
+    """Uniformity, view alignment and view retrieval of the first ``items`` items, for the
+    raw LLM and the SCFT-adapted one (:func:`llmemb_utils.llm.diagnostics.embedding_report`)."""
+    from .llm.diagnostics import embedding_report
+
+    prompts = data.prompts[:items]
+    return {name: embedding_report(embedder(config, lora, progress=False), prompts,
+                                   config.scft.drop_ratio, config.seed)
+            for name, lora in (("raw LLM", None), ("SCFT LLM", adapter))}
 
 
 def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id") -> Path:
@@ -66,9 +94,19 @@ def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id"
     """
     from .srs.run import train
 
-    out = run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}-seed{config.seed}"
+    out = _srs_folder(config, encoder)
     if (out / "metrics.json").is_file() and read_json(out / MANIFEST)["config"] == \
             config.to_dict():
         return out
     train(config, data, out, encoder)
     return out
+
+
+def existing_srs_run(config: ExperimentConfig, encoder: str) -> Path | None:
+    """The finished run folder that :func:`srs_run` would use, if there is one."""
+    out = _srs_folder(config, encoder)
+    return out if (out / "metrics.json").is_file() else None
+
+
+def _srs_folder(config: ExperimentConfig, encoder: str) -> Path:
+    return run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}-seed{config.seed}"

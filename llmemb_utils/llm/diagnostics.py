@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..geometry import normalize, uniformity
+from ..geometry import alignment, normalize, uniformity
 from .views import fixed_views
 
 
@@ -22,7 +22,8 @@ def view_retrieval_accuracy(first: np.ndarray, second: np.ndarray) -> float:
 def embedding_report(embed: Callable[[Sequence[str]], np.ndarray], prompts: Sequence[str],
                      drop_ratio: float = 0.4, seed: int = 42) -> dict[str, float]:
     """Uniformity (t = 2) of the full-prompt embeddings, after centring as PCA does, and the
-    view-retrieval accuracy of two seeded attribute-drop views per item.
+    alignment (centred) and view-retrieval accuracy of two seeded attribute-drop views per
+    item.
 
     ``embed`` maps prompts to an (N, H) array, e.g. a partial of :func:`embed_items`.
     """
@@ -30,8 +31,10 @@ def embedding_report(embed: Callable[[Sequence[str]], np.ndarray], prompts: Sequ
     pairs = fixed_views(prompts, drop_ratio, seed + 1)  # not the training views
     first = np.asarray(embed([a for a, _ in pairs]))
     second = np.asarray(embed([b for _, b in pairs]))
+    centre = full.mean(0)
     return {"uniformity_raw": uniformity(full),
-            "uniformity_centred": uniformity(full - full.mean(0)),
+            "uniformity_centred": uniformity(full - centre),
+            "view_alignment": alignment(first - centre, second - centre),
             "view_retrieval_top1": view_retrieval_accuracy(first, second)}
 
 
