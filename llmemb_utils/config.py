@@ -138,11 +138,19 @@ class SRSConfig:
 class RATConfig:
     """Recommendation adaptation training (method-spec §C.2, C.4)."""
 
-    alpha: float = 0.01
-    tau: float = 2.0
-    align_form: str = "official"  # official | cosine
+    alpha: float = 0.01  # weight of the alignment loss (0: no alignment, no teacher needed)
+    tau: float = 2.0  # official form: temperature of the dot-product logits and soft targets
+    align_form: str = "official"  # official | cosine (InfoNCE on cosine similarities)
+    cosine_tau: float = 0.1  # cosine form: its temperature
     freeze_table: bool = True
-    adapter_activation: bool = False
+    adapter: bool = True  # False: the PCA'd table (srs.hidden wide) is the item vector itself
+    adapter_activation: bool = False  # ReLU between the adapter's two linear maps
+    pca_dim: int | None = None  # LLM table width after PCA (None: full width, centred)
+    whiten: bool = False  # scale every PCA component to unit variance
+    embeddings: str = "scft"  # scft | raw: what the LLM table must hold (checked, manifest)
+    llm_emb: str | None = None  # .npy from `llmemb embed` (None: <run_dir>/embeddings/<kind>.npy)
+    teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
+    ablation: str | None = None  # no-scft | no-align | trainable-table | no-adapter
 
 
 @dataclass
@@ -168,6 +176,12 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible values (tuples become lists), as written in manifests."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def identity(self, *sections: str) -> dict[str, Any]:
+        """The seed and the named sections: what a stage's output depends on, so that a
+        change elsewhere (say ``srs.epochs``) never invalidates an SCFT checkpoint."""
+        values = self.to_dict()
+        return {"seed": self.seed, **{name: values[name] for name in sections}}
 
 
 def load_config(path: str | os.PathLike | None = None, fast: bool = False,

@@ -33,18 +33,22 @@ def scft_adapter(config: ExperimentConfig, data: PreparedDataset,
     from .llm.scft import train_scft
 
     out = run_dir(config) / "scft"
-    if _finished_with(out, config, data):
+    if _finished_scft(out, config, data):
         return out / "adapter"
     return train_scft(data.prompts, config, out, progress=progress,
                       inputs={"data": data.manifest}).adapter
 
 
-def _finished_with(out: Path, config: ExperimentConfig, data: PreparedDataset) -> bool:
+def _finished_scft(out: Path, config: ExperimentConfig, data: PreparedDataset) -> bool:
+    from .llm.scft import SCFT_SECTIONS
+
     if not (out / MANIFEST).is_file() or not (out / "adapter").is_dir():
         return False
     manifest = read_json(out / MANIFEST)
     recorded = manifest.get("inputs", {}).get("data", {}).get("files")
-    return manifest.get("config") == config.to_dict() and recorded == data.manifest["files"]
+    stored = {"seed": manifest.get("seed"),
+              **{k: manifest.get("config", {}).get(k) for k in SCFT_SECTIONS}}
+    return stored == config.identity(*SCFT_SECTIONS) and recorded == data.manifest["files"]
 
 
 def embedder(config: ExperimentConfig, adapter: Path | None = None,

@@ -122,6 +122,9 @@ class SCFTResult:
                 if f.name not in ("history", "model")}
 
 
+SCFT_SECTIONS = ("llm", "scft")  # with the seed: what an SCFT run depends on besides its data
+
+
 def step_seed(seed: int, step: int, rank: int) -> int:
     """Seed of the dropout masks at one step on one process: resume replays them exactly."""
     return int(np.random.SeedSequence([seed, step, rank]).generate_state(1)[0])
@@ -229,7 +232,8 @@ def _write_outputs(result: SCFTResult, config: ExperimentConfig,
 
 def _save_checkpoint(path: Path, step: int, config: ExperimentConfig, core: nn.Module,
                      optimizer, scheduler, history: list[dict[str, float]]) -> None:
-    state = {"step": step, "config": config.to_dict(), "trainable": trainable_state(core),
+    state = {"step": step, "config": config.identity(*SCFT_SECTIONS),
+             "trainable": trainable_state(core),
              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
              "history": history}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,7 +245,7 @@ def _save_checkpoint(path: Path, step: int, config: ExperimentConfig, core: nn.M
 def _load_checkpoint(path: Path, config: ExperimentConfig, core: nn.Module, optimizer,
                      scheduler) -> tuple[int, list[dict[str, float]]]:
     state = torch.load(path, map_location="cpu", weights_only=False)
-    if state["config"] != config.to_dict():
+    if state["config"] != config.identity(*SCFT_SECTIONS):
         raise ValueError(f"{path} was written with a different config; use another output "
                          "folder or resume=False")
     core.load_state_dict(state["trainable"], strict=False)
