@@ -8,13 +8,14 @@ only reads caches.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .config import ExperimentConfig
+from .config import ExperimentConfig, RATConfig
 from .data.dataset import PreparedDataset
 from .io import MANIFEST, read_json
 from .notebook import run_dir
@@ -78,6 +79,30 @@ def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | N
     return reduce(vectors, config.embed.pca_dim, config.seed).vectors
 
 
+def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = "scft",
+                   progress: bool = True) -> Path:
+    """The LLM item table file RAT reads (``<run_dir>/embeddings/<kind>.npy`` and its manifest,
+    as ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter, ``raw`` without.
+    Rewritten when missing or made from other data, model settings or adapter."""
+    from .llm.embed import save_item_embeddings
+    from .llm.lora import adapter_checksum
+    from .srs.rat_inputs import llm_table_path, load_llm_table
+
+    adapter = scft_adapter(config, data, progress) if kind == "scft" else None
+    llm = config.llm
+    settings = {"model": llm.model, "lora": str(adapter) if adapter else None,
+                "adapter_sha256": adapter_checksum(adapter), "pooling": llm.pooling,
+                "dtype": llm.dtype, "max_tokens": llm.max_tokens, "pca_dim": None}
+    path = llm_table_path(run_dir(config), kind)
+    try:
+        if load_llm_table(path, data, kind).reference["manifest"]["config"] == settings:
+            return path
+    except (FileNotFoundError, ValueError):
+        pass
+    vectors = llm_vectors(config, data, adapter, progress)
+    return save_item_embeddings(vectors, path, settings, data, adapter, config.seed)
+
+
 def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
                  items: int | None = None) -> dict[str, dict[str, float]]:
     """Uniformity, view alignment and view retrieval of the first ``items`` items, for the
@@ -104,6 +129,27 @@ def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id"
         return out
     train(config, data, out, encoder)
     return out
+
+
+def rat_teacher(config: ExperimentConfig, data: PreparedDataset) -> Path:
+    """The ID-SASRec run whose item table is RAT's alignment target, whatever backbone
+    ``config`` trains (:func:`srs_run` with the SASRec backbone and default RAT settings)."""
+    srs = dataclasses.replace(config.srs, backbone="sasrec")
+    return srs_run(dataclasses.replace(config, srs=srs, rat=RATConfig()), data)
+
+
+def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = True) -> Path:
+    """A trained LLMEmb run (notebook 04's output), its inputs built first when missing: the
+    LLM table of kind ``rat.embeddings`` and, when ``rat.alpha`` > 0, the teacher."""
+    from .srs.llmemb import effective_settings
+
+    rat = effective_settings(config.rat)
+    table = config.rat.llm_emb or str(llm_table_file(config, data, rat.embeddings, progress))
+    teacher = config.rat.teacher
+    if teacher is None and rat.alpha > 0:
+        teacher = str(rat_teacher(config, data))
+    inputs = dataclasses.replace(config.rat, llm_emb=table, teacher=teacher)
+    return srs_run(dataclasses.replace(config, rat=inputs), data, "llmemb")
 
 
 def existing_srs_run(config: ExperimentConfig, encoder: str) -> Path | None:

@@ -12,8 +12,10 @@ import torch
 from ..config import load_config
 from ..data.dataset import PreparedDataset
 from ..eval.report import report_runs
+from .alignment import ALIGN_FORMS
 from .backbones import BACKBONES
 from .encoders import ENCODERS
+from .llmemb import ABLATIONS
 from .losses import LOSSES
 from .run import PROTOCOLS, evaluate_run, train
 
@@ -37,6 +39,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trainer.add_argument("--config", help="experiment YAML (default: built-in defaults)")
     trainer.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     trainer.add_argument("--threads", type=int, help=THREADS_HELP)
+    rat = trainer.add_argument_group("LLMEmb encoder (--encoder llmemb; default: the rat section)")
+    rat.add_argument("--llm-emb", help="LLM item table from `llmemb embed` "
+                     "(default: <run_dir>/embeddings/<scft|raw>.npy)")
+    rat.add_argument("--teacher", help="run folder of a finished ID-SASRec on the same data")
+    rat.add_argument("--alpha", type=float, help="weight of the alignment loss (0: none)")
+    rat.add_argument("--align-form", choices=ALIGN_FORMS)
+    rat.add_argument("--tau", type=float, help="temperature of the official alignment form")
+    rat.add_argument("--cosine-tau", type=float, help="temperature of the cosine form")
+    rat.add_argument("--pca-dim", type=int, help="LLM table width after PCA")
+    rat.add_argument("--ablation", choices=sorted(ABLATIONS))
     trainer.set_defaults(handler=_train)
 
     evaluator = subparsers.add_parser(
@@ -66,7 +78,10 @@ def _train(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     overrides = {key: value for key, value in {
         "srs.backbone": args.backbone, "srs.loss": args.loss, "srs.epochs": args.epochs,
-        "seed": args.seed}.items() if value is not None}
+        "seed": args.seed, "rat.llm_emb": args.llm_emb, "rat.teacher": args.teacher,
+        "rat.alpha": args.alpha, "rat.align_form": args.align_form, "rat.tau": args.tau,
+        "rat.cosine_tau": args.cosine_tau, "rat.pca_dim": args.pca_dim,
+        "rat.ablation": args.ablation}.items() if value is not None}
     config = load_config(args.config, **overrides)
     dataset = PreparedDataset.load(args.data)
     results = train(config, dataset, args.out, encoder=args.encoder, device=args.device)
