@@ -12,12 +12,16 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-SCORE_BUDGET = 1 << 24  # scores held at once (64 MB of float32) while ranking all items
+SCORE_BUDGET = 1 << 20  # scores held at once (4 MB of float32: cache-sized chunks are faster)
 
 
 def _check_finite(scores: torch.Tensor, first_user: int) -> None:
     """Refuse NaN/inf scores: a comparison-based rank would silently count them (design §7b)."""
-    bad = ~torch.isfinite(scores).all(dim=1)
+    suspect = ~torch.isfinite(scores.sum(dim=1))  # cheap screen: one pass, no boolean matrix
+    if not suspect.any():
+        return
+    bad = torch.zeros_like(suspect)
+    bad[suspect] = ~torch.isfinite(scores[suspect]).all(dim=1)  # a finite sum can overflow
     if bad.any():
         users = (torch.nonzero(bad).flatten() + first_user).tolist()
         raise ValueError(f"non-finite scores for {len(users)} user(s), first user indices "
@@ -26,8 +30,8 @@ def _check_finite(scores: torch.Tensor, first_user: int) -> None:
 
 def _counts(scores: torch.Tensor, target_scores: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     target_scores = target_scores.unsqueeze(1)
-    greater = (scores > target_scores).sum(dim=1)
-    ties = (scores == target_scores).sum(dim=1) - 1  # the target ties with itself
+    greater = (scores > target_scores).sum(dim=1, dtype=torch.int32)
+    ties = (scores == target_scores).sum(dim=1, dtype=torch.int32) - 1  # the target ties itself
     return greater.cpu().numpy(), ties.cpu().numpy()
 
 

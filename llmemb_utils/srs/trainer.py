@@ -84,7 +84,7 @@ class Trainer:
         """Train until early stopping or ``srs.epochs``; returns the per-epoch log."""
         while not self.stopped_early and self.epoch < self.config.srs.epochs:
             started = time.perf_counter()
-            losses = self._train_epoch(self.epoch + 1)
+            losses = self.train_epoch(self.epoch + 1)
             trained = time.perf_counter()
             valid = self.validate()
             improved = self.stopper.update(valid[SELECTION_METRIC])
@@ -104,7 +104,8 @@ class Trainer:
             write_json(self.out / LOG, self.log)
         return self.log
 
-    def _train_epoch(self, epoch: int) -> dict[str, float]:
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the training batches; returns the mean of each named loss."""
         self.model.train()
         totals: dict[str, float] = {}
         batches = tqdm(self.batches.epoch(self.rng), total=len(self.batches),
