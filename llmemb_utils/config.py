@@ -129,7 +129,7 @@ class SRSConfig:
     weight_decay: float = 0.0
     batch_size: int = 128
     epochs: int = 200
-    patience: int = 20
+    patience: int = 40  # epochs without a better smoothed NDCG@10 (paper: 20, raw value)
     early_stop_window: int = 5  # trailing mean of validation NDCG@10 (1: the paper's raw value)
     paper_compat: bool = False  # SASRec without causal / padding mask, as the official code
 

@@ -126,3 +126,14 @@ def test_paper_compatible_sasrec_trains_on_full_width_rows(dataset: PreparedData
     batch = next(trainer.batches.epoch(np.random.default_rng(0)))
     assert [tuple(c.inputs.shape) for c in batch.chunks] == [(32, 12)]
     assert np.isfinite(trainer.fit()[0]["valid"]["NDCG@10"])
+
+
+def test_a_stopped_run_continues_when_given_more_patience(dataset: PreparedDataset,
+                                                          tmp_path: Path) -> None:
+    impatient = small_config(**{"srs.epochs": 40, "srs.patience": 1})
+    train(impatient, dataset, tmp_path, device="cpu")
+    stopped = read_json(tmp_path / "train_log.json")
+    assert len(stopped) < 40
+    train(small_config(**{"srs.epochs": 40, "srs.patience": 3}), dataset, tmp_path, device="cpu")
+    continued = read_json(tmp_path / "train_log.json")
+    assert len(continued) > len(stopped) and continued[:len(stopped)] == stopped

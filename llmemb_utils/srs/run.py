@@ -38,7 +38,7 @@ RUN_KIND = "srs-run"
 CONFIG = "config.yaml"
 ITEM_TABLE = "item_table.npy"
 PROTOCOLS = ("full", "sampled")
-EXTENDABLE = ("epochs",)  # may change between an interrupted run and its resumption
+EXTENDABLE = ("epochs", "patience")  # may grow when resuming: the trajectory is the same
 
 
 def resolve_device(device: str) -> torch.device:

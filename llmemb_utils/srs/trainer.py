@@ -71,13 +71,15 @@ class Trainer:
         check_same_run(state["identity"], self.identity, path)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.stopper = EarlyStopping.from_state(state["stopper"])
+        # A resumed run may be given more patience: same scores, later stop, same best epoch.
+        self.stopper = EarlyStopping.from_state({**state["stopper"],
+                                                 "patience": self.config.srs.patience})
         self.rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"].cpu())
         if torch.cuda.is_available() and state.get("cuda_rng"):
             torch.cuda.set_rng_state_all([rng.cpu() for rng in state["cuda_rng"]])
         self.log = state["log"]
-        self.stopped_early = state["stopped_early"]
+        self.stopped_early = self.stopper.should_stop
         return True
 
     def fit(self) -> list[dict[str, Any]]:
@@ -143,5 +145,4 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "log": self.log,
-            "stopped_early": self.stopped_early,
         })
