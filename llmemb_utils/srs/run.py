@@ -107,12 +107,14 @@ def evaluate_run(run: str | Path, protocol: str, data: str | Path | None = None,
     if dataset.fingerprint != manifest["identity"]["data"]:
         raise ValueError(f"{dataset.path}: dataset fingerprint {dataset.fingerprint} does not "
                          f"match the run's training data {manifest['identity']['data']}")
-    device_ = resolve_device(device)
+    torch_device = resolve_device(device)
     torch.manual_seed(config.seed)
-    model = build_model(config, dataset, manifest["encoder"]).to(device_)
-    best_epoch = _load_best(model, run, run_identity(config, model, dataset), device_)
+    model = build_model(config, dataset, manifest["encoder"]).to(torch_device)
+    best_epoch = _load_best(model, run, run_identity(config, model, dataset),
+                            torch_device)
     chosen = candidate_protocol(protocol, dataset, exclude_history)
-    return _evaluate_and_write(model, dataset, config, chosen, run, best_epoch, device_)
+    return _evaluate_and_write(model, dataset, config, chosen, run, best_epoch,
+                               torch_device)
 
 
 def _data_reference(dataset: PreparedDataset) -> dict[str, Any]:
