@@ -3,8 +3,10 @@
 Cases: every backbone on the default dataset (MovieLens-100k, prepared by
 ``llmemb prepare --config configs/ml100k_smollm2.yaml``), every backbone on a synthetic dataset
 at the scale of the paper's Amazon Beauty (52k users, 57k items, ~400k interactions,
-long-tailed popularity), and SASRec at 1/4 and 1/2 of that scale for the growth curve. Each
-case runs in its own process so that its peak RSS is its own.
+long-tailed popularity), and SASRec at 1/4 and 1/2 of that scale for the growth curve; each
+with the ID table, and the default data and full Beauty scale also with the LLMEmb encoder
+(RAT: frozen LLM table + adapter + alignment). Each case runs in its own process so that its
+peak RSS is its own.
 
     .venv/bin/python benchmarks/srs.py [--threads 2] [--epochs 2] [--quick]
 
@@ -28,6 +30,7 @@ DEFAULT_DATA = ROOT / "artifacts" / "ml100k_smollm2" / "data"
 SYNTHETIC_ROOT = ROOT / "artifacts" / "benchmarks" / "srs"
 BEAUTY = {"users": 52_204, "items": 57_289, "interactions": 394_908}
 BACKBONES = ("sasrec", "bert4rec", "gru4rec")
+LLM_WIDTH = {"ml100k": 576, "beauty": 1536}  # SmolLM2-135M; the paper's PCA'd LLaMA-7B table
 
 
 def synthetic_dataset(scale: float):
@@ -43,7 +46,19 @@ def synthetic_dataset(scale: float):
     return prepare_synthetic(raw, folder, item_head_min=4, user_long_min=9)
 
 
-def measure(data: str, backbone: str, epochs: int, threads: int) -> dict:
+def stand_in_llmemb(num_items: int, hidden: int, width: int):
+    """An LLMEmb encoder on random LLM and teacher tables of the real shapes (its cost does
+    not depend on their values)."""
+    import numpy as np
+
+    from llmemb_utils.srs.llmemb import LLMEmbEncoder
+
+    rng = np.random.default_rng(0)
+    return LLMEmbEncoder(rng.normal(size=(num_items, width)).astype(np.float32), hidden,
+                         teacher=rng.normal(scale=0.05, size=(num_items + 1, hidden)))
+
+
+def measure(data: str, backbone: str, encoder: str, epochs: int, threads: int) -> dict:
     """Time ``epochs`` training epochs, then a full-ranking evaluation of the test split."""
     import tempfile
 
@@ -53,7 +68,9 @@ def measure(data: str, backbone: str, epochs: int, threads: int) -> dict:
     from llmemb_utils.data.dataset import PreparedDataset
     from llmemb_utils.eval.evaluate import evaluate
     from llmemb_utils.eval.protocol import Protocol
+    from llmemb_utils.srs.backbones import build_backbone
     from llmemb_utils.srs.inference import user_states
+    from llmemb_utils.srs.model import SequentialRecommender
     from llmemb_utils.srs.run import build_model
     from llmemb_utils.srs.trainer import Trainer
 
@@ -62,7 +79,13 @@ def measure(data: str, backbone: str, epochs: int, threads: int) -> dict:
                else synthetic_dataset(float(data)))
     config = load_config(None, **{"srs.backbone": backbone, "srs.epochs": epochs})
     torch.manual_seed(config.seed)
-    model = build_model(config, dataset, "id")
+    if encoder == "id":
+        model = build_model(config, dataset, "id")
+    else:
+        width = LLM_WIDTH["ml100k" if data == str(DEFAULT_DATA) else "beauty"]
+        model = SequentialRecommender(
+            stand_in_llmemb(dataset.num_items, config.srs.hidden, width),
+            build_backbone(config.srs), config.srs.loss)
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(model, dataset, config, out, identity={}, device="cpu")
         epoch_seconds = []
@@ -88,31 +111,35 @@ def measure(data: str, backbone: str, epochs: int, threads: int) -> dict:
     }
 
 
-def run_case(data: str, backbone: str, epochs: int, threads: int) -> dict:
+def run_case(data: str, backbone: str, encoder: str, epochs: int, threads: int) -> dict:
     """``measure`` in a fresh process, so peak RSS is the case's own."""
-    command = [sys.executable, __file__, "--case", data, backbone, "--epochs", str(epochs),
-               "--threads", str(threads)]
+    command = [sys.executable, __file__, "--case", data, backbone, encoder, "--epochs",
+               str(epochs), "--threads", str(threads)]
     environment = {**os.environ, "TQDM_DISABLE": "1"}
     output = subprocess.run(command, check=True, capture_output=True, text=True,
                             env=environment).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
-def cases(quick: bool) -> list[tuple[str, str, str]]:
-    """(label, data, backbone): default data per backbone, Beauty scale per backbone, and the
-    SASRec growth curve."""
+def cases(quick: bool) -> list[tuple[str, str, str, str]]:
+    """(label, data, backbone, encoder): default data per backbone and encoder, Beauty scale
+    per backbone, the SASRec growth curve, and LLMEmb-SASRec at the largest scale."""
     found = []
     if DEFAULT_DATA.is_dir():
-        found += [(f"ml100k/{b}", str(DEFAULT_DATA), b) for b in BACKBONES]
+        found += [(f"ml100k/{b}{suffix}", str(DEFAULT_DATA), b, encoder) for b in BACKBONES
+                  for encoder, suffix in (("id", ""), ("llmemb", "+llmemb"))]
     scales = (0.05,) if quick else (0.25, 0.5, 1.0)
-    found += [(f"beauty_x{s:g}/sasrec", str(s), "sasrec") for s in scales]
-    found += [(f"beauty_x{scales[-1]:g}/{b}", str(scales[-1]), b) for b in BACKBONES[1:]]
+    top = f"{scales[-1]:g}"
+    found += [(f"beauty_x{s:g}/sasrec", str(s), "sasrec", "id") for s in scales]
+    found += [(f"beauty_x{top}/{b}", top, b, "id") for b in BACKBONES[1:]]
+    found.append((f"beauty_x{top}/sasrec+llmemb", top, "sasrec", "llmemb"))
     return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", nargs=2, metavar=("DATA", "BACKBONE"), help=argparse.SUPPRESS)
+    parser.add_argument("--case", nargs=3, metavar=("DATA", "BACKBONE", "ENCODER"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--quick", action="store_true", help="a tiny synthetic scale only")
@@ -133,9 +160,9 @@ def main() -> None:
                    "which costs about one test_full_ranking_seconds"},
         "cases": {},
     }
-    for label, data, backbone in cases(args.quick):
+    for label, data, backbone, encoder in cases(args.quick):
         print(f"[srs benchmark] {label}", flush=True)
-        results["cases"][label] = run_case(data, backbone, args.epochs, args.threads)
+        results["cases"][label] = run_case(data, backbone, encoder, args.epochs, args.threads)
         print(json.dumps(results["cases"][label]), flush=True)
     results["machine"]["load_average_after"] = os.getloadavg()
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -147,6 +147,7 @@ class RATConfig:
     adapter_activation: bool = False  # ReLU between the adapter's two linear maps
     pca_dim: int | None = None  # LLM table width after PCA (None: full width, centred)
     whiten: bool = False  # scale every PCA component to unit variance
+    unit_norm: bool = True  # rescale the PCA'd table to mean row norm 1 (an ID table's scale)
     embeddings: str = "scft"  # scft | raw: what the LLM table must hold (checked, manifest)
     llm_emb: str | None = None  # .npy from `llmemb embed` (None: <run_dir>/embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target

@@ -164,3 +164,28 @@ def explained_variance(ratios: dict[str, np.ndarray]) -> plt.Figure:
     ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3, which="both", lw=0.4)
     return fig
+
+
+def rat_training_curves(logs: dict[str, list[dict]], alpha: float) -> plt.Figure:
+    """Per-epoch training logs (``train_log.json``) of several runs: recommendation loss,
+    alignment loss (the logged ``align`` term divided by ``alpha``, for runs that have one)
+    and validation NDCG@10."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    panels = (("rec", "recommendation loss"), ("align", "alignment loss (unweighted)"),
+              ("NDCG@10", "validation NDCG@10"))
+    for colour, (label, log) in zip(PALETTE, logs.items(), strict=False):
+        epochs = [entry["epoch"] for entry in log]
+        values = {"rec": [entry["losses"]["rec"] for entry in log],
+                  "NDCG@10": [entry["valid"]["NDCG@10"] for entry in log]}
+        if "align" in log[0]["losses"]:
+            values["align"] = [entry["losses"]["align"] / alpha for entry in log]
+        for ax, (key, _) in zip(axes, panels, strict=True):
+            if key in values:
+                ax.plot(epochs, values[key], color=colour, label=label, marker=".", ms=3)
+    for ax, (_, title) in zip(axes, panels, strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3, lw=0.4)
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -19,7 +19,7 @@ from llmemb_utils.llm.lora import ADAPTER_INFO
 from llmemb_utils.llm.pca import reduce
 from llmemb_utils.srs.alignment import alignment_loss
 from llmemb_utils.srs.batches import TrainingBatches
-from llmemb_utils.srs.llmemb import ABLATIONS, LLMEmbEncoder, effective_settings
+from llmemb_utils.srs.llmemb import ABLATIONS, LLMEmbEncoder, effective_settings, reduce_table
 from llmemb_utils.srs.rat_inputs import load_llm_table, load_teacher
 from llmemb_utils.srs.run import build_model, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
@@ -81,13 +81,22 @@ def test_padding_row_is_zero_and_every_item_keeps_its_vector() -> None:
 
 def test_encoder_table_is_the_centred_pca_of_the_file(dataset: PreparedDataset,
                                                       inputs: tuple[Path, Path]) -> None:
-    config = rat_config(inputs, **{"rat.pca_dim": 8})
+    config = rat_config(inputs, **{"rat.pca_dim": 8, "rat.unit_norm": False})
     encoder = build_model(config, dataset, "llmemb").encoder
     expected = reduce(np.load(inputs[0]), 8).vectors
     assert encoder.table.shape == (dataset.num_items + 1, 8)
     assert not encoder.table[0].any()
     assert torch.equal(encoder.table[1:], torch.from_numpy(expected))
     assert abs(float(encoder.table[1:].mean())) < 1e-5
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+def test_table_rescaling(whiten: bool) -> None:
+    vectors = np.random.default_rng(2).normal(size=(50, WIDTH)) * np.arange(1, WIDTH + 1) + 3
+    table = reduce_table(vectors, 10, whiten=whiten, unit_norm=True)
+    assert np.linalg.norm(table, axis=1).mean() == pytest.approx(1.0, rel=1e-5)
+    spread = table.std(axis=0)
+    assert np.allclose(spread, spread[0], rtol=1e-4) == whiten
 
 
 @pytest.mark.parametrize("activation", [False, True])

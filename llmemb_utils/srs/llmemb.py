@@ -49,17 +49,21 @@ def padded_table(vectors: np.ndarray) -> torch.Tensor:
     return torch.cat([table.new_zeros(1, table.shape[1]), table])
 
 
-def reduce_table(vectors: np.ndarray, dim: int | None, whiten: bool,
-                 seed: int = 42) -> np.ndarray:
-    """Centred PCA of the LLM table to ``dim`` components (None: full width); ``whiten``
-    scales each component to unit variance. Centring matters: mean-pooled LLM vectors share
-    one dominant direction (design.md §7b)."""
+def reduce_table(vectors: np.ndarray, dim: int | None, whiten: bool = False,
+                 unit_norm: bool = False, seed: int = 42) -> np.ndarray:
+    """Centred PCA of the LLM table to ``dim`` components (None: full width). Centring matters:
+    mean-pooled LLM vectors share one dominant direction (design.md §7b). ``whiten`` scales
+    each component to unit variance; ``unit_norm`` then rescales the table to mean row norm
+    1, so that the adapter starts near the scale of an ID table (SmolLM2's centred rows have
+    norm ~5) instead of saturating the logits."""
     from ..llm.pca import reduce
 
     reduced = reduce(vectors, dim, seed).vectors
     if whiten:
         spread = reduced.std(axis=0)
         reduced = reduced / np.where(spread > 0, spread, 1.0)
+    if unit_norm:
+        reduced = reduced / np.linalg.norm(reduced, axis=1).mean()
     return reduced
 
 
@@ -151,7 +155,7 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
                              "`llmemb train` ID-SASRec run on the same data (or --alpha 0)")
         teacher = load_teacher(rat.teacher, dataset, hidden)
     table = reduce_table(llm.vectors, rat.pca_dim if rat.adapter else hidden, rat.whiten,
-                         config.seed)
+                         rat.unit_norm, config.seed)
     tau = rat.tau if rat.align_form == "official" else rat.cosine_tau
     return LLMEmbEncoder(table, hidden, freeze_table=rat.freeze_table, adapter=rat.adapter,
                          adapter_activation=rat.adapter_activation,
