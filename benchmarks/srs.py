@@ -164,8 +164,8 @@ def main() -> None:
         print(f"[srs benchmark] {label}", flush=True)
         results["cases"][label] = run_case(data, backbone, encoder, args.epochs, args.threads)
         print(json.dumps(results["cases"][label]), flush=True)
-    results["machine"]["load_average_after"] = os.getloadavg()
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        results["machine"]["load_average_after"] = os.getloadavg()
+        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # so far
     print(f"wrote {args.out}")
 
 
