@@ -104,6 +104,7 @@ def bench_scft(out: Path) -> dict[str, object]:
     return {"settings": {"steps": config.steps, "batch_pairs": config.batch_size,
                          "lora_layers": config.lora_layers, "loss": config.loss},
             "process_wall_s": wall, "scft_seconds": summary["seconds"],
+            "scft_cpu_seconds": summary.get("cpu_seconds"),
             "trunk_cache_s": summary["cache_seconds"],
             "train_s_per_step": summary["train_seconds"] / config.steps,
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6,

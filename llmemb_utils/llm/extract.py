@@ -31,6 +31,12 @@ def forward_pooled(model, input_ids: torch.Tensor, mask: torch.Tensor,
     return pool(hidden, mask, pooling)
 
 
+def progress_bar(iterable, show: bool, **options):
+    """A tqdm bar when ``show``; an explicit ``disable`` would override ``TQDM_DISABLE=1``,
+    so it is only passed to hide the bar."""
+    return tqdm(iterable, **options, **({} if show else {"disable": True}))
+
+
 def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
     """Indices grouped into batches of similar length, longest first (fails early on OOM)."""
     order = np.argsort(-np.asarray(lengths), kind="stable")
@@ -54,8 +60,8 @@ def extract(model, tokenizer, prompts: Sequence[str], out: str | os.PathLike,
     state.wait_for_everyone()
     rows = np.load(out, mmap_mode="r+")
     padding = pad_id(tokenizer)
-    quiet = not progress or not state.is_main_process
-    for batch in tqdm(batches, desc="embed", unit="batch", disable=quiet):
+    for batch in progress_bar(batches, progress and state.is_main_process, desc="embed",
+                              unit="batch"):
         ids, mask = pad([sequences[i] for i in batch], padding)
         rows[batch] = forward_pooled(model, ids, mask, pooling).cpu().numpy()
     rows.flush()

@@ -23,11 +23,10 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..config import ExperimentConfig
 from ..io import make_manifest, sha256_file, write_json
-from .extract import length_batches
+from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
 from .models import choose_dtype, load_model
@@ -109,6 +108,7 @@ class SCFTResult:
     adapter: Path
     steps: int
     seconds: float  # whole run: model load, trunk cache, training, saving
+    cpu_seconds: float  # CPU time of all threads over the same span (less load-dependent)
     cache_seconds: float
     train_seconds: float
     peak_rss_gb: float
@@ -143,7 +143,7 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     continues from it (same config required) and ends with the same weights as an
     uninterrupted run.
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     out = Path(out)
     llm, scft = config.llm, config.scft
     accelerator = Accelerator()
@@ -170,8 +170,8 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     trunk = Trunk(model, split, choose_dtype(llm.dtype, accelerator.device.type))
     batches = ViewBatches(prompts, config, tokenizer, trunk, context_limit(model, llm.max_tokens))
     cache_seconds, clock = time.perf_counter() - clock, time.perf_counter()
-    bar = tqdm(range(start, scft.steps), desc="scft", unit="step", initial=start,
-               total=scft.steps, disable=not progress or not accelerator.is_main_process)
+    bar = progress_bar(range(start, scft.steps), progress and accelerator.is_main_process,
+                       desc="scft", unit="step", initial=start, total=scft.steps)
     for step in bar:
         loss = _step(step, config, len(prompts), batches, accelerator, wrapped, optimizer)
         scheduler.step()
@@ -184,7 +184,8 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
                                  history)
             accelerator.wait_for_everyone()
     result = SCFTResult(folder=out, adapter=out / "adapter", steps=scft.steps,
-                        seconds=time.perf_counter() - started, cache_seconds=cache_seconds,
+                        seconds=time.perf_counter() - started,
+                        cpu_seconds=time.process_time() - cpu_started, cache_seconds=cache_seconds,
                         train_seconds=time.perf_counter() - clock,
                         peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
                         temperature=core.loss.temperature.item(), history=history,
