@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STRICT_NOTEBOOKS := $(wildcard notebooks/03_*.ipynb)
 LAX_NOTEBOOKS := $(filter-out $(STRICT_NOTEBOOKS),$(NOTEBOOKS))
 NB_ENV := LLMEMB_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg HF_HUB_OFFLINE=1 PYTHONHASHSEED=0
-NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval-current-env --sanitize-with tests/nbval_sanitize.cfg
+NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup demo test unit-test notebook-test lint constraints clean
 
