@@ -152,11 +152,5 @@ def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = Tr
     return srs_run(dataclasses.replace(config, rat=inputs), data, "llmemb")
 
 
-def existing_srs_run(config: ExperimentConfig, encoder: str) -> Path | None:
-    """The finished run folder that :func:`srs_run` would use, if there is one."""
-    out = _srs_folder(config, encoder)
-    return out if (out / "metrics.json").is_file() else None
-
-
 def _srs_folder(config: ExperimentConfig, encoder: str) -> Path:
     return run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}-seed{config.seed}"
