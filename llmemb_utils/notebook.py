@@ -6,7 +6,6 @@ import contextlib
 import logging
 import os
 import random
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from .config import ExperimentConfig
-
-
-def in_colab() -> bool:
-    """True inside Google Colab."""
-    return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in sys.modules
 
 
 def fast_mode() -> bool:

@@ -47,10 +47,6 @@ class RawData:
             self.items = self.items[~duplicated]
         self.items = self.items.reset_index(drop=True)
 
-    @property
-    def attribute_columns(self) -> list[str]:
-        return [c for c in self.items.columns if c != "item"]
-
     def counts(self) -> dict[str, int]:
         return {
             "users": int(self.interactions["user"].nunique()),

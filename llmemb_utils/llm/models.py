@@ -106,16 +106,6 @@ def use_4bit(load_in_4bit: str, device: str) -> bool:
     return load_in_4bit == "always" or (load_in_4bit == "auto" and device == "cuda")
 
 
-def load_tokenizer(name: str = DEFAULT_MODEL):
-    """The tokenizer of ``name``, right-padded (method-spec §B.3)."""
-    from transformers import AutoTokenizer
-
-    source = resolve(name)
-    tokenizer = AutoTokenizer.from_pretrained(source.path, gguf_file=source.gguf_file)
-    tokenizer.padding_side = "right"
-    return tokenizer
-
-
 def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str = "auto",
                device: str | None = None, gradient_checkpointing: bool = False,
                for_training: bool = False):
