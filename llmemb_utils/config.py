@@ -155,6 +155,18 @@ class RATConfig:
 
 
 @dataclass
+class StudyConfig:
+    """The grid of runs that notebook 05 and ``llmemb study`` compare, all with the same
+    ``srs`` budget: every backbone with an ID and an LLMEmb encoder, and the LLMEmb ablations
+    on SASRec."""
+
+    seeds: dict[str, list[int]] = field(
+        default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
+    ablations: list[str] = field(default_factory=list)  # no-scft | no-align | ...
+    ablation_seeds: list[int] = field(default_factory=lambda: [42])
+
+
+@dataclass
 class ExperimentConfig:
     """One experiment: the data, the LLM stages and the recommender stages."""
 
@@ -167,7 +179,9 @@ class ExperimentConfig:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     srs: SRSConfig = field(default_factory=SRSConfig)
     rat: RATConfig = field(default_factory=RATConfig)
+    study: StudyConfig = field(default_factory=StudyConfig)
     fast: dict[str, Any] = field(default_factory=dict)  # dotted overrides for fast mode
+    gpu: dict[str, Any] = field(default_factory=dict)  # dotted overrides when CUDA is used
 
     @property
     def run_dir(self) -> Path:
@@ -185,12 +199,13 @@ class ExperimentConfig:
         return {"seed": self.seed, **{name: values[name] for name in sections}}
 
 
-def load_config(path: str | os.PathLike | None = None, fast: bool = False,
+def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: bool = False,
                 **overrides: Any) -> ExperimentConfig:
     """Read a YAML config (or the built-in defaults) and apply dotted overrides.
 
     ``load_config("configs/ml100k_smollm2.yaml", **{"srs.epochs": 5, "seed": 43})``. With
-    ``fast=True`` the file's ``fast`` overrides (a data slice, few steps) apply first.
+    ``gpu=True`` the file's ``gpu`` overrides (paper-size settings) apply first, then with
+    ``fast=True`` its ``fast`` ones (a data slice, few steps), then ``overrides``.
     """
     raw: dict[str, Any] = {}
     if path is not None:
@@ -200,10 +215,12 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False,
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
-    fast_overrides = raw.get("fast", {}) if fast else {}
-    if not isinstance(fast_overrides, dict):
-        raise ConfigError(f"{path}: fast must be a mapping of dotted overrides")
-    for dotted, value in {**fast_overrides, **overrides}.items():
+    layers = [overlay for overlay, wanted in (("gpu", gpu), ("fast", fast)) if wanted]
+    for overlay in layers:
+        if not isinstance(raw.get(overlay, {}), dict):
+            raise ConfigError(f"{path}: {overlay} must be a mapping of dotted overrides")
+    merged = {k: v for overlay in layers for k, v in raw.get(overlay, {}).items()}
+    for dotted, value in {**merged, **overrides}.items():
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
     return _build(ExperimentConfig, raw, where)

@@ -66,3 +66,24 @@ def test_fast_overrides_apply_only_in_fast_mode():
     assert full.data.max_users is None and full.name == "ml100k_smollm2"
     assert fast.name == "ml100k_smollm2_fast" and fast.data.max_users == 50  # explicit wins
     assert str(fast.run_dir) == "artifacts/ml100k_smollm2_fast"
+
+
+def test_gpu_overlay_applies_before_fast_and_explicit_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("srs: {epochs: 30}\n"
+                    "gpu: {name: on_gpu, srs.epochs: 200, scft.steps: 4000}\n"
+                    "fast: {name: quick, srs.epochs: 10}\n")
+    assert load_config(path).srs.epochs == 30
+    gpu = load_config(path, gpu=True)
+    assert (gpu.name, gpu.srs.epochs, gpu.scft.steps) == ("on_gpu", 200, 4000)
+    both = load_config(path, gpu=True, fast=True, **{"scft.steps": 7})
+    assert (both.name, both.srs.epochs, both.scft.steps) == ("quick", 10, 7)
+
+
+def test_overlay_must_be_a_mapping(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("gpu: [srs.epochs]\n")
+    with pytest.raises(ConfigError, match="gpu must be a mapping of dotted overrides"):
+        load_config(path, gpu=True)
+    with pytest.raises(ConfigError, match="c.yaml: gpu: expected a mapping"):
+        load_config(path)
