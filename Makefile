@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= artifacts/demo
+DEMO_RESULTS := artifacts/ml100k_smollm2/results.md
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STRICT_NOTEBOOKS := $(wildcard notebooks/03_*.ipynb)
 LAX_NOTEBOOKS := $(filter-out $(STRICT_NOTEBOOKS),$(NOTEBOOKS))
@@ -26,7 +27,9 @@ demo: setup
 	TQDM_DISABLE=1 MPLBACKEND=Agg HF_HUB_OFFLINE=1 $(BIN)/jupyter nbconvert --to notebook \
 		--execute --ExecutePreprocessor.timeout=-1 --ExecutePreprocessor.kernel_name=python3 \
 		--output-dir $(DEMO_OUT) $(NOTEBOOKS)
-	@echo "Executed notebooks in $(DEMO_OUT); figures in figures/"
+	@echo "Executed notebooks in $(DEMO_OUT); figures in figures/:" && ls figures
+	@echo "Results (test split, mean ± std over seeds; also in $(DEMO_RESULTS)):"
+	@cat $(DEMO_RESULTS)
 
 test: unit-test notebook-test
 

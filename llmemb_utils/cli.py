@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "llmemb_utils.data.commands",
     "llmemb_utils.llm.commands",
     "llmemb_utils.srs.commands",
+    "llmemb_utils.study_commands",
 )
 
 

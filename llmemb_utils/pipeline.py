@@ -118,17 +118,24 @@ def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
 def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id") -> Path:
     """A trained recommender run folder (metrics, item table); trained when missing.
 
-    The folder is ``<run_dir>/srs/<backbone>-<encoder>-seed<seed>``; an interrupted run
-    resumes, and a run of another identity in that folder is refused by the trainer.
+    The folder is ``<run_dir>/srs/<backbone>-<encoder>[-<ablation>]-seed<seed>``; an
+    interrupted run resumes, and a run of another identity there is refused by the trainer.
     """
     from .srs.run import train
 
     out = _srs_folder(config, encoder)
-    if (out / "metrics.json").is_file() and read_json(out / MANIFEST)["config"] == \
-            config.to_dict():
+    recorded = read_json(out / MANIFEST)["config"] if (out / "metrics.json").is_file() else None
+    if recorded and _run_sections(recorded, encoder) == _run_sections(config.to_dict(), encoder):
         return out
     train(config, data, out, encoder)
     return out
+
+
+def _run_sections(config: dict, encoder: str) -> dict:
+    """What a finished run must match to be reused: its config without the sections that only
+    choose runs (``study``) or hold overlays, and without ``rat`` for an ID run."""
+    ignored = {"study", "fast", "gpu"} | ({"rat"} if encoder == "id" else set())
+    return {k: v for k, v in config.items() if k not in ignored}
 
 
 def rat_teacher(config: ExperimentConfig, data: PreparedDataset) -> Path:
@@ -153,4 +160,5 @@ def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = Tr
 
 
 def _srs_folder(config: ExperimentConfig, encoder: str) -> Path:
-    return run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}-seed{config.seed}"
+    ablation = f"-{config.rat.ablation}" if encoder == "llmemb" and config.rat.ablation else ""
+    return run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}{ablation}-seed{config.seed}"

@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.ticker
 import numpy as np
+import pandas as pd
 
 if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
@@ -187,5 +188,77 @@ def rat_training_curves(logs: dict[str, list[dict]], alpha: float) -> plt.Figure
         ax.set_title(title)
         ax.grid(alpha=0.3, lw=0.4)
     axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def popularity_bin_bars(summary: pd.DataFrame, metric: str = "NDCG@10",
+                        protocol: str = "full") -> plt.Figure:
+    """One panel per backbone: ``metric`` (mean ± std over seeds) of each encoder in every
+    item-popularity bin of the test targets (from :func:`llmemb_utils.eval.results.summarize`)."""
+    from .data.dataset import ITEM_POPULARITY_BINS, bin_labels
+
+    rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
+                   & summary["group"].str.startswith("item_pop_bins/")]
+    backbones = list(dict.fromkeys(rows["backbone"]))
+    fig, axes = plt.subplots(1, len(backbones), figsize=(4.2 * len(backbones), 3.6),
+                             squeeze=False, sharey=True)
+    for ax, backbone in zip(axes[0], backbones, strict=True):
+        panel = rows[rows["backbone"] == backbone]
+        bins = [f"item_pop_bins/{label}" for label in bin_labels(ITEM_POPULARITY_BINS)
+                if f"item_pop_bins/{label}" in set(panel["group"])]
+        encoders = list(dict.fromkeys(panel["encoder"]))
+        width = 0.8 / len(encoders)
+        for k, encoder in enumerate(encoders):
+            cells = panel[panel["encoder"] == encoder].set_index("group").reindex(bins)
+            seeds = int(cells["seeds"].max())
+            ax.bar(np.arange(len(bins)) + (k - (len(encoders) - 1) / 2) * width, cells["mean"],
+                   width, yerr=cells["std"], capsize=2, color=PALETTE[k % len(PALETTE)],
+                   label=f"{encoder} ({seeds} seed{'s' if seeds > 1 else ''})")
+        users = panel.drop_duplicates("group").set_index("group")["users"].reindex(bins)
+        ax.set_xticks(np.arange(len(bins)),
+                      [f"{b.split('/', 1)[1]}\n{int(n)} users" for b, n in users.items()])
+        ax.set_xlabel("training interactions of the test item")
+        ax.set_title(backbone)
+        ax.legend(frameon=False, fontsize=8)
+    axes[0][0].set_ylabel(f"{metric} ({protocol} ranking)")
+    fig.suptitle("Accuracy by item popularity: ID vs LLMEmb")
+    fig.tight_layout()
+    return fig
+
+
+def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
+                        group: str = "overall") -> plt.Figure:
+    """Full ranking against the 100-negative sampled protocol, per model: (a) the two values
+    on log axes, (b) each model's rank under both, where crossing lines mean reordering."""
+    rows = summary[(summary["metric"] == metric) & (summary["group"] == group)]
+    table = rows.pivot_table(index=["backbone", "encoder"], columns="protocol", values="mean")
+    table = table[["full", "sampled"]].dropna().sort_values("full", ascending=False)
+    labels = [f"{encoder}-{backbone}" for backbone, encoder in table.index]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    colours = [PALETTE[k % len(PALETTE)] for k in range(len(table))]
+    left.scatter(table["full"], table["sampled"], c=colours, s=30, zorder=3)
+    for label, (x, y) in zip(labels, table[["full", "sampled"]].to_numpy(), strict=True):
+        left.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel(f"{metric}, full ranking")
+    left.set_ylabel(f"{metric}, 1 positive + 100 sampled negatives")
+    left.set_title(f"(a) sampled / full: {(table['sampled'] / table['full']).min():.0f}x to "
+                   f"{(table['sampled'] / table['full']).max():.0f}x")
+    ranks = table.rank(ascending=False)
+    for k, label in enumerate(labels):
+        right.plot([0, 1], ranks.iloc[k][["full", "sampled"]], "o-", color=colours[k])
+        right.annotate(label, (0, ranks.iloc[k]["full"]), fontsize=7, xytext=(-6, 0),
+                       textcoords="offset points", ha="right", va="center")
+        right.annotate(label, (1, ranks.iloc[k]["sampled"]), fontsize=7, xytext=(6, 0),
+                       textcoords="offset points", va="center")
+    right.set_xlim(-0.9, 1.9)
+    right.set_xticks([0, 1], ["full ranking", "sampled"])
+    right.invert_yaxis()
+    right.set_yticks([])
+    right.set_title("(b) rank of each model")
+    for side in ("top", "right", "left"):
+        right.spines[side].set_visible(False)
     fig.tight_layout()
     return fig

@@ -1,6 +1,7 @@
 """Figures: saved where asked, labelled with the numbers they show."""
 
 import numpy as np
+import pytest
 
 from llmemb_utils import plots
 
@@ -28,3 +29,33 @@ def test_uniformity_figure_has_one_column_per_set():
     assert len(fig.axes) == 6
     assert [fig.axes[i].get_title() for i in (0, 1)] == ["A\nuniformity -3.21",
                                                          "B\nuniformity -1.50"]
+
+
+def _summary(runs: list[tuple[str, str, str, str, float]]):
+    import pandas as pd
+
+    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p, "group": g,
+                          "metric": "NDCG@10", "mean": v, "std": 0.0, "seeds": 3, "users": 7}
+                         for b, e, p, g, v in runs])
+
+
+def test_popularity_bars_order_bins_by_popularity_and_label_users():
+    bins = [">=40", "10-19", "<5", "5-9", "20-39"]  # the order a JSON file sorts them in
+    summary = _summary([("sasrec", e, "full", f"item_pop_bins/{b}", 0.01 * k)
+                        for e in ("id", "llmemb") for k, b in enumerate(bins)])
+    fig = plots.popularity_bin_bars(summary)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == [f"{b}\n7 users" for b in ("<5", "5-9", "10-19", "20-39", ">=40")]
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:5] == pytest.approx([0.02, 0.03, 0.01, 0.04, 0.0])  # id, by popularity
+
+
+def test_protocol_comparison_ranks_models_under_both_protocols():
+    summary = _summary([("sasrec", "id", "full", "overall", 0.04),
+                        ("sasrec", "id", "sampled", "overall", 0.40),
+                        ("gru4rec", "id", "full", "overall", 0.02),
+                        ("gru4rec", "id", "sampled", "overall", 0.50)])
+    fig = plots.protocol_comparison(summary)
+    assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 25x"
+    lines = [line.get_ydata().tolist() for line in fig.axes[1].get_lines()]
+    assert lines == [[1.0, 2.0], [2.0, 1.0]]  # the order flips

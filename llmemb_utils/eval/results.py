@@ -1,0 +1,106 @@
+"""Every run's test metrics as one tidy table, for the long-tail report (notebook 05).
+
+:func:`load_results` reads the ``metrics*.json`` files of run folders into one row per run,
+protocol, group and metric; :func:`summarize` takes the mean, sample standard deviation and
+number of seeds of each cell; :func:`format_cells` renders ``mean ± std`` strings.
+Groups are ``overall``, the four long-tail groups and the popularity and user-length bins
+(``item_pop_bins/<5`` ...), with the number of test users in each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..io import read_json
+from .report import METRICS_GLOB, REPORT_GROUPS, REPORT_METRICS
+
+KEYS = ("backbone", "encoder", "protocol")
+BINNED = ("item_pop_bins", "user_length_bins")
+
+
+def protocol_name(protocol: Mapping) -> str:
+    """``full``, ``full, history excluded`` or ``sampled`` (100 negatives)."""
+    if protocol["candidates"] != "full":
+        return protocol["candidates"]
+    return "full, history excluded" if protocol["exclude_history"] else "full"
+
+
+def load_results(run_folders: Iterable[str | os.PathLike],
+                 metrics: Sequence[str] = REPORT_METRICS) -> pd.DataFrame:
+    """Columns backbone, encoder (``id``, ``llmemb``, ``llmemb-<ablation>``), seed, protocol,
+    group, metric, value and users (the group's test users); one row per combination."""
+    rows = []
+    for folder in run_folders:
+        paths = sorted(Path(folder).glob(METRICS_GLOB))
+        if not paths:
+            raise FileNotFoundError(f"{folder}: no metrics*.json (is the run finished?)")
+        for path in paths:
+            document = read_json(path)
+            run = {"backbone": document["config"]["srs"]["backbone"],
+                   "encoder": document["inputs"]["encoder"]["name"],
+                   "seed": document["config"]["seed"],
+                   "protocol": protocol_name(document["protocol"])}
+            for group, section, users in _sections(document):
+                rows.extend({**run, "group": group, "metric": metric, "value": section[metric],
+                             "users": users} for metric in metrics)
+    return pd.DataFrame(rows)
+
+
+def _sections(document: Mapping) -> Iterable[tuple[str, Mapping, int]]:
+    counts = document["counts"]
+    yield "overall", document["overall"], counts["users"]
+    for group, section in document["groups"].items():
+        if group in BINNED:
+            for label, values in section.items():
+                yield f"{group}/{label}", values, counts[group][label]
+        else:
+            yield group, section, counts[group]
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sample std (0 for one seed), seed count and test users per backbone, encoder,
+    protocol, group and metric. Empty groups (no test user) are dropped."""
+    present = results.dropna(subset=["value"])
+    summary = present.groupby([*KEYS, "group", "metric"], sort=False).agg(
+        mean=("value", "mean"), std=("value", lambda v: v.std(ddof=1) if len(v) > 1 else 0.0),
+        seeds=("value", "count"), users=("users", "first"))
+    return summary.reset_index()
+
+
+def format_cells(summary: pd.DataFrame, groups: Sequence[str] = REPORT_GROUPS,
+                 metrics: Sequence[str] = REPORT_METRICS, digits: int = 4) -> pd.DataFrame:
+    """One row per backbone, encoder and protocol (with its seed count), one ``mean ± std``
+    column per group and metric, in the given order."""
+    chosen = summary[summary["group"].isin(groups) & summary["metric"].isin(metrics)].copy()
+    chosen["cell"] = [f"{m:.{digits}f} ± {s:.{digits}f}"
+                      for m, s in zip(chosen["mean"], chosen["std"], strict=True)]
+    table = chosen.pivot_table(index=[*KEYS, "seeds"], columns=["group", "metric"],
+                               values="cell", aggfunc="first", sort=False)
+    columns = [(g, m) for g in groups for m in metrics if (g, m) in table.columns]
+    return table[columns]
+
+
+def ratio_to_id(summary: pd.DataFrame, group: str, metric: str = "NDCG@10",
+                protocol: str = "full") -> pd.Series:
+    """Mean of every non-ID encoder divided by the ID encoder's mean on the same backbone."""
+    cells = summary[(summary["group"] == group) & (summary["metric"] == metric)
+                    & (summary["protocol"] == protocol)].set_index(["backbone", "encoder"])["mean"]
+    ratios = {(backbone, encoder): value / cells[(backbone, "id")]
+              for (backbone, encoder), value in cells.items()
+              if encoder != "id" and (backbone, "id") in cells.index}
+    return pd.Series(ratios, name=f"{group} {metric} / ID", dtype=float)
+
+
+def markdown_table(cells: pd.DataFrame) -> str:
+    """A :func:`format_cells` table as Markdown, one row per ``encoder-backbone, protocol``."""
+    header = [f"{group} {metric}" for group, metric in cells.columns]
+    lines = ["| model, protocol (seeds) | " + " | ".join(header) + " |",
+             "|---" * (len(header) + 1) + "|"]
+    for (backbone, encoder, protocol, seeds), row in cells.iterrows():
+        values = " | ".join("" if isinstance(v, float) else v for v in row)
+        lines.append(f"| {encoder}-{backbone}, {protocol} ({seeds}) | {values} |")
+    return "\n".join(lines)

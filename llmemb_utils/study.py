@@ -1,0 +1,185 @@
+"""The study behind notebook 05 and ``llmemb study``: every backbone with an ID and an LLMEmb
+item encoder over the configured seeds, and the LLMEmb ablations on SASRec, all trained with
+the one ``srs`` budget of the config and reused when already finished.
+
+Runs go through :mod:`.pipeline`, so they land in the folders notebooks 03 and 04 use and are
+shared with them. Independent runs train in parallel worker processes, each with an equal
+share of the CPU threads (on a 2-core CPU two 1-thread runs finish about 1.5x sooner than one
+after the other with 2 threads). What the LLMEmb runs read, the LLM tables and their ID-SASRec
+teachers, is built before them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .config import ExperimentConfig, StudyConfig
+from .data.dataset import PreparedDataset
+
+RESULTS_FILE = "results.md"
+EPOCH_COST = {"bert4rec": 1.8, "sasrec": 1.0, "gru4rec": 0.8}  # measured, relative to SASRec
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One run of the study: a backbone, an item encoder, a seed and an optional ablation."""
+
+    backbone: str
+    encoder: str
+    seed: int
+    ablation: str | None = None
+
+    def __str__(self) -> str:
+        encoder = "ID" if self.encoder == "id" else "LLMEmb"
+        ablation = f" ({self.ablation})" if self.ablation else ""
+        return f"{encoder}-{self.backbone}{ablation}, seed {self.seed}"
+
+
+def plan(study: StudyConfig) -> list[RunSpec]:
+    """The runs of ``study``: ID runs first (the LLMEmb runs' teachers are the ID-SASRec runs
+    of their seeds, added when the grid lacks them), then LLMEmb runs, then ablations."""
+    from .srs.backbones import BACKBONES
+    from .srs.llmemb import ABLATIONS
+
+    unknown = sorted(set(study.seeds) - set(BACKBONES))
+    if unknown:
+        raise ValueError(f"study.seeds: unknown backbone(s) {unknown}; known: {sorted(BACKBONES)}")
+    bad = sorted(set(study.ablations) - set(ABLATIONS))
+    if bad:
+        raise ValueError(f"study.ablations: unknown ablation(s) {bad}; known: {sorted(ABLATIONS)}")
+    for backbone, seeds in study.seeds.items():
+        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            raise ValueError(f"study.seeds.{backbone}: expected a non-empty list of integer "
+                             f"seeds, got {seeds!r}")
+    grid = [(backbone, seed) for backbone, seeds in study.seeds.items() for seed in seeds]
+    ablations = [RunSpec("sasrec", "llmemb", seed, ablation)
+                 for ablation in study.ablations for seed in study.ablation_seeds]
+    llmemb = [RunSpec(backbone, "llmemb", seed) for backbone, seed in grid] + ablations
+    ids = [RunSpec(backbone, "id", seed) for backbone, seed in grid]
+    teachers = [RunSpec("sasrec", "id", seed) for seed in dict.fromkeys(s.seed for s in llmemb)]
+    return list(dict.fromkeys(ids + teachers + llmemb))
+
+
+def spec_config(config: ExperimentConfig, spec: RunSpec,
+                tables: dict[str, Path] | None = None) -> ExperimentConfig:
+    """``config`` with the run's seed, backbone and ablation; ``tables`` (kind -> file) pins
+    the LLM table, so that every seed reads the one built from the config's own seed."""
+    from .srs.llmemb import effective_settings
+
+    rat = dataclasses.replace(config.rat, ablation=spec.ablation)
+    if tables and spec.encoder == "llmemb":
+        rat.llm_emb = str(tables[effective_settings(rat).embeddings])
+    return dataclasses.replace(
+        config, seed=spec.seed, srs=dataclasses.replace(config.srs, backbone=spec.backbone),
+        rat=rat)
+
+
+def train_run(config: ExperimentConfig, data: PreparedDataset, spec: RunSpec,
+              tables: dict[str, Path] | None = None) -> Path:
+    """The run folder of ``spec``, trained unless it is already finished."""
+    from . import pipeline
+
+    run_config = spec_config(config, spec, tables)
+    if spec.encoder == "id":
+        return pipeline.srs_run(run_config, data)
+    return pipeline.rat_run(run_config, data, progress=False)
+
+
+def default_workers() -> int:
+    """Parallel runs: one per core up to four on a CPU, one on a GPU."""
+    import torch
+
+    return 1 if torch.cuda.is_available() else max(1, min(4, os.cpu_count() or 1))
+
+
+def run_study(config: ExperimentConfig, data: PreparedDataset, workers: int | None = None,
+              progress: bool = True) -> dict[RunSpec, Path]:
+    """Train (or reuse) every run of ``config.study``; returns run folders in plan order."""
+    from . import pipeline
+    from .srs.llmemb import effective_settings
+
+    specs = plan(config.study)
+    settings = {spec: effective_settings(spec_config(config, spec).rat) for spec in specs
+                if spec.encoder == "llmemb"}
+    tables = {kind: pipeline.llm_table_file(config, data, kind, progress)  # built once
+              for kind in sorted({rat.embeddings for rat in settings.values()})}
+    needs = {spec: {RunSpec("sasrec", "id", spec.seed)}
+             if spec in settings and settings[spec].alpha > 0 else set() for spec in specs}
+    folders: dict[RunSpec, Path] = {}
+    train = functools.partial(_train_in_worker, config, data.path, tables)
+    with tqdm(total=len(specs), desc="study runs", disable=not progress) as bar:
+        for spec, folder in _schedule(train, specs, needs, workers or default_workers()):
+            folders[spec] = folder
+            bar.set_postfix_str(str(spec))
+            bar.update()
+    return {spec: folders[spec] for spec in specs}
+
+
+def _schedule(train: Callable[[RunSpec], Path], specs: list[RunSpec],
+              needs: dict[RunSpec, set[RunSpec]],
+              workers: int) -> Iterator[tuple[RunSpec, Path]]:
+    """Train ``specs`` with up to ``workers`` processes, each once the runs it needs are done:
+    teachers first, then the longest runs, so that the workers finish close together."""
+    if workers <= 1:
+        yield from ((spec, train(spec)) for spec in specs)  # plan order respects ``needs``
+        return
+    import torch
+
+    needed = set().union(*needs.values())
+    order = sorted(specs, key=lambda s: (s not in needed, -EPOCH_COST.get(s.backbone, 1.0)))
+    threads = max(1, torch.get_num_threads() // workers)
+    context = multiprocessing.get_context("spawn")  # fork after OpenMP use can deadlock
+    done: set[RunSpec] = set()
+    with _environment(TQDM_DISABLE="1"), ProcessPoolExecutor(  # workers inherit it
+            workers, mp_context=context, initializer=torch.set_num_threads,
+            initargs=(threads,)) as pool:
+        running: dict[Future, RunSpec] = {}
+        while order or running:
+            for spec in [s for s in order if needs[s] <= done][:workers - len(running)]:
+                order.remove(spec)
+                running[pool.submit(train, spec)] = spec
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spec = running.pop(future)
+                done.add(spec)
+                yield spec, future.result()
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _train_in_worker(config: ExperimentConfig, data_path: Path, tables: dict[str, Path],
+                     spec: RunSpec) -> Path:
+    return train_run(config, PreparedDataset.load(data_path), spec, tables)
+
+
+def write_results_table(config: ExperimentConfig, folders: Iterable[Path]) -> tuple[str, Path]:
+    """The Markdown table of every run (mean ± std over seeds, each protocol), also written to
+    ``<run_dir>/results.md`` where ``make demo`` prints it from."""
+    from .eval.results import format_cells, load_results, markdown_table, summarize
+    from .notebook import run_dir
+
+    table = markdown_table(format_cells(summarize(load_results(folders))))
+    path = run_dir(config) / RESULTS_FILE
+    path.write_text(table + "\n", encoding="utf-8")
+    return table, path

@@ -1,0 +1,51 @@
+"""``llmemb study``: train (or reuse) the config's grid of runs and print the long-tail table,
+the command-line twin of notebook 05."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from .srs.llmemb import ABLATIONS
+
+    study = subparsers.add_parser(
+        "study", help="train every run of the config's study section (ID vs LLMEmb on each "
+                      "backbone, ablations) that is not finished yet, and print the table")
+    study.add_argument("--config", required=True, help="experiment YAML")
+    study.add_argument("--seeds", type=int, nargs="+",
+                       help="seeds for every backbone (default: study.seeds)")
+    study.add_argument("--ablations", nargs="+", choices=["all", *sorted(ABLATIONS)],
+                       help="LLMEmb ablations on SASRec (default: study.ablations)")
+    study.add_argument("--ablation-seeds", type=int, nargs="+",
+                       help="default: study.ablation_seeds")
+    study.add_argument("--epochs", type=int, help="budget of every run (default: srs.epochs)")
+    study.add_argument("--workers", type=int,
+                       help="runs trained in parallel (default: one per core up to 4)")
+    study.add_argument("--fast", action="store_true", help="the config's fast overlay")
+    study.add_argument("--out", help="also write the table here (always: <run_dir>/results.md)")
+    study.set_defaults(handler=_study)
+
+
+def _study(args: argparse.Namespace) -> int:
+    from . import pipeline
+    from .config import load_config
+    from .srs.llmemb import ABLATIONS
+    from .study import run_study, write_results_table
+
+    config = load_config(args.config, fast=args.fast)
+    overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds}
+    if args.seeds:
+        overrides["study.seeds"] = dict.fromkeys(config.study.seeds, args.seeds)
+    if args.ablations:
+        overrides["study.ablations"] = (sorted(ABLATIONS) if "all" in args.ablations
+                                        else args.ablations)
+    config = load_config(args.config, fast=args.fast,
+                         **{k: v for k, v in overrides.items() if v is not None})
+    folders = run_study(config, pipeline.dataset(config), args.workers)
+    table, path = write_results_table(config, folders.values())
+    print(f"{table}\n\n(written to {path})")
+    if args.out:
+        Path(args.out).write_text(table + "\n", encoding="utf-8")
+    return 0

@@ -1,0 +1,97 @@
+"""Run metrics as a tidy table: loading, mean ± std over seeds, ratios and Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from llmemb_utils.eval.results import (format_cells, load_results, markdown_table, protocol_name,
+                                       ratio_to_id, summarize)
+from llmemb_utils.io import write_json
+
+GROUPS = ("item_tail", "item_head", "user_short", "user_long")
+
+
+def write_run(folder: Path, backbone: str, encoder: str, seed: int, ndcg: float,
+              sampled: float | None = None) -> Path:
+    """A run folder with metrics.json (and metrics_sampled.json) holding ``ndcg`` everywhere
+    except the tail group (ndcg / 2) and an empty popularity bin."""
+    def document(value: float, candidates: str) -> dict:
+        section = {"HR@10": 2 * value, "NDCG@10": value}
+        groups = {g: section for g in GROUPS} | {"item_tail": {"HR@10": value,
+                                                                "NDCG@10": value / 2}}
+        groups["item_pop_bins"] = {"<5": {"HR@10": None, "NDCG@10": None}, ">=40": section}
+        return {"protocol": {"candidates": candidates, "exclude_history": False,
+                             "num_negatives": 100 if candidates == "sampled" else None},
+                "overall": section, "groups": groups,
+                "counts": {"users": 10, "item_tail": 4, "item_head": 6, "user_short": 8,
+                           "user_long": 2, "item_pop_bins": {"<5": 0, ">=40": 10}},
+                "inputs": {"encoder": {"name": encoder}},
+                "config": {"seed": seed, "srs": {"backbone": backbone}}}
+    write_json(folder / "metrics.json", document(ndcg, "full"))
+    if sampled is not None:
+        write_json(folder / "metrics_sampled.json", document(sampled, "sampled"))
+    return folder
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> list[Path]:
+    return [write_run(tmp_path / "a", "sasrec", "id", 42, 0.04, 0.4),
+            write_run(tmp_path / "b", "sasrec", "id", 43, 0.02, 0.2),
+            write_run(tmp_path / "c", "sasrec", "llmemb", 42, 0.03, 0.45)]
+
+
+def test_protocol_names() -> None:
+    assert protocol_name({"candidates": "full", "exclude_history": False}) == "full"
+    assert protocol_name({"candidates": "full", "exclude_history": True}) == \
+        "full, history excluded"
+    assert protocol_name({"candidates": "sampled", "exclude_history": False}) == "sampled"
+
+
+def test_load_results_has_one_row_per_run_protocol_group_and_metric(runs) -> None:
+    results = load_results(runs)
+    # 2 metrics x (overall + 4 groups + 2 bins) x (3 full + 3 sampled files)
+    assert len(results) == 2 * 7 * 6
+    row = results[(results["encoder"] == "llmemb") & (results["protocol"] == "full")
+                  & (results["group"] == "item_tail") & (results["metric"] == "NDCG@10")]
+    assert row[["backbone", "seed", "value", "users"]].values.tolist() == \
+        [["sasrec", 42, 0.015, 4]]
+    assert set(results["group"]) >= {"item_pop_bins/<5", "item_pop_bins/>=40"}
+
+
+def test_load_results_names_an_unfinished_run(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty: no metrics"):
+        load_results([tmp_path / "empty"])
+
+
+def test_summarize_takes_mean_sample_std_and_drops_empty_groups(runs) -> None:
+    summary = summarize(load_results(runs)).set_index(
+        ["encoder", "protocol", "group", "metric"])
+    ids = summary.loc[("id", "full", "overall", "NDCG@10")]
+    assert (ids["mean"], ids["std"], ids["seeds"], ids["users"]) == \
+        (pytest.approx(0.03), pytest.approx(0.0141421356), 2, 10)
+    assert summary.loc[("llmemb", "full", "overall", "NDCG@10"), "std"] == 0.0
+    assert ("id", "full", "item_pop_bins/<5", "NDCG@10") not in summary.index
+
+
+def test_format_cells_and_markdown(runs) -> None:
+    summary = summarize(load_results(runs))
+    cells = format_cells(summary[summary["protocol"] == "full"], groups=("overall", "item_tail"),
+                         metrics=("NDCG@10",))
+    assert list(cells.columns) == [("overall", "NDCG@10"), ("item_tail", "NDCG@10")]
+    assert cells.loc[("sasrec", "id", "full", 2)].tolist() == ["0.0300 ± 0.0141",
+                                                                "0.0150 ± 0.0071"]
+    lines = markdown_table(cells).splitlines()
+    assert lines[0] == "| model, protocol (seeds) | overall NDCG@10 | item_tail NDCG@10 |"
+    assert lines[2] == "| id-sasrec, full (2) | 0.0300 ± 0.0141 | 0.0150 ± 0.0071 |"
+
+
+def test_ratio_to_id_divides_by_the_same_backbones_id_mean(runs) -> None:
+    ratios = ratio_to_id(summarize(load_results(runs)), "overall")
+    assert ratios.to_dict() == {("sasrec", "llmemb"): pytest.approx(1.0)}
+    sampled = ratio_to_id(summarize(load_results(runs)), "overall", protocol="sampled")
+    assert sampled.to_dict() == {("sasrec", "llmemb"): pytest.approx(1.5)}
+    assert isinstance(ratios, pd.Series)

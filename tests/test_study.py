@@ -1,0 +1,71 @@
+"""The study grid: which runs, in which order, with which settings, and the parallel
+scheduler that starts an LLMEmb run only after its teacher."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from llmemb_utils.config import StudyConfig, load_config
+from llmemb_utils.study import RunSpec, _schedule, plan, spec_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_plan_puts_id_runs_and_teachers_before_llmemb_runs() -> None:
+    specs = plan(StudyConfig(seeds={"gru4rec": [7], "sasrec": [42]}, ablations=["no-align"],
+                             ablation_seeds=[42, 43]))
+    assert [str(s) for s in specs] == [
+        "ID-gru4rec, seed 7", "ID-sasrec, seed 42",
+        "ID-sasrec, seed 7", "ID-sasrec, seed 43",  # teachers the grid lacked
+        "LLMEmb-gru4rec, seed 7", "LLMEmb-sasrec, seed 42",
+        "LLMEmb-sasrec (no-align), seed 42", "LLMEmb-sasrec (no-align), seed 43"]
+
+
+@pytest.mark.parametrize(("study", "message"), [
+    (StudyConfig(seeds={"sasrek": [42]}), r"study.seeds: unknown backbone\(s\) \['sasrek'\]"),
+    (StudyConfig(ablations=["no-llm"]), r"study.ablations: unknown ablation\(s\) \['no-llm'\]"),
+    (StudyConfig(seeds={"sasrec": []}), "study.seeds.sasrec: expected a non-empty list of "
+                                        "integer seeds, got \\[\\]"),
+])
+def test_plan_names_the_bad_field(study: StudyConfig, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plan(study)
+
+
+def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
+    config = load_config(ROOT / "configs/ml100k_smollm2.yaml")
+    tables = {"scft": Path("/t/scft.npy"), "raw": Path("/t/raw.npy")}
+    run = spec_config(config, RunSpec("gru4rec", "llmemb", 43, "no-scft"), tables)
+    assert (run.seed, run.srs.backbone, run.rat.ablation) == (43, "gru4rec", "no-scft")
+    assert run.rat.llm_emb == "/t/raw.npy"  # no-scft reads the raw table
+    assert spec_config(config, RunSpec("sasrec", "llmemb", 42), tables).rat.llm_emb == \
+        "/t/scft.npy"
+    assert spec_config(config, RunSpec("sasrec", "id", 42), tables).rat.llm_emb is None
+    assert config.seed == 42 and config.rat.ablation is None  # the input is not changed
+
+
+def record_run(folder: Path, spec: RunSpec) -> Path:
+    """A stand-in for training: sleeps, then records when it ran."""
+    started = time.time()
+    time.sleep(0.3 if spec.encoder == "id" else 0.05)
+    out = folder / f"{spec.backbone}-{spec.encoder}-{spec.seed}.json"
+    out.write_text(json.dumps([started, time.time()]))
+    return out
+
+
+def test_parallel_schedule_starts_a_run_only_after_what_it_needs(tmp_path: Path) -> None:
+    import functools
+
+    teacher, other = RunSpec("sasrec", "id", 42), RunSpec("bert4rec", "id", 42)
+    student = RunSpec("sasrec", "llmemb", 42)
+    needs = {teacher: set(), other: set(), student: {teacher}}
+    done = dict(_schedule(functools.partial(record_run, tmp_path), [teacher, other, student],
+                          needs, workers=2))
+    assert set(done) == {teacher, other, student}
+    times = {spec: json.loads(path.read_text()) for spec, path in done.items()}
+    assert times[student][0] >= times[teacher][1]
+    assert times[other][0] < times[teacher][1]  # the independent run overlapped the teacher
