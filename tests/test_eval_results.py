@@ -7,8 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from llmemb_utils.eval.results import (format_cells, load_results, markdown_table, protocol_name,
-                                       ratio_to_id, summarize)
+from llmemb_utils.eval.results import (
+    format_cells,
+    load_results,
+    markdown_table,
+    protocol_name,
+    ratio_to_id,
+    summarize,
+)
 from llmemb_utils.io import write_json
 
 GROUPS = ("item_tail", "item_head", "user_short", "user_long")

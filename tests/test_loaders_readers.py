@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,18 @@ def test_python_literal_object_accepts_literals_only():
 ])
 def test_iso_seconds(text, seconds):
     assert iso_seconds(text) == seconds
+
+
+def test_relative_source_path_falls_back_to_the_kits_root(tmp_path, monkeypatch):
+    from llmemb_utils.config import SourceConfig
+    from llmemb_utils.data.loaders import resolve_path
+    from llmemb_utils.notebook import repo_root
+
+    monkeypatch.chdir(tmp_path)  # as a notebook kernel started in notebooks/
+    source = SourceConfig(asset=None, path="configs/ml100k_smollm2.yaml")
+    assert resolve_path(source) == repo_root() / "configs/ml100k_smollm2.yaml"
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs/ml100k_smollm2.yaml").write_text("local")
+    assert resolve_path(source).resolve() == tmp_path / "configs/ml100k_smollm2.yaml"  # cwd first
+    missing = SourceConfig(asset=None, path="data/raw/nowhere")
+    assert resolve_path(missing) == Path("data/raw/nowhere")  # left as given for the error

@@ -39,12 +39,20 @@ LOADERS: dict[str, Callable[[Path, SourceConfig], RawData]] = {
 
 
 def resolve_path(source: SourceConfig) -> Path:
-    """The folder or file of the raw data: the cached asset if one is named, else ``path``."""
+    """The folder or file of the raw data: the cached asset if one is named, else ``path``.
+
+    A relative ``path`` that does not exist from the working folder is looked up from the
+    kit's root, so that ``data/raw/...`` in a config works from ``notebooks/`` too."""
+    from ..notebook import repo_root
+
     if source.asset is not None:
         return assets.fetch(source.asset)
     if source.path is None:
         raise DataFormatError("data source has neither `asset` nor `path`; set one of them")
-    return Path(source.path).expanduser()
+    path = Path(source.path).expanduser()
+    if not path.is_absolute() and not path.exists() and (repo_root() / path).exists():
+        return repo_root() / path
+    return path
 
 
 def load_raw(source: SourceConfig) -> RawData:
