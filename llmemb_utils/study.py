@@ -176,10 +176,10 @@ def _train_in_worker(config: ExperimentConfig, data_path: Path, tables: dict[str
 def write_results_table(config: ExperimentConfig, folders: Iterable[Path]) -> tuple[str, Path]:
     """The Markdown table of every run (mean ± std over seeds, each protocol), also written to
     ``<run_dir>/results.md`` where ``make demo`` prints it from."""
-    from .eval.results import format_cells, load_results, markdown_table, summarize
+    from .eval.results import report_runs
     from .notebook import run_dir
 
-    table = markdown_table(format_cells(summarize(load_results(folders))))
+    table = report_runs(folders)
     path = run_dir(config) / RESULTS_FILE
     path.write_text(table + "\n", encoding="utf-8")
     return table, path

@@ -13,6 +13,7 @@ from llmemb_utils.eval.results import (
     markdown_table,
     protocol_name,
     ratio_to_id,
+    report_runs,
     summarize,
 )
 from llmemb_utils.io import write_json
@@ -101,3 +102,14 @@ def test_ratio_to_id_divides_by_the_same_backbones_id_mean(runs) -> None:
     sampled = ratio_to_id(summarize(load_results(runs)), "overall", protocol="sampled")
     assert sampled.to_dict() == {("sasrec", "llmemb"): pytest.approx(1.5)}
     assert isinstance(ratios, pd.Series)
+
+
+def test_report_runs_has_one_row_per_encoder_backbone_and_protocol(runs) -> None:
+    lines = report_runs(runs).splitlines()
+    assert lines[0].startswith("| model, protocol (seeds) | overall HR@10 | overall NDCG@10 | "
+                               "item_tail HR@10")
+    rows = [line.split(" | ")[:3] for line in lines[2:]]
+    assert rows == [["| id-sasrec, full (2)", "0.0600 ± 0.0283", "0.0300 ± 0.0141"],
+                    ["| id-sasrec, sampled (2)", "0.6000 ± 0.2828", "0.3000 ± 0.1414"],
+                    ["| llmemb-sasrec, full (1)", "0.0600 ± 0.0000", "0.0300 ± 0.0000"],
+                    ["| llmemb-sasrec, sampled (1)", "0.9000 ± 0.0000", "0.4500 ± 0.0000"]]

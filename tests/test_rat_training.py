@@ -14,7 +14,7 @@ from llmemb_utils import pipeline
 from llmemb_utils.cli import main
 from llmemb_utils.config import ExperimentConfig, load_config
 from llmemb_utils.data.dataset import PreparedDataset
-from llmemb_utils.eval.report import report_runs
+from llmemb_utils.eval.results import report_runs
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import build_model, train

@@ -2,7 +2,8 @@
 
 :func:`load_results` reads the ``metrics*.json`` files of run folders into one row per run,
 protocol, group and metric; :func:`summarize` takes the mean, sample standard deviation and
-number of seeds of each cell; :func:`format_cells` renders ``mean ± std`` strings.
+number of seeds of each cell; :func:`format_cells` renders ``mean ± std`` strings and
+:func:`report_runs` the whole Markdown table (``llmemb report``, ``llmemb study``).
 Groups are ``overall``, the four long-tail groups and the popularity and user-length bins
 (``item_pop_bins/<5`` ...), with the number of test users in each.
 """
@@ -16,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import read_json
-from .report import METRICS_GLOB, REPORT_GROUPS, REPORT_METRICS
 
+REPORT_GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
+REPORT_METRICS = ("HR@10", "NDCG@10")
+METRICS_GLOB = "metrics*.json"
 KEYS = ("backbone", "encoder", "protocol")
 BINNED = ("item_pop_bins", "user_length_bins")
 
@@ -104,3 +107,9 @@ def markdown_table(cells: pd.DataFrame) -> str:
         values = " | ".join("" if isinstance(v, float) else v for v in row)
         lines.append(f"| {encoder}-{backbone}, {protocol} ({seeds}) | {values} |")
     return "\n".join(lines)
+
+
+def report_runs(run_folders: Iterable[str | os.PathLike]) -> str:
+    """The Markdown table of mean ± std over seeds, one row per encoder, backbone and
+    protocol, from the ``metrics*.json`` files of the given run folders."""
+    return markdown_table(format_cells(summarize(load_results(run_folders))))

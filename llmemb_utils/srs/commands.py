@@ -1,5 +1,5 @@
 """``llmemb train``, ``llmemb evaluate`` and ``llmemb report``: thin CLI over :mod:`.run` and
-:mod:`..eval.report`."""
+:mod:`..eval.results`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 from ..config import load_config
 from ..data.dataset import PreparedDataset
-from ..eval.report import report_runs
+from ..eval.results import report_runs
 from .alignment import ALIGN_FORMS
 from .backbones import BACKBONES
 from .encoders import ENCODERS
