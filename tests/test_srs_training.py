@@ -82,7 +82,7 @@ def test_cli_trains_and_evaluates(dataset: PreparedDataset, tmp_path: Path,
     assert read_json(run / "metrics_sampled.json")["config"]["seed"] == 7
     capsys.readouterr()
     assert main(["report", str(run)]) == 0
-    assert "| id-gru4rec, sampled (n=1) |" in capsys.readouterr().out
+    assert "| id-gru4rec, sampled (1) |" in capsys.readouterr().out
 
 
 def test_nan_loss_names_epoch_and_batch(dataset: PreparedDataset, tmp_path: Path) -> None:
