@@ -192,31 +192,32 @@ def rat_training_curves(logs: dict[str, list[dict]], alpha: float) -> plt.Figure
     return fig
 
 
-def popularity_bin_bars(summary: pd.DataFrame, metric: str = "NDCG@10",
-                        protocol: str = "full") -> plt.Figure:
+def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
+                        metric: str = "NDCG@10", protocol: str = "full") -> plt.Figure:
     """One panel per backbone: ``metric`` (mean ± std over seeds) of each encoder in every
-    item-popularity bin of the test targets (from :func:`llmemb_utils.eval.results.summarize`)."""
-    from .data.dataset import ITEM_POPULARITY_BINS, bin_labels
+    item-popularity bin of the test targets (``item_pop_quintiles`` or the official code's
+    ``item_pop_bins``), from :func:`llmemb_utils.eval.results.summarize`."""
+    from .data.dataset import bin_lower_bound
 
     rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
-                   & summary["group"].str.startswith("item_pop_bins/")]
+                   & summary["group"].str.startswith(f"{bins}/")]
     backbones = list(dict.fromkeys(rows["backbone"]))
     fig, axes = plt.subplots(1, len(backbones), figsize=(4.2 * len(backbones), 3.6),
                              squeeze=False, sharey=True)
     for ax, backbone in zip(axes[0], backbones, strict=True):
         panel = rows[rows["backbone"] == backbone]
-        bins = [f"item_pop_bins/{label}" for label in bin_labels(ITEM_POPULARITY_BINS)
-                if f"item_pop_bins/{label}" in set(panel["group"])]
+        labels = sorted(set(panel["group"]), key=lambda g: bin_lower_bound(g.split("/", 1)[1]))
         encoders = list(dict.fromkeys(panel["encoder"]))
         width = 0.8 / len(encoders)
         for k, encoder in enumerate(encoders):
-            cells = panel[panel["encoder"] == encoder].set_index("group").reindex(bins)
+            cells = panel[panel["encoder"] == encoder].set_index("group").reindex(labels)
             seeds = int(cells["seeds"].max())
-            ax.bar(np.arange(len(bins)) + (k - (len(encoders) - 1) / 2) * width, cells["mean"],
-                   width, yerr=cells["std"], capsize=2, color=PALETTE[k % len(PALETTE)],
+            ax.bar(np.arange(len(labels)) + (k - (len(encoders) - 1) / 2) * width,
+                   cells["mean"], width, yerr=cells["std"], capsize=2,
+                   color=PALETTE[k % len(PALETTE)],
                    label=f"{encoder} ({seeds} seed{'s' if seeds > 1 else ''})")
-        users = panel.drop_duplicates("group").set_index("group")["users"].reindex(bins)
-        ax.set_xticks(np.arange(len(bins)),
+        users = panel.drop_duplicates("group").set_index("group")["users"].reindex(labels)
+        ax.set_xticks(np.arange(len(labels)),
                       [f"{b.split('/', 1)[1]}\n{int(n)} users" for b, n in users.items()])
         ax.set_xlabel("training interactions of the test item")
         ax.set_title(backbone)

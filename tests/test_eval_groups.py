@@ -9,7 +9,7 @@ import pytest
 
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.eval.evaluate import summarize
-from llmemb_utils.eval.groups import bin_masks, group_masks
+from llmemb_utils.eval.groups import bin_masks, group_masks, quantile_edges
 from llmemb_utils.eval.protocol import Protocol
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
 
@@ -57,4 +57,19 @@ def test_summary_has_overall_groups_counts_and_protocol(dataset: PreparedDataset
     assert summary["counts"] == {
         "users": 3, "item_tail": 2, "item_head": 1, "user_short": 1, "user_long": 2,
         "item_pop_bins": {"<5": 3, "5-9": 0, "10-19": 0, "20-39": 0, ">=40": 0},
+        "item_pop_quintiles": {"<3": 2, ">=3": 1},  # target popularity 3, 0, 0
         "user_length_bins": {"<5": 3, "5-9": 0, "10-14": 0, "15-19": 0, ">=20": 0}}
+
+
+@pytest.mark.parametrize(("values", "edges"), [
+    (np.arange(1, 101), (21, 41, 61, 81)),  # 20 values per bin
+    (np.array([0] * 50 + list(range(1, 51))), (11, 31)),  # the ties at 0 fill three bins
+])
+def test_quantile_edges_make_equal_non_empty_bins(values: np.ndarray, edges: tuple) -> None:
+    assert quantile_edges(values) == edges
+    sizes = [int(mask.sum()) for mask in bin_masks(values, edges).values()]
+    assert sum(sizes) == len(values) and all(sizes)
+
+
+def test_quantile_edges_of_one_repeated_value_give_one_bin() -> None:
+    assert quantile_edges(np.array([7, 7, 7])) == (8,)  # "<8" holds all, ">=8" none

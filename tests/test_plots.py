@@ -43,7 +43,7 @@ def test_popularity_bars_order_bins_by_popularity_and_label_users():
     bins = [">=40", "10-19", "<5", "5-9", "20-39"]  # the order a JSON file sorts them in
     summary = _summary([("sasrec", e, "full", f"item_pop_bins/{b}", 0.01 * k)
                         for e in ("id", "llmemb") for k, b in enumerate(bins)])
-    fig = plots.popularity_bin_bars(summary)
+    fig = plots.popularity_bin_bars(summary, bins="item_pop_bins")
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks == [f"{b}\n7 users" for b in ("<5", "5-9", "10-19", "20-39", ">=40")]
     heights = [p.get_height() for p in fig.axes[0].patches]

@@ -38,6 +38,13 @@ def bin_labels(edges: tuple[int, ...]) -> list[str]:
     return [f"<{edges[0]}", *middle, f">={edges[-1]}"]
 
 
+def bin_lower_bound(label: str) -> float:
+    """The smallest value of a :func:`bin_labels` label, to sort bins: ``<5`` -> -inf."""
+    if label.startswith("<"):
+        return float("-inf")
+    return float(label.removeprefix(">=").split("-")[0])
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Head items have >= ``item_head_min`` training interactions; long users have >=

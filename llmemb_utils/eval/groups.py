@@ -1,7 +1,9 @@
 """Long-tail groups of test cases: tail/head target items, short/long users, popularity bins.
 
 Thresholds and popularity come from training interactions only (design.md §4), via the
-prepared dataset.
+prepared dataset. Besides the official code's fixed popularity bins (method-spec §D), which
+suit sparse data, the targets are split into popularity quintiles: five bins of about equal
+size whatever the dataset (on MovieLens-100k 81 % of test items fall in the fixed ``>=40``).
 """
 
 from __future__ import annotations
@@ -10,11 +12,23 @@ import numpy as np
 
 from ..data.dataset import ITEM_POPULARITY_BINS, USER_LENGTH_BINS, PreparedDataset, bin_labels
 
+QUANTILE_BINS = 5
+
 
 def bin_masks(values: np.ndarray, edges: tuple[int, ...]) -> dict[str, np.ndarray]:
     """One boolean mask per bin ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last``."""
     index = np.digitize(values, edges)
     return {label: index == b for b, label in enumerate(bin_labels(edges))}
+
+
+def quantile_edges(values: np.ndarray, bins: int = QUANTILE_BINS) -> tuple[int, ...]:
+    """Edges that cut ``values`` into ``bins`` bins of about equal size for :func:`bin_masks`:
+    the values at every ``1 / bins`` of the sorted values, so no bin is empty (fewer bins
+    where ties make an edge repeat)."""
+    ordered = np.sort(np.asarray(values))
+    cuts = ordered[np.arange(1, bins) * len(ordered) // bins]
+    edges = tuple(int(edge) for edge in np.unique(cuts) if edge > ordered[0])
+    return edges or (int(ordered[-1]) + 1,)
 
 
 def group_masks(dataset: PreparedDataset, targets: np.ndarray) -> dict[str, np.ndarray]:
@@ -26,8 +40,11 @@ def group_masks(dataset: PreparedDataset, targets: np.ndarray) -> dict[str, np.n
 
 def binned_masks(dataset: PreparedDataset,
                  targets: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """The five-bin analyses of method-spec §D: target popularity and user training length."""
+    """The five-bin analyses of method-spec §D (target popularity, user training length) and
+    the target popularity quintiles."""
+    popularity = dataset.item_popularity[targets]
     return {
-        "item_pop_bins": bin_masks(dataset.item_popularity[targets], ITEM_POPULARITY_BINS),
+        "item_pop_bins": bin_masks(popularity, ITEM_POPULARITY_BINS),
+        "item_pop_quintiles": bin_masks(popularity, quantile_edges(popularity)),
         "user_length_bins": bin_masks(dataset.train_lengths, USER_LENGTH_BINS),
     }

@@ -5,7 +5,7 @@ protocol, group and metric; :func:`summarize` takes the mean, sample standard de
 number of seeds of each cell; :func:`format_cells` renders ``mean ± std`` strings and
 :func:`report_runs` the whole Markdown table (``llmemb report``, ``llmemb study``).
 Groups are ``overall``, the four long-tail groups and the popularity and user-length bins
-(``item_pop_bins/<5`` ...), with the number of test users in each.
+(``item_pop_bins/<5``, ``item_pop_quintiles/<27`` ...), with the number of test users in each.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ REPORT_GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
 REPORT_METRICS = ("HR@10", "NDCG@10")
 METRICS_GLOB = "metrics*.json"
 KEYS = ("backbone", "encoder", "protocol")
-BINNED = ("item_pop_bins", "user_length_bins")
+BINNED = ("item_pop_bins", "item_pop_quintiles", "user_length_bins")
 
 
 def protocol_name(protocol: Mapping) -> str:
