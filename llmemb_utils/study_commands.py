@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from .srs.backbones import BACKBONES
     from .srs.llmemb import ABLATIONS
 
     study = subparsers.add_parser(
@@ -20,7 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="LLMEmb ablations on SASRec (default: study.ablations)")
     study.add_argument("--ablation-seeds", type=int, nargs="+",
                        help="default: study.ablation_seeds")
-    study.add_argument("--epochs", type=int, help="budget of every run (default: srs.epochs)")
+    study.add_argument("--backbones", nargs="+", choices=sorted(BACKBONES),
+                       help="only these backbones of study.seeds")
+    study.add_argument("--epochs", type=int, help="budget of every run (default: srs.epochs); "
+                                                  "with --name, so the default runs are kept")
+    study.add_argument("--name", help="experiment name, i.e. the artifacts/<name> folder "
+                                      "(default: the config's)")
     study.add_argument("--workers", type=int,
                        help="runs trained in parallel (default: one per core up to 4)")
     study.add_argument("--fast", action="store_true", help="the config's fast overlay")
@@ -35,9 +41,14 @@ def _study(args: argparse.Namespace) -> int:
     from .study import run_study, write_results_table
 
     config = load_config(args.config, fast=args.fast)
-    overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds}
-    if args.seeds:
-        overrides["study.seeds"] = dict.fromkeys(config.study.seeds, args.seeds)
+    overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
+                 "name": args.name}
+    seeds = {backbone: args.seeds or seeds for backbone, seeds in config.study.seeds.items()
+             if not args.backbones or backbone in args.backbones}
+    if not seeds:
+        raise ValueError(f"--backbones {' '.join(args.backbones)}: none of them is in the "
+                         f"config's study.seeds ({', '.join(config.study.seeds)})")
+    overrides["study.seeds"] = seeds
     if args.ablations:
         overrides["study.ablations"] = (sorted(ABLATIONS) if "all" in args.ablations
                                         else args.ablations)

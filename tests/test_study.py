@@ -69,3 +69,15 @@ def test_parallel_schedule_starts_a_run_only_after_what_it_needs(tmp_path: Path)
     times = {spec: json.loads(path.read_text()) for spec, path in done.items()}
     assert times[student][0] >= times[teacher][1]
     assert times[other][0] < times[teacher][1]  # the independent run overlapped the teacher
+
+
+def test_cli_study_refuses_backbones_outside_the_grid(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from llmemb_utils.cli import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text("study: {seeds: {sasrec: [1], gru4rec: [1]}}\n")
+    assert main(["study", "--config", str(config), "--backbones", "bert4rec"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "llmemb study: error: --backbones bert4rec: none of them is in the config's "
+        "study.seeds (sasrec, gru4rec)")
