@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -118,8 +120,8 @@ def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
 def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id") -> Path:
     """A trained recommender run folder (metrics, item table); trained when missing.
 
-    The folder is ``<run_dir>/srs/<backbone>-<encoder>[-<ablation>]-seed<seed>``; an
-    interrupted run resumes, and a run of another identity there is refused by the trainer.
+    The folder is ``<run_dir>/srs/<backbone>-<encoder>[-<ablation>]-seed<seed>-<hash>``, the
+    hash naming the run's settings; an interrupted run resumes.
     """
     from .srs.run import train
 
@@ -160,5 +162,14 @@ def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = Tr
 
 
 def _srs_folder(config: ExperimentConfig, encoder: str) -> Path:
+    """``<backbone>-<encoder>[-<ablation>]-seed<seed>-<settings hash>``: runs of other settings
+    (say another ``rat.alpha`` or ``srs.epochs``) get folders of their own instead of clashing."""
     ablation = f"-{config.rat.ablation}" if encoder == "llmemb" and config.rat.ablation else ""
-    return run_dir(config) / "srs" / f"{config.srs.backbone}-{encoder}{ablation}-seed{config.seed}"
+    settings = {k: v for k, v in _run_sections(config.to_dict(), encoder).items()
+                if k not in ("name", "artifacts", "seed")}
+    if "rat" in settings:  # input files are checked through their manifests, not their paths
+        settings["rat"] = {k: v for k, v in settings["rat"].items()
+                           if k not in ("llm_emb", "teacher")}
+    tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
+    return run_dir(config) / "srs" / (f"{config.srs.backbone}-{encoder}{ablation}"
+                                      f"-seed{config.seed}-{tag}")

@@ -3,6 +3,8 @@ beats an ID model on tail items, the frozen table stays frozen, and the CLI reco
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +107,21 @@ def test_pipeline_builds_the_teacher_then_the_rat_run(walk: tuple[PreparedDatase
     config = rat_config(walk, artifacts=str(tmp_path), **{"rat.teacher": None,
                                                           "srs.epochs": 2})
     run = pipeline.rat_run(config, walk[0])
-    assert run == tmp_path / config.name / "srs" / "sasrec-llmemb-seed42"
+    assert run.parent == tmp_path / config.name / "srs"
+    assert re.fullmatch(r"sasrec-llmemb-seed42-[0-9a-f]{6}", run.name)
     teacher = read_json(run / "metrics.json")["inputs"]["encoder"]["teacher"]
-    assert teacher["path"] == str(tmp_path / config.name / "srs" / "sasrec-id-seed42")
+    assert re.fullmatch(r".*/srs/sasrec-id-seed42-[0-9a-f]{6}", teacher["path"])
     assert pipeline.rat_run(config, walk[0]) == run  # reused
+
+
+def test_run_folders_are_named_by_their_settings(walk: tuple[PreparedDataset, Path, Path],
+                                                 tmp_path: Path) -> None:
+    config = rat_config(walk, artifacts=str(tmp_path))
+    folder = pipeline._srs_folder(config, "llmemb")
+    other = dataclasses.replace(config, rat=dataclasses.replace(config.rat, alpha=0.5))
+    moved = dataclasses.replace(config, rat=dataclasses.replace(config.rat, llm_emb="/x.npy"))
+    assert pipeline._srs_folder(other, "llmemb") != folder  # another run, another folder
+    assert pipeline._srs_folder(moved, "llmemb") == folder  # input paths do not name runs
+    assert pipeline._srs_folder(other, "id") == pipeline._srs_folder(config, "id")  # no rat
+    ablated = dataclasses.replace(config, rat=dataclasses.replace(config.rat, ablation="no-align"))
+    assert pipeline._srs_folder(ablated, "llmemb").name.startswith("sasrec-llmemb-no-align-seed42-")
