@@ -104,6 +104,17 @@ def test_ratio_to_id_divides_by_the_same_backbones_id_mean(runs) -> None:
     assert isinstance(ratios, pd.Series)
 
 
+def test_ratio_to_an_id_mean_of_zero_is_inf_without_warnings(tmp_path: Path) -> None:
+    import warnings
+
+    runs = [write_run(tmp_path / "a", "sasrec", "id", 42, 0.0),
+            write_run(tmp_path / "b", "sasrec", "llmemb", 42, 0.01)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ratios = ratio_to_id(summarize(load_results(runs)), "item_tail")
+    assert ratios.to_dict() == {("sasrec", "llmemb"): float("inf")}
+
+
 def test_report_runs_has_one_row_per_encoder_backbone_and_protocol(runs) -> None:
     lines = report_runs(runs).splitlines()
     assert lines[0].startswith("| model, protocol (seeds) | overall HR@10 | overall NDCG@10 | "

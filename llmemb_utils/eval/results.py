@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..io import read_json
@@ -92,9 +93,10 @@ def ratio_to_id(summary: pd.DataFrame, group: str, metric: str = "NDCG@10",
     """Mean of every non-ID encoder divided by the ID encoder's mean on the same backbone."""
     cells = summary[(summary["group"] == group) & (summary["metric"] == metric)
                     & (summary["protocol"] == protocol)].set_index(["backbone", "encoder"])["mean"]
-    ratios = {(backbone, encoder): value / cells[(backbone, "id")]
-              for (backbone, encoder), value in cells.items()
-              if encoder != "id" and (backbone, "id") in cells.index}
+    with np.errstate(divide="ignore", invalid="ignore"):  # an ID mean of 0 gives inf
+        ratios = {(backbone, encoder): np.float64(value) / cells[(backbone, "id")]
+                  for (backbone, encoder), value in cells.items()
+                  if encoder != "id" and (backbone, "id") in cells.index}
     return pd.Series(ratios, name=f"{group} {metric} / ID", dtype=float)
 
 
