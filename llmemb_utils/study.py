@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -67,6 +68,24 @@ def plan(study: StudyConfig) -> list[RunSpec]:
     ids = [RunSpec(backbone, "id", seed) for backbone, seed in grid]
     teachers = [RunSpec("sasrec", "id", seed) for seed in dict.fromkeys(s.seed for s in llmemb)]
     return list(dict.fromkeys(ids + teachers + llmemb))
+
+
+def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
+                   ablations: list[str] | None = None,
+                   backbones: list[str] | None = None) -> dict[str, Any]:
+    """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
+    every backbone, only ``backbones``, other ``ablations`` (``["all"]``: every one)."""
+    from .srs.llmemb import ABLATIONS
+
+    grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
+            if not backbones or backbone in backbones}
+    if not grid:
+        raise ValueError(f"--backbones {' '.join(backbones)}: none of them is in the "
+                         f"config's study.seeds ({', '.join(study.seeds)})")
+    overrides: dict[str, Any] = {"study.seeds": grid}
+    if ablations is not None:
+        overrides["study.ablations"] = sorted(ABLATIONS) if "all" in ablations else ablations
+    return overrides
 
 
 def spec_config(config: ExperimentConfig, spec: RunSpec,

@@ -37,21 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _study(args: argparse.Namespace) -> int:
     from . import pipeline
     from .config import load_config
-    from .srs.llmemb import ABLATIONS
-    from .study import run_study, write_results_table
+    from .study import grid_overrides, run_study, write_results_table
 
     config = load_config(args.config, fast=args.fast)
     overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
-                 "name": args.name}
-    seeds = {backbone: args.seeds or seeds for backbone, seeds in config.study.seeds.items()
-             if not args.backbones or backbone in args.backbones}
-    if not seeds:
-        raise ValueError(f"--backbones {' '.join(args.backbones)}: none of them is in the "
-                         f"config's study.seeds ({', '.join(config.study.seeds)})")
-    overrides["study.seeds"] = seeds
-    if args.ablations:
-        overrides["study.ablations"] = (sorted(ABLATIONS) if "all" in args.ablations
-                                        else args.ablations)
+                 "name": args.name,
+                 **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}
     config = load_config(args.config, fast=args.fast,
                          **{k: v for k, v in overrides.items() if v is not None})
     folders = run_study(config, pipeline.dataset(config), args.workers)

@@ -81,3 +81,14 @@ def test_cli_study_refuses_backbones_outside_the_grid(tmp_path: Path,
     assert capsys.readouterr().err.strip() == (
         "llmemb study: error: --backbones bert4rec: none of them is in the config's "
         "study.seeds (sasrec, gru4rec)")
+
+
+def test_grid_overrides_widen_and_narrow_the_grid() -> None:
+    from llmemb_utils.study import grid_overrides
+
+    study = StudyConfig(seeds={"sasrec": [42, 43], "gru4rec": [42]})
+    assert grid_overrides(study) == {"study.seeds": {"sasrec": [42, 43], "gru4rec": [42]}}
+    assert grid_overrides(study, seeds=[1, 2], backbones=["gru4rec"]) == {
+        "study.seeds": {"gru4rec": [1, 2]}}
+    assert grid_overrides(study, ablations=["all"])["study.ablations"] == [
+        "no-adapter", "no-align", "no-scft", "trainable-table"]
