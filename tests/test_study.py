@@ -51,7 +51,7 @@ def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
 def record_run(folder: Path, spec: RunSpec) -> Path:
     """A stand-in for training: sleeps, then records when it ran."""
     started = time.time()
-    time.sleep(0.3 if spec.encoder == "id" else 0.05)
+    time.sleep(2.0 if spec.encoder == "id" else 0.05)  # long enough for both workers to start
     out = folder / f"{spec.backbone}-{spec.encoder}-{spec.seed}.json"
     out.write_text(json.dumps([started, time.time()]))
     return out
