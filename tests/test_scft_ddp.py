@@ -19,6 +19,7 @@ from llmemb_utils.config import load_config
 from llmemb_utils.llm.extract import extract
 from llmemb_utils.llm.lora import load_adapter
 from llmemb_utils.llm.models import load_model
+from llmemb_utils.llm.processes import LaunchError, process_state
 from llmemb_utils.llm.scft import train_scft, trainable_state
 from llmemb_utils.llm.tiny import save_tiny_llama
 
@@ -28,10 +29,12 @@ PROMPTS = [f"The movie has the following attributes: \n title is Film {i}; year 
 
 def worker(model: str, out: Path) -> None:
     """Train 3 steps, dump this rank's LoRA weights, then embed PROMPTS into one shared file."""
+    state = process_state()
+    assert state.num_processes == 2, state
     settings = load_config(**{"llm.model": model, "llm.dtype": "float32", "scft.steps": 3,
                               "scft.batch_size": 4, "scft.lora_layers": 2})
     result = train_scft(PROMPTS, settings, out / "scft", progress=False)
-    torch.save(trainable_state(result.model), out / f"rank{os.environ['RANK']}.pt")
+    torch.save(trainable_state(result.model), out / f"rank{state.process_index}.pt")
     _, tokenizer = load_model(model, dtype="float32")
     extract(result.model, tokenizer, PROMPTS, out / "ddp.npy", batch_size=3, progress=False)
 
@@ -61,6 +64,14 @@ def test_two_processes_agree_with_one(tmp_path: Path):
     single = extract(load_adapter(base, tmp_path / "scft" / "adapter", model), tokenizer,
                      PROMPTS, tmp_path / "single.npy", batch_size=3, progress=False)
     np.testing.assert_allclose(np.load(tmp_path / "ddp.npy"), single, atol=1e-5, rtol=0)
+
+
+def test_launch_without_process_group_is_refused(monkeypatch: pytest.MonkeyPatch):
+    process_state()  # this pytest process: one process, no group
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(LaunchError, match=r"started 2 processes \(WORLD_SIZE\) but accelerate set "
+                                          r"up 1"):
+        process_state()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from accelerate import PartialState
 
 from .. import __version__, assets
 from ..data.dataset import PreparedDataset
@@ -18,6 +17,7 @@ from .extract import extract
 from .lora import ADAPTER_INFO, adapter_checksum, load_adapter
 from .models import load_model
 from .pca import reduce
+from .processes import process_state
 
 
 def cache_key(model: str, lora: str | Path | None, prompts: Sequence[str], pooling: str,
@@ -48,7 +48,7 @@ def embed_items(prompts: Sequence[str], model: str, lora: str | Path | None = No
         llm = load_adapter(llm, lora, model)
     partial = path.with_name(f"{key}.partial.npy")
     extract(llm, tokenizer, prompts, partial, pooling, batch_size, max_tokens, progress)
-    state = PartialState()
+    state = process_state()
     if state.is_main_process:
         partial.replace(path)
     state.wait_for_everyone()

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import PartialState
 from tqdm.auto import tqdm
 
 from .pooling import pool
+from .processes import process_state
 from .tokens import context_limit, encode, pad, pad_id
 
 
@@ -48,7 +48,7 @@ def extract(model, tokenizer, prompts: Sequence[str], out: str | os.PathLike,
             progress: bool = True) -> np.ndarray:
     """Embed ``prompts`` into ``out`` (float32 ``.npy``, row i = prompt i), memory-mapped."""
     out = Path(out)
-    state = PartialState()
+    state = process_state()
     sequences = encode(tokenizer, prompts, context_limit(model, max_tokens))
     batches = length_batches([len(s) for s in sequences], batch_size)
     batches = batches[state.process_index::state.num_processes]

@@ -30,6 +30,7 @@ from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
 from .models import choose_dtype, load_model
+from .processes import training_accelerator
 from .stack import Head, Trunk, split_point
 from .tokens import context_limit, encode, pad, pad_id
 from .views import batch_items, fixed_views, step_views
@@ -146,7 +147,7 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     started, cpu_started = time.perf_counter(), time.process_time()
     out = Path(out)
     llm, scft = config.llm, config.scft
-    accelerator = Accelerator()
+    accelerator = training_accelerator()
     model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit,
                                   device=str(accelerator.device),
                                   gradient_checkpointing=llm.gradient_checkpointing,
