@@ -158,19 +158,32 @@ def _schedule(train: Callable[[RunSpec], Path], specs: list[RunSpec],
     threads = max(1, torch.get_num_threads() // workers)
     context = multiprocessing.get_context("spawn")  # fork after OpenMP use can deadlock
     done: set[RunSpec] = set()
+    earlier_children = set(multiprocessing.active_children())
     with _environment(TQDM_DISABLE="1"), ProcessPoolExecutor(  # workers inherit it
             workers, mp_context=context, initializer=torch.set_num_threads,
             initargs=(threads,)) as pool:
         running: dict[Future, RunSpec] = {}
-        while order or running:
-            for spec in [s for s in order if needs[s] <= done][:workers - len(running)]:
-                order.remove(spec)
-                running[pool.submit(train, spec)] = spec
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                spec = running.pop(future)
-                done.add(spec)
-                yield spec, future.result()
+        try:
+            while order or running:
+                for spec in [s for s in order if needs[s] <= done][:workers - len(running)]:
+                    order.remove(spec)
+                    running[pool.submit(train, spec)] = spec
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    spec = running.pop(future)
+                    done.add(spec)
+                    yield spec, future.result()
+        except BaseException:  # an error, an interrupted notebook cell, a closed generator
+            _stop_workers(pool, earlier_children)
+            raise
+
+
+def _stop_workers(pool: ProcessPoolExecutor, earlier_children: set) -> None:
+    """Cancel what has not started and terminate the workers (rather than letting them finish
+    their runs, which resume from their checkpoints next time)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in set(multiprocessing.active_children()) - earlier_children:
+        process.terminate()
 
 
 @contextlib.contextmanager

@@ -48,10 +48,10 @@ def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
     assert config.seed == 42 and config.rat.ablation is None  # the input is not changed
 
 
-def record_run(folder: Path, spec: RunSpec) -> Path:
-    """A stand-in for training: sleeps, then records when it ran."""
+def record_run(folder: Path, seconds: dict[RunSpec, float], spec: RunSpec) -> Path:
+    """A stand-in for training: sleeps ``seconds[spec]``, then records when it ran."""
     started = time.time()
-    time.sleep(2.0 if spec.encoder == "id" else 0.05)  # long enough for both workers to start
+    time.sleep(seconds[spec])
     out = folder / f"{spec.backbone}-{spec.encoder}-{spec.seed}.json"
     out.write_text(json.dumps([started, time.time()]))
     return out
@@ -63,12 +63,28 @@ def test_parallel_schedule_starts_a_run_only_after_what_it_needs(tmp_path: Path)
     teacher, other = RunSpec("sasrec", "id", 42), RunSpec("bert4rec", "id", 42)
     student = RunSpec("sasrec", "llmemb", 42)
     needs = {teacher: set(), other: set(), student: {teacher}}
-    done = dict(_schedule(functools.partial(record_run, tmp_path), [teacher, other, student],
-                          needs, workers=2))
+    seconds = {teacher: 2.0, other: 2.0, student: 0.05}  # both workers start within 2 s
+    done = dict(_schedule(functools.partial(record_run, tmp_path, seconds),
+                          [teacher, other, student], needs, workers=2))
     assert set(done) == {teacher, other, student}
     times = {spec: json.loads(path.read_text()) for spec, path in done.items()}
     assert times[student][0] >= times[teacher][1]
     assert times[other][0] < times[teacher][1]  # the independent run overlapped the teacher
+
+
+def test_stopping_the_schedule_terminates_the_running_workers(tmp_path: Path) -> None:
+    import functools
+
+    quick, slow = RunSpec("bert4rec", "id", 42), RunSpec("sasrec", "id", 42)
+    seconds = {slow: 6.0, quick: 0.05}
+    schedule = _schedule(functools.partial(record_run, tmp_path, seconds), [slow, quick],
+                         {slow: set(), quick: set()}, workers=2)
+    assert next(schedule)[0] == quick
+    closing = time.time()
+    schedule.close()  # what an interrupted notebook cell does to the generator
+    assert time.time() - closing < 3.0
+    time.sleep(6.0)
+    assert not (tmp_path / "sasrec-id-42.json").exists()  # the slow run never finished
 
 
 def test_cli_study_refuses_backbones_outside_the_grid(tmp_path: Path,
