@@ -7,6 +7,7 @@ only state what differs from them.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -197,6 +198,14 @@ class ExperimentConfig:
         change elsewhere (say ``srs.epochs``) never invalidates an SCFT checkpoint."""
         values = self.to_dict()
         return {"seed": self.seed, **{name: values[name] for name in sections}}
+
+
+def add_overlay_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--gpu`` and ``--fast``: a command reads its config with these overlays (load_config)."""
+    parser.add_argument("--gpu", action="store_true",
+                        help="apply the config's gpu overlay (paper-size settings for CUDA)")
+    parser.add_argument("--fast", action="store_true",
+                        help="apply the config's fast overlay (a data slice, few steps)")
 
 
 def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: bool = False,

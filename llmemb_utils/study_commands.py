@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .config import add_overlay_arguments, load_config
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from .srs.backbones import BACKBONES
@@ -29,21 +31,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                       "(default: the config's)")
     study.add_argument("--workers", type=int,
                        help="runs trained in parallel (default: one per core up to 4)")
-    study.add_argument("--fast", action="store_true", help="the config's fast overlay")
+    add_overlay_arguments(study)
     study.add_argument("--out", help="also write the table here (always: <run_dir>/results.md)")
     study.set_defaults(handler=_study)
 
 
 def _study(args: argparse.Namespace) -> int:
     from . import pipeline
-    from .config import load_config
     from .study import grid_overrides, run_study, write_results_table
 
-    config = load_config(args.config, fast=args.fast)
+    config = load_config(args.config, fast=args.fast, gpu=args.gpu)
     overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
                  "name": args.name,
                  **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}
-    config = load_config(args.config, fast=args.fast,
+    config = load_config(args.config, fast=args.fast, gpu=args.gpu,
                          **{k: v for k, v in overrides.items() if v is not None})
     folders = run_study(config, pipeline.dataset(config), args.workers)
     table, path = write_results_table(config, folders.values())

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from llmemb_utils.cli import build_parser
 from llmemb_utils.config import ConfigError, ExperimentConfig, load_config
+from llmemb_utils.data.commands import config_from_args
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -87,3 +89,13 @@ def test_overlay_must_be_a_mapping(tmp_path):
         load_config(path, gpu=True)
     with pytest.raises(ConfigError, match="c.yaml: gpu: expected a mapping"):
         load_config(path)
+
+
+@pytest.mark.parametrize("flags, name, epochs", [([], "ml100k_smollm2", 20),
+                                                 (["--gpu"], "ml100k_smollm2_gpu", 200),
+                                                 (["--fast"], "ml100k_smollm2_fast", 10)])
+def test_cli_overlay_flags_select_the_overlays(flags, name, epochs):
+    args = build_parser().parse_args(["prepare", "--config", str(CONFIGS / "ml100k_smollm2.yaml"),
+                                      *flags])
+    config = config_from_args(args)
+    assert (config.name, config.srs.epochs) == (name, epochs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import ExperimentConfig, load_config
+from ..config import ExperimentConfig, add_overlay_arguments, load_config
 from .dataset import PreparedDataset
 
 
@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "with --source.",
     )
     parser.add_argument("--config", type=Path, help="experiment YAML (e.g. configs/*.yaml)")
+    add_overlay_arguments(parser)
     parser.add_argument("--out", type=Path, help="output folder "
                         "(default: <artifacts>/<name>/data of the config)")
     parser.add_argument("--format", choices=["movielens", "amazon", "yelp", "generic"])
@@ -59,7 +60,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
              "data.dedupe": args.dedupe, "data.source.skip_malformed": args.skip_malformed,
              "seed": args.seed}
     overrides.update({k: v for k, v in flags.items() if v is not None})
-    return load_config(args.config, **overrides)
+    return load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
 
 
 def _default_domain(source_format: str) -> str:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..config import load_config
+from ..config import add_overlay_arguments, load_config
 from ..data.dataset import PreparedDataset
 from .pooling import POOLINGS
 
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     scft.add_argument("--out", type=Path, help="output folder (default: <run_dir>/scft)")
     scft.add_argument("--steps", type=int, help="override scft.steps")
     scft.add_argument("--seed", type=int)
-    scft.add_argument("--fast", action="store_true", help="apply the config's fast overrides")
+    add_overlay_arguments(scft)
     scft.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     scft.set_defaults(handler=run_scft)
 
@@ -51,7 +51,7 @@ def run_scft(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"scft.steps": args.steps, "seed": args.seed}.items()
                  if v is not None}
-    config = load_config(args.config, fast=args.fast, **overrides)
+    config = load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
     dataset = PreparedDataset.load(args.data or config.run_dir / "data")
     result = train_scft(dataset.prompts, config, args.out or config.run_dir / "scft",
                         resume=not args.no_resume, inputs={"data": dataset.manifest})

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from ..config import load_config
+from ..config import add_overlay_arguments, load_config
 from ..data.dataset import PreparedDataset
 from ..eval.results import report_runs
 from .alignment import ALIGN_FORMS
@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trainer.add_argument("--seed", type=int, help="default: the config's seed")
     trainer.add_argument("--epochs", type=int, help="default: srs.epochs")
     trainer.add_argument("--config", help="experiment YAML (default: built-in defaults)")
+    add_overlay_arguments(trainer)
     trainer.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     trainer.add_argument("--threads", type=int, help=THREADS_HELP)
     rat = trainer.add_argument_group("LLMEmb encoder (--encoder llmemb; default: the rat section)")
@@ -82,7 +83,7 @@ def _train(args: argparse.Namespace) -> int:
         "rat.alpha": args.alpha, "rat.align_form": args.align_form, "rat.tau": args.tau,
         "rat.cosine_tau": args.cosine_tau, "rat.pca_dim": args.pca_dim,
         "rat.ablation": args.ablation}.items() if value is not None}
-    config = load_config(args.config, **overrides)
+    config = load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
     dataset = PreparedDataset.load(args.data)
     results = train(config, dataset, args.out, encoder=args.encoder, device=args.device)
     for protocol, metrics in results.items():
