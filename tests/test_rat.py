@@ -108,6 +108,28 @@ def test_adapter_halves_then_maps_to_hidden(activation: bool) -> None:
     assert encoder(torch.tensor([[1, 2, 0]])).shape == (1, 3, HIDDEN)
 
 
+def test_gradients_repeat_bitwise_on_several_threads() -> None:
+    """A batch repeats items; their gradients must add up in the same order on every run, or
+    a seed would not fix the numbers of a run on more than one CPU thread."""
+    table = np.random.default_rng(0).normal(size=(300, WIDTH))
+    ids = torch.randint(0, 301, (128, 200), generator=torch.Generator().manual_seed(0))
+    upstream = torch.randn(128, 200, HIDDEN, generator=torch.Generator().manual_seed(1))
+
+    def adapter_gradient() -> torch.Tensor:
+        torch.manual_seed(0)
+        encoder = LLMEmbEncoder(table, HIDDEN)
+        encoder(ids).backward(upstream)
+        return encoder.adapter[0].weight.grad
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = adapter_gradient()
+        assert all(torch.equal(adapter_gradient(), first) for _ in range(10))
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec"])
 def test_every_backbone_runs_on_the_llmemb_encoder(backbone: str, dataset: PreparedDataset,
                                                    inputs: tuple[Path, Path]) -> None:

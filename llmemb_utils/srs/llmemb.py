@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..config import ExperimentConfig, RATConfig
 from ..data.dataset import PreparedDataset
@@ -109,12 +110,16 @@ class LLMEmbEncoder(ItemEncoder):
         self.description = description or {"name": "llmemb"}
 
     def forward(self, item_ids: torch.Tensor) -> torch.Tensor:
-        """Adapts each distinct id once (a batch holds many repeats), padding to zeros."""
+        """Adapts each distinct id once (a batch holds many repeats), padding to zeros.
+
+        The repeats are spread with ``embedding``, whose backward adds their gradients in a
+        fixed order; indexing (``vectors[inverse]``) adds them in a thread-dependent order on
+        the CPU, so runs with more than one thread would not repeat."""
         distinct, inverse = torch.unique(item_ids, return_inverse=True)
         vectors = self.table[distinct]
         if self.adapter is not None:
             vectors = self.adapter(vectors)
-        return (vectors * (distinct != PAD).unsqueeze(-1))[inverse]
+        return F.embedding(inverse, vectors * (distinct != PAD).unsqueeze(-1))
 
     def all_items(self) -> torch.Tensor:
         return self(torch.arange(self.num_items + 1, device=self.table.device))
