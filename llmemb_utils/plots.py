@@ -18,6 +18,8 @@ if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .eval.results import protocol_table  # noqa: E402
+
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
 FIGURES_ENV = "LLMEMB_FIGURES"
@@ -232,9 +234,7 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
                         group: str = "overall") -> plt.Figure:
     """Full ranking against the 100-negative sampled protocol, per model: (a) the two values
     on log axes, (b) each model's rank under both, where crossing lines mean reordering."""
-    rows = summary[(summary["metric"] == metric) & (summary["group"] == group)]
-    table = rows.pivot_table(index=["backbone", "encoder"], columns="protocol", values="mean")
-    table = table[["full", "sampled"]].dropna().sort_values("full", ascending=False)
+    table = protocol_table(summary, metric, group)
     labels = [f"{encoder}-{backbone}" for backbone, encoder in table.index]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     colours = [PALETTE[k % len(PALETTE)] for k in range(len(table))]
@@ -245,14 +245,14 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
     left.set_yscale("log")
     left.set_xlabel(f"{metric}, full ranking")
     left.set_ylabel(f"{metric}, 1 positive + 100 sampled negatives")
-    left.set_title(f"(a) sampled / full: {(table['sampled'] / table['full']).min():.0f}x to "
-                   f"{(table['sampled'] / table['full']).max():.0f}x")
-    ranks = table.rank(ascending=False)
+    left.set_title(f"(a) sampled / full: {table['sampled / full'].min():.0f}x to "
+                   f"{table['sampled / full'].max():.0f}x")
+    ranks = table[["rank (full)", "rank (sampled)"]].to_numpy(dtype=float)
     for k, label in enumerate(labels):
-        right.plot([0, 1], ranks.iloc[k][["full", "sampled"]], "o-", color=colours[k])
-        right.annotate(label, (0, ranks.iloc[k]["full"]), fontsize=7, xytext=(-6, 0),
+        right.plot([0, 1], ranks[k], "o-", color=colours[k])
+        right.annotate(label, (0, ranks[k][0]), fontsize=7, xytext=(-6, 0),
                        textcoords="offset points", ha="right", va="center")
-        right.annotate(label, (1, ranks.iloc[k]["sampled"]), fontsize=7, xytext=(6, 0),
+        right.annotate(label, (1, ranks[k][1]), fontsize=7, xytext=(6, 0),
                        textcoords="offset points", va="center")
     right.set_xlim(-0.9, 1.9)
     right.set_xticks([0, 1], ["full ranking", "sampled"])

@@ -12,6 +12,7 @@ from llmemb_utils.eval.results import (
     load_results,
     markdown_table,
     protocol_name,
+    protocol_table,
     ratio_to_id,
     report_runs,
     summarize,
@@ -113,6 +114,16 @@ def test_ratio_to_an_id_mean_of_zero_is_inf_without_warnings(tmp_path: Path) -> 
         warnings.simplefilter("error")
         ratios = ratio_to_id(summarize(load_results(runs)), "item_tail")
     assert ratios.to_dict() == {("sasrec", "llmemb"): float("inf")}
+
+
+def test_protocol_table_ratios_and_ranks_under_both_protocols(tmp_path: Path) -> None:
+    runs = [write_run(tmp_path / "a", "sasrec", "id", 42, 0.04, sampled=0.40),
+            write_run(tmp_path / "b", "gru4rec", "id", 42, 0.02, sampled=0.50)]
+    table = protocol_table(summarize(load_results(runs)))
+    assert table.index.tolist() == [("sasrec", "id"), ("gru4rec", "id")]  # best full first
+    assert table["sampled / full"].tolist() == pytest.approx([10.0, 25.0])
+    assert table["rank (full)"].tolist() == [1, 2]
+    assert table["rank (sampled)"].tolist() == [2, 1]  # the sampled protocol reorders them
 
 
 def test_report_runs_has_one_row_per_encoder_backbone_and_protocol(runs) -> None:

@@ -100,6 +100,20 @@ def ratio_to_id(summary: pd.DataFrame, group: str, metric: str = "NDCG@10",
     return pd.Series(ratios, name=f"{group} {metric} / ID", dtype=float)
 
 
+def protocol_table(summary: pd.DataFrame, metric: str = "NDCG@10",
+                   group: str = "overall") -> pd.DataFrame:
+    """Each model's mean under full ranking and the sampled protocol, their ratio and its rank
+    under each (1 = best), best under full ranking first."""
+    rows = summary[(summary["metric"] == metric) & (summary["group"] == group)]
+    table = rows.pivot_table(index=["backbone", "encoder"], columns="protocol", values="mean")
+    table = table[["full", "sampled"]].dropna().sort_values("full", ascending=False)
+    table.columns.name = "protocol"
+    table["sampled / full"] = table["sampled"] / table["full"]
+    for protocol in ("full", "sampled"):
+        table[f"rank ({protocol})"] = table[protocol].rank(ascending=False).astype(int)
+    return table
+
+
 def markdown_table(cells: pd.DataFrame) -> str:
     """A :func:`format_cells` table as Markdown, one row per ``encoder-backbone, protocol``."""
     header = [f"{group} {metric}" for group, metric in cells.columns]
