@@ -208,6 +208,12 @@ def add_overlay_arguments(parser: argparse.ArgumentParser) -> None:
                         help="apply the config's fast overlay (a data slice, few steps)")
 
 
+def load_cli_config(args: argparse.Namespace, **overrides: Any) -> ExperimentConfig:
+    """``args.config`` with the overlays that ``add_overlay_arguments``' flags select, then
+    ``overrides``."""
+    return load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
+
+
 def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: bool = False,
                 **overrides: Any) -> ExperimentConfig:
     """Read a YAML config (or the built-in defaults) and apply dotted overrides.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .config import add_overlay_arguments, load_config
+from .config import add_overlay_arguments, load_cli_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,12 +40,11 @@ def _study(args: argparse.Namespace) -> int:
     from . import pipeline
     from .study import grid_overrides, run_study, write_results_table
 
-    config = load_config(args.config, fast=args.fast, gpu=args.gpu)
+    config = load_cli_config(args)
     overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
                  "name": args.name,
                  **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}
-    config = load_config(args.config, fast=args.fast, gpu=args.gpu,
-                         **{k: v for k, v in overrides.items() if v is not None})
+    config = load_cli_config(args, **{k: v for k, v in overrides.items() if v is not None})
     folders = run_study(config, pipeline.dataset(config), args.workers)
     table, path = write_results_table(config, folders.values())
     print(f"{table}\n\n(written to {path})")

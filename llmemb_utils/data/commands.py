@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import ExperimentConfig, add_overlay_arguments, load_config
+from ..config import ExperimentConfig, add_overlay_arguments, load_cli_config
 from .dataset import PreparedDataset
 
 
@@ -60,7 +60,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
              "data.dedupe": args.dedupe, "data.source.skip_malformed": args.skip_malformed,
              "seed": args.seed}
     overrides.update({k: v for k, v in flags.items() if v is not None})
-    return load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
+    return load_cli_config(args, **overrides)
 
 
 def _default_domain(source_format: str) -> str:

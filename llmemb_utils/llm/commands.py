@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..config import add_overlay_arguments, load_config
+from ..config import add_overlay_arguments, load_cli_config
 from ..data.dataset import PreparedDataset
 from .pooling import POOLINGS
 
@@ -51,7 +51,7 @@ def run_scft(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"scft.steps": args.steps, "seed": args.seed}.items()
                  if v is not None}
-    config = load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
+    config = load_cli_config(args, **overrides)
     dataset = PreparedDataset.load(args.data or config.run_dir / "data")
     result = train_scft(dataset.prompts, config, args.out or config.run_dir / "scft",
                         resume=not args.no_resume, inputs={"data": dataset.manifest})

@@ -19,7 +19,7 @@ class LaunchError(RuntimeError):
     """The launcher started several processes but they did not form one process group."""
 
 
-def on_cpu() -> bool:
+def _on_cpu() -> bool:
     """Whether processes run on the CPU (no CUDA device), where accelerate needs ``cpu=True``."""
     return not torch.cuda.is_available()
 
@@ -36,13 +36,13 @@ def _checked(state: PartialState) -> None:
 
 def process_state() -> PartialState:
     """The shared accelerate state (rank, barrier), on the CPU or on CUDA, checked."""
-    state = PartialState(cpu=on_cpu())
+    state = PartialState(cpu=_on_cpu())
     _checked(state)
     return state
 
 
 def training_accelerator() -> Accelerator:
     """An ``Accelerator`` over the same, checked process group, for DDP training."""
-    accelerator = Accelerator(cpu=on_cpu())
+    accelerator = Accelerator(cpu=_on_cpu())
     _checked(accelerator.state)
     return accelerator

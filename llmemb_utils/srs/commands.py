@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from ..config import add_overlay_arguments, load_config
+from ..config import add_overlay_arguments, load_cli_config
 from ..data.dataset import PreparedDataset
 from ..eval.results import report_runs
 from .alignment import ALIGN_FORMS
@@ -83,7 +83,7 @@ def _train(args: argparse.Namespace) -> int:
         "rat.alpha": args.alpha, "rat.align_form": args.align_form, "rat.tau": args.tau,
         "rat.cosine_tau": args.cosine_tau, "rat.pca_dim": args.pca_dim,
         "rat.ablation": args.ablation}.items() if value is not None}
-    config = load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
+    config = load_cli_config(args, **overrides)
     dataset = PreparedDataset.load(args.data)
     results = train(config, dataset, args.out, encoder=args.encoder, device=args.device)
     for protocol, metrics in results.items():
