@@ -34,7 +34,7 @@ def package_file(package: str, relative: str) -> Path:
     """Locate a file inside an installed package without importing the package.
 
     The asset wheels' ``__init__`` modules import heavy optional dependencies, so
-    ``importlib.resources`` cannot be used (design.md §3).
+    ``importlib.resources`` cannot be used (docs/design.md §3).
     """
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:

@@ -1,7 +1,7 @@
 """Typed experiment configuration, loaded from YAML and overridable from notebooks or the CLI.
 
 Every stage reads its own section (``data``, ``llm``, ``scft``, ``embed``, ``srs``, ``rat``).
-Defaults are the paper's hyper-parameters (``method-spec.md``); the YAML files in ``configs/``
+Defaults are the paper's hyper-parameters (``docs/method.md``); the YAML files in ``configs/``
 only state what differs from them.
 """
 
@@ -51,7 +51,7 @@ class ThresholdConfig:
 
 @dataclass
 class DataConfig:
-    """Raw source, filtering and preprocessing (method-spec §A.2-A.4)."""
+    """Raw source, filtering and preprocessing (docs/method.md §2.2, §2.3, §2.4)."""
 
     source: SourceConfig = field(default_factory=SourceConfig)
     domain: str = "movielens"  # prompt template: movielens | beauty | fashion | yelp | generic
@@ -69,7 +69,7 @@ class DataConfig:
 
 @dataclass
 class LLMConfig:
-    """The language model that produces item embeddings (method-spec §B.1-B.3, B.5)."""
+    """The language model that produces item embeddings (docs/method.md §3.1, §3.4)."""
 
     model: str = "smollm2-135m-instruct"  # asset name, hub id, local folder or .gguf file
     load_in_4bit: str = "auto"  # auto (on CUDA) | always | never
@@ -81,7 +81,7 @@ class LLMConfig:
 
 @dataclass
 class SCFTConfig:
-    """Supervised contrastive fine-tuning with LoRA (method-spec §B.2, B.4, B.6, B.7)."""
+    """Supervised contrastive fine-tuning with LoRA (docs/method.md §3.2, §3.3, §3.5, §3.6)."""
 
     steps: int = 4000
     batch_size: int = 64
@@ -108,7 +108,7 @@ class SCFTConfig:
 
 @dataclass
 class EmbedConfig:
-    """Final embedding extraction and dimension reduction (method-spec §B.8-B.9)."""
+    """Final embedding extraction and dimension reduction (docs/method.md §3.7)."""
 
     batch_size: int = 32
     pca_dim: int | None = None  # None keeps the LLM's width (centred by PCA all the same)
@@ -116,7 +116,7 @@ class EmbedConfig:
 
 @dataclass
 class SRSConfig:
-    """Sequential recommender training (method-spec §C.3, C.5)."""
+    """Sequential recommender training (docs/method.md §4.3, §4.5)."""
 
     backbone: str = "sasrec"  # sasrec | bert4rec | gru4rec
     hidden: int = 128
@@ -137,7 +137,7 @@ class SRSConfig:
 
 @dataclass
 class RATConfig:
-    """Recommendation adaptation training (method-spec §C.2, C.4)."""
+    """Recommendation adaptation training (docs/method.md §4.2, §4.4)."""
 
     alpha: float = 0.01  # weight of the alignment loss (0: no alignment, no teacher needed)
     tau: float = 2.0  # official form: temperature of the dot-product logits and soft targets

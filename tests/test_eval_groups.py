@@ -1,4 +1,4 @@
-"""Long-tail groups on a hand-made dataset, and the metrics layout of design.md §5."""
+"""Long-tail groups on a hand-made dataset, and the metrics layout of docs/design.md §4.7."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def test_padding_row_is_zero_and_every_item_keeps_its_vector() -> None:
     table = encoder.all_items()
     assert table.shape == (8, HIDDEN)
     assert not table[0].any()
-    assert torch.equal(table[1:], torch.from_numpy(vectors))  # item N too (method-spec §G.2)
+    assert torch.equal(table[1:], torch.from_numpy(vectors))  # item N too (docs/method.md §6.2)
     ids = torch.tensor([[0, 7, 3], [7, 7, 1]])
     assert torch.equal(encoder(ids), table[ids])
 

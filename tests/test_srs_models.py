@@ -36,7 +36,7 @@ def test_later_items_never_change_earlier_outputs(backbone: str) -> None:
     after[:, -1] = torch.tensor([20, 21])
     with torch.no_grad():
         states, changed = recommender.states(before), recommender.states(after)
-    assert torch.isfinite(states).all()  # padded rows too (design.md §7b)
+    assert torch.isfinite(states).all()  # padded rows too (docs/design.md §9.1)
     torch.testing.assert_close(states[:, :-1], changed[:, :-1], rtol=0, atol=0)
     assert not torch.allclose(states[:, -1], changed[:, -1])
 

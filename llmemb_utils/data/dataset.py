@@ -1,6 +1,6 @@
 """The prepared-dataset folder: what ``llmemb prepare`` writes and every later stage reads.
 
-Layout (design.md §4)::
+Layout (docs/design.md §4.3)::
 
     interactions.parquet  user_id, item_id (1..N), timestamp[, rating], per-user chronological
     items.parquet         item_id, raw_item, has_attributes
@@ -28,7 +28,7 @@ from ..io import MANIFEST, fingerprint, read_json
 
 FILES = ("interactions.parquet", "items.parquet", "users.parquet", "prompts.jsonl", "stats.json")
 KIND = "prepared-dataset"
-ITEM_POPULARITY_BINS = (5, 10, 20, 40)  # method-spec §D: <5, 5-9, 10-19, 20-39, >=40
+ITEM_POPULARITY_BINS = (5, 10, 20, 40)  # docs/method.md §5.4: <5, 5-9, 10-19, 20-39, >=40
 USER_LENGTH_BINS = (5, 10, 15, 20)  # <5, 5-9, 10-14, 15-19, >=20
 
 

@@ -141,7 +141,7 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
 
 
 def _bin_counts(values: np.ndarray, edges: tuple[int, ...]) -> dict[str, int]:
-    """Counts per bin ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last`` (method-spec §D)."""
+    """Counts per bin ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last`` (docs/method.md §5.4)."""
     return {label: int(count) for label, count in
             zip(bin_labels(edges), np.bincount(np.digitize(values, edges),
                                                minlength=len(edges) + 1), strict=True)}

@@ -1,4 +1,4 @@
-"""From raw interactions to id-mapped chronological sequences (method-spec §A.2-A.3).
+"""From raw interactions to id-mapped chronological sequences (docs/method.md §2.2, §2.3).
 
 Steps, in order: optional slice of the first users (fast mode), rating filter, optional
 date window, optional de-duplication, frequency filter (the paper's one pass, or an
@@ -6,7 +6,7 @@ iterative k-core), drop users with fewer than
 ``min_sequence_length`` interactions, chronological per-user order (stable for equal
 timestamps, so file order breaks ties), ids 1..N (0 = padding). Unlike the official code,
 short users are dropped *before* ids are assigned, so every item id has an interaction and
-user ids have no gaps (method-spec §G.11).
+user ids have no gaps (docs/method.md §6.8).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Item prompts (method-spec §A.4) and the attribute-drop augmentation of SCFT (§B.4).
+"""Item prompts (docs/method.md §2.4) and the attribute-drop augmentation of SCFT
+(docs/method.md §3.3).
 
 A prompt is ``<instruction>\\n key is value; key is value; ...``: a domain instruction, a
 newline, then the item's attributes in the raw record's order. Values are flattened to text,
 newlines become spaces, ``;`` (the attribute separator) becomes ``.``, and each value is cut to
 ``max_value_chars``. Unlike the official code this also sanitises Yelp values, so a ``;`` inside
-a value can never split one attribute into several during augmentation (method-spec §G.10).
+a value can never split one attribute into several during augmentation (docs/method.md §6.8).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def build_prompts(raw_items: list[str], items: pd.DataFrame, domain_name: str,
 
 def attribute_drop_views(prompt: str, drop_ratio: float,
                          rng: random.Random) -> tuple[str, str]:
-    """Two augmented views of a prompt (method-spec §B.4).
+    """Two augmented views of a prompt (docs/method.md §3.3).
 
     The attribute line is split on ``;``; each view independently shuffles the pieces and drops
     ``floor(n * drop_ratio)`` of them. Unlike the official code, a view always keeps at least

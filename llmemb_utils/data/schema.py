@@ -1,4 +1,4 @@
-"""The normalised raw schema that every loader returns (design.md §4)."""
+"""The normalised raw schema that every loader returns (docs/design.md §4.3)."""
 
 from __future__ import annotations
 

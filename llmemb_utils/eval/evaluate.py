@@ -31,7 +31,7 @@ def per_user_metrics(user_states: torch.Tensor, item_table: torch.Tensor,
 
 def summarize(per_user: dict[str, np.ndarray], dataset: PreparedDataset, split: str,
               protocol: Protocol) -> dict[str, Any]:
-    """Overall and per-group means with group sizes, in the layout of design.md §5."""
+    """Overall and per-group means with group sizes, in the layout of docs/design.md §4.7."""
     targets = dataset.targets(split)
     groups: dict[str, Any] = {}
     counts: dict[str, Any] = {"users": len(targets)}

@@ -1,7 +1,7 @@
 """Long-tail groups of test cases: tail/head target items, short/long users, popularity bins.
 
-Thresholds and popularity come from training interactions only (design.md §4), via the
-prepared dataset. Besides the official code's fixed popularity bins (method-spec §D), which
+Thresholds and popularity come from training interactions only (docs/method.md §5.4), via the
+prepared dataset. Besides the official code's fixed popularity bins (docs/method.md §5.4), which
 suit sparse data, the targets are split into popularity quintiles: five bins of about equal
 size whatever the dataset (on MovieLens-100k 81 % of test items fall in the fixed ``>=40``).
 """
@@ -40,7 +40,7 @@ def group_masks(dataset: PreparedDataset, targets: np.ndarray) -> dict[str, np.n
 
 def binned_masks(dataset: PreparedDataset,
                  targets: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """The five-bin analyses of method-spec §D (target popularity, user training length) and
+    """The five-bin analyses of docs/method.md §5.4 (target popularity, user training length) and
     the target popularity quintiles."""
     popularity = dataset.item_popularity[targets]
     return {

@@ -1,11 +1,11 @@
-"""The evaluation protocol recorded in every ``metrics.json`` (design.md §5)."""
+"""The evaluation protocol recorded in every ``metrics.json`` (docs/design.md §4.7)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PAPER_NEGATIVES = 100  # method-spec §D: 100 uniform negatives per user
+PAPER_NEGATIVES = 100  # docs/method.md §5.1: 100 uniform negatives per user
 
 
 @dataclass(frozen=True)

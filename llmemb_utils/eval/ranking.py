@@ -16,7 +16,8 @@ SCORE_BUDGET = 1 << 20  # scores held at once (4 MB of float32: cache-sized chun
 
 
 def _check_finite(scores: torch.Tensor, first_user: int) -> None:
-    """Refuse NaN/inf scores: a comparison-based rank would silently count them (design §7b)."""
+    """Refuse NaN/inf scores: a comparison-based rank would silently count them
+    (docs/design.md §9.1)."""
     suspect = ~torch.isfinite(scores.sum(dim=1))  # cheap screen: one pass, no boolean matrix
     if not suspect.any():
         return

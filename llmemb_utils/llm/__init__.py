@@ -1,4 +1,4 @@
-"""LLM item embeddings (method-spec §B), one job per module:
+"""LLM item embeddings (docs/method.md §3), one job per module:
 
 - ``models``: load a causal LM by asset name, hub id, folder or GGUF file (4-bit on CUDA)
 - ``tokens``, ``pooling``: the official tokenisation; mean / last pooling in fp32

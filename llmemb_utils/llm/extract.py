@@ -1,4 +1,4 @@
-"""Item embeddings from an LLM (method-spec §B.8): full prompts, pooled, one row per item.
+"""Item embeddings from an LLM (docs/method.md §3.7): full prompts, pooled, one row per item.
 
 Batches are formed from prompts sorted by token length, so little compute is spent on pads,
 and every batch is written straight into a memory-mapped ``.npy`` at its items' rows: a

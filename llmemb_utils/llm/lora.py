@@ -1,4 +1,4 @@
-"""LoRA adapters through peft (method-spec §B.2), saved with what they were trained on.
+"""LoRA adapters through peft (docs/method.md §3.2), saved with what they were trained on.
 
 An adapter folder holds peft's ``adapter_config.json`` and ``adapter_model.safetensors`` plus
 ``scft.json``: the base model's name and shape signature and the trained temperature, so that

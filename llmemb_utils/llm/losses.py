@@ -1,4 +1,4 @@
-"""SCFT contrastive losses over the pooled embeddings of two views (method-spec §B.6).
+"""SCFT contrastive losses over the pooled embeddings of two views (docs/method.md §3.5).
 
 ``soft-target`` is the official loss: raw dot-product logits divided by a learnable temperature
 (initialised at 3), soft targets from the views' self-similarities, symmetric. ``infonce`` is

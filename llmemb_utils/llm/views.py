@@ -11,7 +11,8 @@ from ..data.prompts import attribute_drop_views
 
 
 def fixed_views(prompts: Sequence[str], drop_ratio: float, seed: int) -> list[tuple[str, str]]:
-    """One pair of views per item, drawn once per run as in the official code (§B.4), seeded."""
+    """One pair of views per item, drawn once per run as in the official code
+    (docs/method.md §3.3), seeded."""
     rng = random.Random(seed)
     return [attribute_drop_views(prompt, drop_ratio, rng) for prompt in prompts]
 

@@ -1,4 +1,4 @@
-"""Collaborative alignment (method-spec §C.4): pull the adapted item vectors towards a
+"""Collaborative alignment (docs/method.md §4.4): pull the adapted item vectors towards a
 collaborative teacher's, the item table of an ID-SASRec.
 
 Two forms over the rows of ``student`` and ``teacher`` (one row per item):
@@ -7,7 +7,7 @@ Two forms over the rows of ``student`` and ``teacher`` (one row per item):
   (:func:`..llm.losses.soft_target_loss`) with the teacher as first view, the student as
   second and a fixed temperature tau = 2: logits X Yᵀ / tau, soft targets
   softmax(tau (X Xᵀ + Y Yᵀ) / 2). It works on raw dot products, so small teacher vectors
-  keep it near chance (design.md §7b).
+  keep it near chance (docs/method.md §4.4).
 - ``cosine``: symmetric InfoNCE on cosine similarities (:func:`..llm.losses.infonce_loss`),
   blind to the vectors' scale.
 

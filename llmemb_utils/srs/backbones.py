@@ -1,4 +1,4 @@
-"""SASRec, Bert4Rec and GRU4Rec over item vectors (method-spec §C.3).
+"""SASRec, Bert4Rec and GRU4Rec over item vectors (docs/method.md §4.3).
 
 A backbone maps ``vectors`` (B, L, d), already zero at padding, and the input ``ids``
 (0 = padding, :data:`MASK_TOKEN` = Bert4Rec's mask) to one state per position. Inputs are
@@ -29,7 +29,7 @@ class Backbone(nn.Module):
 
 class SASRec(Backbone):
     """Self-attentive next-item model: causal attention with a padding mask by default;
-    ``paper_compat`` attends everywhere, as the official code does (method-spec §G.1)."""
+    ``paper_compat`` attends everywhere, as the official code does (docs/method.md §6.1)."""
 
     objective = "next"
 

@@ -1,6 +1,6 @@
 """Left-padded training and inference batches from item-id sequences.
 
-Training objectives (method-spec §C.3), per user training sequence ``s``:
+Training objectives (docs/method.md §4.3), per user training sequence ``s``:
 
 - ``next`` (SASRec): input ``s[:-1]``, every position predicts the following item;
 - ``last`` (GRU4Rec): input ``s[:-1]``, only the last position predicts ``s[-1]``;

@@ -1,6 +1,6 @@
 """Early stopping on a smoothed validation score.
 
-Validation NDCG@10 on a few hundred users is noisy (design.md §7b: s.e. ~0.005 at ~0.04): a
+Validation NDCG@10 on a few hundred users is noisy (docs/method.md §5.3: s.e. ~0.005 at ~0.04): a
 single lucky epoch can stop training 20 epochs later on an undertrained model. The rule here
 compares the trailing mean of the last ``window`` scores, for both stopping and choosing the
 best checkpoint; ``window=1`` is the paper's raw rule.

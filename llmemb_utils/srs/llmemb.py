@@ -1,4 +1,4 @@
-"""The LLMEmb item encoder (method-spec §C.2, §C.4): a frozen, PCA'd LLM item table, a
+"""The LLMEmb item encoder (docs/method.md §4.2, §4.4): a frozen, PCA'd LLM item table, a
 trained adapter, and the collaborative alignment loss against an ID-SASRec teacher.
 
 Registered as ``llmemb`` (``llmemb train --encoder llmemb --llm-emb FILE --teacher RUN``); its
@@ -44,7 +44,7 @@ def padded_table(vectors: np.ndarray) -> torch.Tensor:
     """(N + 1, H) float32: a zero padding row at id 0, then item id i at row i.
 
     The official code inserts its extra zero row before the last row instead, which zeroes
-    the vector of item N (method-spec §G.2).
+    the vector of item N (docs/method.md §6.2).
     """
     table = torch.as_tensor(np.asarray(vectors), dtype=torch.float32)
     return torch.cat([table.new_zeros(1, table.shape[1]), table])
@@ -53,7 +53,7 @@ def padded_table(vectors: np.ndarray) -> torch.Tensor:
 def reduce_table(vectors: np.ndarray, dim: int | None, whiten: bool = False,
                  unit_norm: bool = False, seed: int = 42) -> np.ndarray:
     """Centred PCA of the LLM table to ``dim`` components (None: full width). Centring matters:
-    mean-pooled LLM vectors share one dominant direction (design.md §7b). ``whiten`` scales
+    mean-pooled LLM vectors share one dominant direction (docs/method.md §4.2). ``whiten`` scales
     each component to unit variance; ``unit_norm`` then rescales the table to mean row norm
     1, so that the adapter starts near the scale of an ID table (SmolLM2's centred rows have
     norm ~5) instead of saturating the logits."""

@@ -1,4 +1,4 @@
-"""Recommendation losses on the states at positions that have a target (method-spec §C.3)."""
+"""Recommendation losses on the states at positions that have a target (docs/method.md §4.3)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Folder layout::
     train_log.json         one record per epoch: losses, validation metrics, timings
     last.pt / best.pt      resume state / weights of the best validation epoch
     item_table.npy         (N + 1, d) item vectors of the best model, row 0 padding
-    metrics.json           test metrics, full ranking (design.md §5)
+    metrics.json           test metrics, full ranking (docs/design.md §4.7)
     metrics_sampled.json   test metrics, paper-compatible 100-negative protocol
 """
 

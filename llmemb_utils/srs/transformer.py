@@ -1,4 +1,4 @@
-"""The self-attention stack shared by SASRec and Bert4Rec (method-spec §C.3).
+"""The self-attention stack shared by SASRec and Bert4Rec (docs/method.md §4.3).
 
 Input: item vectors scaled by sqrt(hidden) plus a learned position counted from the right (the
 most recent item is always ``max_length``, the one before ``max_length - 1``, ...; 0 for
@@ -79,7 +79,7 @@ def attention_mask(valid: torch.Tensor, causal: bool) -> torch.Tensor:
     """(B, L, L) True where attention is blocked: padding keys, and later keys if ``causal``.
 
     Every position may attend to itself, so padded query rows are never fully blocked (a fully
-    blocked row yields NaN, design.md §7b); their outputs are zeroed afterwards.
+    blocked row yields NaN, docs/design.md §9.1); their outputs are zeroed afterwards.
     """
     length = valid.shape[1]
     blocked = ~valid.unsqueeze(1).expand(-1, length, -1)
