@@ -26,6 +26,7 @@ FORBIDDEN = ("method" + "-spec", "shared/" + "design.md")
 _REFERENCE = re.compile(SIGN + r"(?P<section>\d+(?:\.\d+)*)?")
 _FILE_BEFORE = re.compile(r"(?P<path>[\w][\w./-]*\.(?:md|ipynb|py|yaml|yml|txt|cfg))\s*$")
 _SAME_FILE = re.compile(SIGN + r"\d+(?:\.\d+)*\s*(?:,|and|or)\s*$")
+_KIT_PATH = re.compile(r"`((?:llmemb_utils|tests|configs|benchmarks|notebooks|docs)/[\w./-]*)`")
 _HEADING = re.compile(r"^#{1,6}[ \t]+(\d+(?:\.\d+)*)\.?[ \t]", re.MULTILINE)
 
 Headings = Callable[[str], "set[str] | None"]
@@ -100,6 +101,14 @@ def test_no_file_mentions_documents_outside_the_kit():
                  if any(word in (ROOT / path).read_text(encoding="utf-8").lower()
                         for word in FORBIDDEN)]
     assert not offenders, offenders
+
+
+def test_files_named_in_the_documents_exist():
+    """Module moves must carry the documents along."""
+    named = {match for document in ("docs/method.md", "docs/design.md")
+             for match in _KIT_PATH.findall((ROOT / document).read_text(encoding="utf-8"))}
+    assert named, "no kit path found: the pattern is wrong"
+    assert sorted(path for path in named if not (ROOT / path).exists()) == []
 
 
 def test_the_method_and_design_documents_have_numbered_headings():
