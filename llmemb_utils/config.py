@@ -184,11 +184,6 @@ class ExperimentConfig:
     fast: dict[str, Any] = field(default_factory=dict)  # dotted overrides for fast mode
     gpu: dict[str, Any] = field(default_factory=dict)  # dotted overrides when CUDA is used
 
-    @property
-    def run_dir(self) -> Path:
-        """Where this experiment's stages write: ``<artifacts>/<name>``."""
-        return Path(self.artifacts) / self.name
-
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible values (tuples become lists), as written in manifests."""
         return json.loads(json.dumps(dataclasses.asdict(self)))

@@ -19,23 +19,11 @@ if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .eval.results import protocol_table  # noqa: E402
+from .layout import figures_dir  # noqa: E402
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
-FIGURES_ENV = "LLMEMB_FIGURES"
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
-
-
-def figures_dir() -> Path:
-    """Where figures go: ``$LLMEMB_FIGURES``, else ``figures/`` at the kit's root.
-
-    In fast mode (``LLMEMB_FAST=1``) the default is ``artifacts/fast_figures`` so that a CI
-    run never overwrites the figures of the full default run.
-    """
-    from .notebook import fast_mode, repo_root
-
-    default = repo_root() / ("artifacts/fast_figures" if fast_mode() else "figures")
-    return Path(os.environ.get(FIGURES_ENV, default))
 
 
 def save_figure(fig: plt.Figure, name: str, folder: str | Path | None = None) -> Path:

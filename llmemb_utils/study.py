@@ -26,7 +26,6 @@ from tqdm.auto import tqdm
 from .config import ExperimentConfig, StudyConfig
 from .data.dataset import PreparedDataset
 
-RESULTS_FILE = "results.md"
 EPOCH_COST = {"bert4rec": 1.8, "sasrec": 1.0, "gru4rec": 0.8}  # measured, relative to SASRec
 
 
@@ -207,11 +206,11 @@ def _train_in_worker(config: ExperimentConfig, data_path: Path, tables: dict[str
 
 def write_results_table(config: ExperimentConfig, folders: Iterable[Path]) -> tuple[str, Path]:
     """The Markdown table of every run (mean ± std over seeds, each protocol), also written to
-    ``<run_dir>/results.md`` where ``make demo`` prints it from."""
+    ``RunLayout.results`` where ``make demo`` prints it from."""
     from .eval.results import report_runs
-    from .notebook import run_dir
+    from .layout import RunLayout
 
     table = report_runs(folders)
-    path = run_dir(config) / RESULTS_FILE
+    path = RunLayout(config).results
     path.write_text(table + "\n", encoding="utf-8")
     return table, path

@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     study.add_argument("--workers", type=int,
                        help="runs trained in parallel (default: one per core up to 4)")
     add_overlay_arguments(study)
-    study.add_argument("--out", help="also write the table here (always: <run_dir>/results.md)")
+    study.add_argument("--out", help="also write the table here "
+                                     "(always: results.md in the run folder)")
     study.set_defaults(handler=_study)
 
 

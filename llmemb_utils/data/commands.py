@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ExperimentConfig, add_overlay_arguments, load_cli_config
+from ..layout import RunLayout
 from .dataset import PreparedDataset
 
 
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", type=Path, help="experiment YAML (e.g. configs/*.yaml)")
     add_overlay_arguments(parser)
     parser.add_argument("--out", type=Path, help="output folder "
-                        "(default: <artifacts>/<name>/data of the config)")
+                        "(default: the data folder of the config's run)")
     parser.add_argument("--format", choices=["movielens", "amazon", "yelp", "generic"])
     parser.add_argument("--source", type=Path, help="raw data folder or file")
     parser.add_argument("--domain", help="prompt template (default: movielens for movielens, "
@@ -79,7 +80,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     from .prepare import prepare
 
     config = config_from_args(args)
-    out = args.out or Path(config.artifacts) / config.name / "data"
+    out = args.out or RunLayout(config).data
     dataset = prepare(config.data, out, seed=config.seed, force=args.force)
     print(summary_table(dataset))
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..config import add_overlay_arguments, load_cli_config
 from ..data.dataset import PreparedDataset
+from ..layout import RunLayout
 from .pooling import POOLINGS
 
 
@@ -19,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "checkpoint.pt in the output folder. Multi-process: accelerate launch -m "
                     "llmemb_utils.cli scft ...")
     scft.add_argument("--config", type=Path, required=True, help="experiment YAML")
-    scft.add_argument("--data", type=Path, help="prepared dataset (default: <run_dir>/data)")
-    scft.add_argument("--out", type=Path, help="output folder (default: <run_dir>/scft)")
+    scft.add_argument("--data", type=Path, help="prepared dataset (default: the run's data folder)")
+    scft.add_argument("--out", type=Path, help="output folder (default: the run's scft folder)")
     scft.add_argument("--steps", type=int, help="override scft.steps")
     scft.add_argument("--seed", type=int)
     add_overlay_arguments(scft)
@@ -52,8 +53,9 @@ def run_scft(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"scft.steps": args.steps, "seed": args.seed}.items()
                  if v is not None}
     config = load_cli_config(args, **overrides)
-    dataset = PreparedDataset.load(args.data or config.run_dir / "data")
-    result = train_scft(dataset.prompts, config, args.out or config.run_dir / "scft",
+    layout = RunLayout(config)
+    dataset = PreparedDataset.load(args.data or layout.data)
+    result = train_scft(dataset.prompts, config, args.out or layout.scft,
                         resume=not args.no_resume, inputs={"data": dataset.manifest})
     print(json.dumps(result.summary(), default=str, indent=2))
     return 0

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trainer.add_argument("--threads", type=int, help=THREADS_HELP)
     rat = trainer.add_argument_group("LLMEmb encoder (--encoder llmemb; default: the rat section)")
     rat.add_argument("--llm-emb", help="LLM item table from `llmemb embed` "
-                     "(default: <run_dir>/embeddings/<scft|raw>.npy)")
+                     "(default: the run's embeddings/<scft|raw>.npy)")
     rat.add_argument("--teacher", help="run folder of a finished ID-SASRec on the same data")
     rat.add_argument("--alpha", type=float, help="weight of the alignment loss (0: none)")
     rat.add_argument("--align-form", choices=ALIGN_FORMS)

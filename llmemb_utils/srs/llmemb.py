@@ -18,10 +18,11 @@ from torch.nn import functional as F
 
 from ..config import ExperimentConfig, RATConfig
 from ..data.dataset import PreparedDataset
+from ..layout import RunLayout
 from .alignment import ALIGN_FORMS, alignment_loss
 from .backbones import PAD
 from .encoders import ItemEncoder, register_encoder
-from .rat_inputs import LLMTable, Teacher, llm_table_path, load_llm_table, load_teacher
+from .rat_inputs import LLMTable, Teacher, load_llm_table, load_teacher
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "no-scft": {"embeddings": "raw"},  # the LLM's embeddings without fine-tuning
@@ -151,7 +152,7 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
     if rat.align_form not in ALIGN_FORMS:
         raise ValueError(f"unknown rat.align_form {rat.align_form!r}; choose one of {ALIGN_FORMS}")
     hidden = config.srs.hidden
-    path = Path(rat.llm_emb) if rat.llm_emb else llm_table_path(config.run_dir, rat.embeddings)
+    path = Path(rat.llm_emb) if rat.llm_emb else RunLayout(config).llm_table(rat.embeddings)
     llm = load_llm_table(path, dataset, rat.embeddings)
     teacher = None
     if rat.alpha > 0:

@@ -38,11 +38,6 @@ class Teacher:
     reference: dict[str, Any]
 
 
-def llm_table_path(run_dir: str | Path, kind: str) -> Path:
-    """``<run_dir>/embeddings/<kind>.npy``: where the kit looks for and writes the tables."""
-    return Path(run_dir) / "embeddings" / f"{kind}.npy"
-
-
 def load_llm_table(path: str | Path, dataset: PreparedDataset, expect: str) -> LLMTable:
     """The table at ``path``, refused unless its sidecar manifest names this dataset, its
     checksum matches and it holds ``expect`` (scft | raw) embeddings."""
