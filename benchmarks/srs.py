@@ -51,7 +51,7 @@ def stand_in_llmemb(num_items: int, hidden: int, width: int):
     not depend on their values)."""
     import numpy as np
 
-    from llmemb_utils.srs.llmemb import LLMEmbEncoder
+    from llmemb_utils.rat import LLMEmbEncoder
 
     rng = np.random.default_rng(0)
     return LLMEmbEncoder(rng.normal(size=(num_items, width)).astype(np.float32), hidden,

@@ -88,7 +88,7 @@ def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = 
     Rewritten when missing or made from other data, model settings or adapter."""
     from .llm.embed import save_item_embeddings
     from .llm.lora import adapter_checksum
-    from .srs.rat_inputs import load_llm_table
+    from .rat.inputs import load_llm_table
 
     adapter = scft_adapter(config, data, progress) if kind == "scft" else None
     llm = config.llm
@@ -150,7 +150,7 @@ def rat_teacher(config: ExperimentConfig, data: PreparedDataset) -> Path:
 def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = True) -> Path:
     """A trained LLMEmb run (notebook 04's output), its inputs built first when missing: the
     LLM table of kind ``rat.embeddings`` and, when ``rat.alpha`` > 0, the teacher."""
-    from .srs.llmemb import effective_settings
+    from .rat import effective_settings
 
     rat = effective_settings(config.rat)
     table = config.rat.llm_emb or str(llm_table_file(config, data, rat.embeddings, progress))

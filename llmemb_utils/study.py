@@ -47,8 +47,8 @@ class RunSpec:
 def plan(study: StudyConfig) -> list[RunSpec]:
     """The runs of ``study``: ID runs first (the LLMEmb runs' teachers are the ID-SASRec runs
     of their seeds, added when the grid lacks them), then LLMEmb runs, then ablations."""
+    from .rat import ABLATIONS
     from .srs.backbones import BACKBONES
-    from .srs.llmemb import ABLATIONS
 
     unknown = sorted(set(study.seeds) - set(BACKBONES))
     if unknown:
@@ -74,7 +74,7 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
                    backbones: list[str] | None = None) -> dict[str, Any]:
     """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
     every backbone, only ``backbones``, other ``ablations`` (``["all"]``: every one)."""
-    from .srs.llmemb import ABLATIONS
+    from .rat import ABLATIONS
 
     grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
             if not backbones or backbone in backbones}
@@ -91,7 +91,7 @@ def spec_config(config: ExperimentConfig, spec: RunSpec,
                 tables: dict[str, Path] | None = None) -> ExperimentConfig:
     """``config`` with the run's seed, backbone and ablation; ``tables`` (kind -> file) pins
     the LLM table, so that every seed reads the one built from the config's own seed."""
-    from .srs.llmemb import effective_settings
+    from .rat import effective_settings
 
     rat = dataclasses.replace(config.rat, ablation=spec.ablation)
     if tables and spec.encoder == "llmemb":
@@ -123,7 +123,7 @@ def run_study(config: ExperimentConfig, data: PreparedDataset, workers: int | No
               progress: bool = True) -> dict[RunSpec, Path]:
     """Train (or reuse) every run of ``config.study``; returns run folders in plan order."""
     from . import pipeline
-    from .srs.llmemb import effective_settings
+    from .rat import effective_settings
 
     specs = plan(config.study)
     settings = {spec: effective_settings(spec_config(config, spec).rat) for spec in specs

@@ -10,8 +10,8 @@ from .config import add_overlay_arguments, load_cli_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from .rat import ABLATIONS
     from .srs.backbones import BACKBONES
-    from .srs.llmemb import ABLATIONS
 
     study = subparsers.add_parser(
         "study", help="train every run of the config's study section (ID vs LLMEmb on each "

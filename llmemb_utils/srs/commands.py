@@ -12,10 +12,9 @@ import torch
 from ..config import add_overlay_arguments, load_cli_config
 from ..data.dataset import PreparedDataset
 from ..eval.results import report_runs
-from .alignment import ALIGN_FORMS
+from ..rat import ABLATIONS, ALIGN_FORMS  # also registers the ``llmemb`` encoder
 from .backbones import BACKBONES
 from .encoders import ENCODERS
-from .llmemb import ABLATIONS
 from .losses import LOSSES
 from .run import PROTOCOLS, evaluate_run, train
 

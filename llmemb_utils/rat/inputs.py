@@ -18,7 +18,7 @@ import numpy as np
 
 from ..data.dataset import PreparedDataset
 from ..io import MANIFEST, fingerprint, read_json, sha256_file
-from .run import ITEM_TABLE, RUN_KIND
+from ..srs.run import ITEM_TABLE, RUN_KIND
 
 EMBEDDINGS_KIND = "item-embeddings"
 TABLE_KINDS = ("scft", "raw")
