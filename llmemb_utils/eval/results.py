@@ -3,7 +3,8 @@
 :func:`load_results` reads the ``metrics*.json`` files of run folders into one row per run,
 protocol, group and metric; :func:`summarize` takes the mean, sample standard deviation and
 number of seeds of each cell; :func:`format_cells` renders ``mean ± std`` strings and
-:func:`report_runs` the whole Markdown table (``llmemb report``, ``llmemb study``).
+:func:`report_runs` the whole Markdown table (``llmemb report``, ``llmemb study``), which
+:func:`write_report` also writes to a file.
 Groups are ``overall``, the four long-tail groups and the popularity and user-length bins
 (``item_pop_bins/<5``, ``item_pop_quintiles/<27`` ...), with the number of test users in each.
 """
@@ -129,3 +130,12 @@ def report_runs(run_folders: Iterable[str | os.PathLike]) -> str:
     """The Markdown table of mean ± std over seeds, one row per encoder, backbone and
     protocol, from the ``metrics*.json`` files of the given run folders."""
     return markdown_table(format_cells(summarize(load_results(run_folders))))
+
+
+def write_report(run_folders: Iterable[str | os.PathLike], *paths: str | os.PathLike) -> str:
+    """:func:`report_runs`, also written to each of ``paths`` (``make demo`` prints the
+    study's from its run folder)."""
+    table = report_runs(run_folders)
+    for path in paths:
+        Path(path).write_text(table + "\n", encoding="utf-8")
+    return table

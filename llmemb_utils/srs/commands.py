@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..config import add_overlay_arguments, load_cli_config
 from ..data.dataset import PreparedDataset
-from ..eval.results import report_runs
+from ..eval.results import write_report
 from ..rat import ABLATIONS, ALIGN_FORMS  # also registers the ``llmemb`` encoder
 from .backbones import BACKBONES
 from .encoders import ENCODERS
@@ -49,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rat.add_argument("--cosine-tau", type=float, help="temperature of the cosine form")
     rat.add_argument("--pca-dim", type=int, help="LLM table width after PCA")
     rat.add_argument("--ablation", choices=sorted(ABLATIONS))
-    trainer.set_defaults(handler=_train)
+    trainer.set_defaults(handler=run_train)
 
     evaluator = subparsers.add_parser(
         "evaluate", help="evaluate a trained run's best checkpoint on the test split")
@@ -60,13 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="full ranking: drop the user's earlier items from candidates")
     evaluator.add_argument("--device", default="auto")
     evaluator.add_argument("--threads", type=int, help=THREADS_HELP)
-    evaluator.set_defaults(handler=_evaluate)
+    evaluator.set_defaults(handler=run_evaluate)
 
     reporter = subparsers.add_parser(
         "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table")
     reporter.add_argument("runs", nargs="+", help="run folders written by `llmemb train`")
     reporter.add_argument("--out", help="also write the table to this file")
-    reporter.set_defaults(handler=_report)
+    reporter.set_defaults(handler=run_report)
 
 
 def _set_threads(threads: int | None) -> None:
@@ -74,7 +73,7 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     overrides = {key: value for key, value in {
         "srs.backbone": args.backbone, "srs.loss": args.loss, "srs.epochs": args.epochs,
@@ -90,7 +89,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     metrics = evaluate_run(args.run, args.protocol, data=args.data,
                            exclude_history=args.exclude_history, device=args.device)
@@ -98,11 +97,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
-    table = report_runs(args.runs)
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n", encoding="utf-8")
+def run_report(args: argparse.Namespace) -> int:
+    print(write_report(args.runs, *[args.out] if args.out else []))
     return 0
 
 

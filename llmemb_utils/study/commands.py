@@ -4,14 +4,13 @@ the command-line twin of notebook 05."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .config import add_overlay_arguments, load_cli_config
+from ..config import add_overlay_arguments, load_cli_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from .rat import ABLATIONS
-    from .srs.backbones import BACKBONES
+    from ..rat import ABLATIONS
+    from ..srs.backbones import BACKBONES
 
     study = subparsers.add_parser(
         "study", help="train every run of the config's study section (ID vs LLMEmb on each "
@@ -34,21 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_overlay_arguments(study)
     study.add_argument("--out", help="also write the table here "
                                      "(always: results.md in the run folder)")
-    study.set_defaults(handler=_study)
+    study.set_defaults(handler=run_study)
 
 
-def _study(args: argparse.Namespace) -> int:
-    from . import pipeline
-    from .study import grid_overrides, run_study, write_results_table
+def run_study(args: argparse.Namespace) -> int:
+    from .. import pipeline
+    from ..eval.results import write_report
+    from ..layout import RunLayout
+    from . import runs
+    from .plan import grid_overrides
 
     config = load_cli_config(args)
     overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
                  "name": args.name,
                  **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}
     config = load_cli_config(args, **{k: v for k, v in overrides.items() if v is not None})
-    folders = run_study(config, pipeline.dataset(config), args.workers)
-    table, path = write_results_table(config, folders.values())
+    folders = runs.run_study(config, pipeline.dataset(config), args.workers).values()
+    path = RunLayout(config).results
+    table = write_report(folders, path, *[args.out] if args.out else [])
     print(f"{table}\n\n(written to {path})")
-    if args.out:
-        Path(args.out).write_text(table + "\n", encoding="utf-8")
     return 0
