@@ -23,17 +23,20 @@ def test_uniformity_figure_has_one_column_per_set():
                                                          "B\nuniformity -1.50"]
 
 
-def _summary(runs: list[tuple[str, str, str, str, float]]):
+def _summary(runs: list[tuple[str, str, str, str | tuple[str, str], float]]):
+    """Summary rows; a group given as (group, bin label) is a bin of a binned analysis."""
     import pandas as pd
 
-    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p, "group": g,
+    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p,
+                          **dict(zip(("group", "bin"), g if isinstance(g, tuple) else (g, None),
+                                     strict=True)),
                           "metric": "NDCG@10", "mean": v, "std": 0.0, "seeds": 3, "users": 7}
                          for b, e, p, g, v in runs])
 
 
 def test_popularity_bars_order_bins_by_popularity_and_label_users():
     bins = [">=40", "10-19", "<5", "5-9", "20-39"]  # the order a JSON file sorts them in
-    summary = _summary([("sasrec", e, "full", f"item_pop_bins/{b}", 0.01 * k)
+    summary = _summary([("sasrec", e, "full", ("item_pop_bins", b), 0.01 * k)
                         for e in ("id", "llmemb") for k, b in enumerate(bins)])
     fig = plots.popularity_bin_bars(summary, bins="item_pop_bins")
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
