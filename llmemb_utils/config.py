@@ -2,7 +2,8 @@
 
 Every stage reads its own section (``data``, ``llm``, ``scft``, ``embed``, ``srs``, ``rat``).
 Defaults are the paper's hyper-parameters (``method-spec.md``); the YAML files in ``configs/``
-only state what differs from them.
+only state what differs from them. Every choice is a ``Literal`` type, checked when the config
+loads, so a misspelt value fails at once with the field and the allowed values.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -24,11 +25,26 @@ class ConfigError(ValueError):
     """A configuration file or override is invalid; the message names the field."""
 
 
+SourceFormat = Literal["movielens", "amazon", "yelp", "generic"]
+Domain = Literal["movielens", "beauty", "fashion", "amazon", "yelp", "generic"]  # prompt templates
+FilterRule = Literal["one-pass", "kcore"]
+ThresholdRule = Literal["pareto", "fixed"]
+FourBit = Literal["auto", "always", "never"]
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+Pooling = Literal["mean", "last"]
+SCFTLoss = Literal["soft-target", "infonce"]
+Backbone = Literal["sasrec", "bert4rec", "gru4rec"]
+SRSLoss = Literal["bce", "ce"]
+AlignForm = Literal["official", "cosine"]
+TableKind = Literal["scft", "raw"]
+AblationName = Literal["no-scft", "no-align", "trainable-table", "no-adapter"]
+
+
 @dataclass
 class SourceConfig:
     """Where the raw data comes from: a named asset, or files on disk in a known format."""
 
-    format: str = "movielens"  # movielens | amazon | yelp | generic
+    format: SourceFormat = "movielens"
     asset: str | None = "ml-100k"  # a name from llmemb_utils.assets, or None to use `path`
     path: str | None = None  # folder or file with the raw data
     reviews: str | None = None  # amazon: reviews file name inside `path` (auto-detected if None)
@@ -43,7 +59,7 @@ class SourceConfig:
 class ThresholdConfig:
     """How items are split into tail/head and users into short/long (training data only)."""
 
-    rule: str = "pareto"  # pareto: the `head_fraction` most popular items / longest users are head
+    rule: ThresholdRule = "pareto"  # pareto: the `head_fraction` top items / longest users are head
     head_fraction: float = 0.2
     item_head_min: int | None = None  # rule "fixed": items with >= this many training interactions
     user_long_min: int | None = None  # rule "fixed": users with >= this many training items
@@ -54,9 +70,9 @@ class DataConfig:
     """Raw source, filtering and preprocessing (method-spec §A.2-A.4)."""
 
     source: SourceConfig = field(default_factory=SourceConfig)
-    domain: str = "movielens"  # prompt template: movielens | beauty | fashion | yelp | generic
+    domain: Domain = "movielens"  # prompt template
     min_rating: float | None = 0.0  # keep interactions with rating > min_rating (None: keep all)
-    filter: str = "one-pass"  # one-pass (the paper's) | kcore (iterative)
+    filter: FilterRule = "one-pass"  # one-pass (the paper's) | kcore (iterative)
     user_core: int = 3
     item_core: int = 3
     dedupe: bool = False  # drop repeated (user, item) pairs, keeping the first
@@ -72,9 +88,9 @@ class LLMConfig:
     """The language model that produces item embeddings (method-spec §B.1-B.3, B.5)."""
 
     model: str = "smollm2-135m-instruct"  # asset name, hub id, local folder or .gguf file
-    load_in_4bit: str = "auto"  # auto (on CUDA) | always | never
-    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
-    pooling: str = "mean"  # mean | last
+    load_in_4bit: FourBit = "auto"  # auto: on CUDA
+    dtype: Dtype = "auto"
+    pooling: Pooling = "mean"
     max_tokens: int = 1024
     gradient_checkpointing: bool = False
 
@@ -90,7 +106,7 @@ class SCFTConfig:
     max_grad_norm: float = 1.0
     drop_ratio: float = 0.4
     resample_views: bool = False  # the official code fixes each item's two views once per run
-    loss: str = "soft-target"  # soft-target (official) | infonce (cosine)
+    loss: SCFTLoss = "soft-target"  # soft-target (official) | infonce (cosine)
     temperature: float = 3.0  # soft-target: initial value of the learnable temperature
     infonce_temperature: float = 0.05  # infonce: fixed temperature on cosine similarities
     cache_trunk: bool = True  # fixed views + lora_layers: run the frozen lower layers once
@@ -118,14 +134,14 @@ class EmbedConfig:
 class SRSConfig:
     """Sequential recommender training (method-spec §C.3, C.5)."""
 
-    backbone: str = "sasrec"  # sasrec | bert4rec | gru4rec
+    backbone: Backbone = "sasrec"
     hidden: int = 128
     blocks: int = 2
     heads: int = 1
     dropout: float = 0.5
     max_length: int = 200
     mask_prob: float = 0.6  # Bert4Rec Cloze masking
-    loss: str = "bce"  # bce (one sampled negative, the paper's) | ce (full softmax)
+    loss: SRSLoss = "bce"  # bce (one sampled negative, the paper's) | ce (full softmax)
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 128
@@ -141,7 +157,7 @@ class RATConfig:
 
     alpha: float = 0.01  # weight of the alignment loss (0: no alignment, no teacher needed)
     tau: float = 2.0  # official form: temperature of the dot-product logits and soft targets
-    align_form: str = "official"  # official | cosine (InfoNCE on cosine similarities)
+    align_form: AlignForm = "official"  # cosine: InfoNCE on cosine similarities
     cosine_tau: float = 0.1  # cosine form: its temperature
     freeze_table: bool = True
     adapter: bool = True  # False: the PCA'd table (srs.hidden wide) is the item vector itself
@@ -149,10 +165,10 @@ class RATConfig:
     pca_dim: int | None = None  # LLM table width after PCA (None: full width, centred)
     whiten: bool = False  # scale every PCA component to unit variance
     unit_norm: bool = True  # rescale the PCA'd table to mean row norm 1 (an ID table's scale)
-    embeddings: str = "scft"  # scft | raw: what the LLM table must hold (checked, manifest)
+    embeddings: TableKind = "scft"  # what the LLM table must hold (checked, manifest)
     llm_emb: str | None = None  # .npy from `llmemb embed` (None: <run_dir>/embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
-    ablation: str | None = None  # no-scft | no-align | trainable-table | no-adapter
+    ablation: AblationName | None = None  # llmemb_utils.rat.ablations
 
 
 @dataclass
@@ -163,7 +179,7 @@ class StudyConfig:
 
     seeds: dict[str, list[int]] = field(
         default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
-    ablations: list[str] = field(default_factory=list)  # no-scft | no-align | ...
+    ablations: list[AblationName] = field(default_factory=list)
     ablation_seeds: list[int] = field(default_factory=lambda: [42])
 
 
@@ -260,6 +276,12 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, where)
     origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if not any(value == option and type(value) is type(option) for option in allowed):
+            raise ConfigError(f"{where}: {value!r} is not one of "
+                              f"{', '.join(repr(option) for option in allowed)}")
+        return value
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
         if value is None and type(None) in options:
@@ -276,6 +298,9 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if origin in (list, tuple):
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if origin is list:
+            (item,) = typing.get_args(hint)
+            return [_coerce(item, entry, where) for entry in value]
         return origin(value)
     if origin is dict:
         if not isinstance(value, dict):

@@ -70,11 +70,6 @@ def test_everything_filtered_away_names_the_filter():
         build_sequences(raw, DataConfig(user_core=1, item_core=1))
 
 
-def test_unknown_filter_name():
-    with pytest.raises(ValueError, match="data.filter must be 'one-pass' or 'kcore'"):
-        build_sequences(raw_data(CORE_ROWS), loose(filter="iterative"))
-
-
 def test_date_range_keeps_the_window():
     day = 86_400
     start = int(pd.Timestamp("2010-01-01", tz="UTC").timestamp())

@@ -28,7 +28,6 @@ def test_plan_puts_id_runs_and_teachers_before_llmemb_runs() -> None:
 
 @pytest.mark.parametrize(("study", "message"), [
     (StudyConfig(seeds={"sasrek": [42]}), r"study.seeds: unknown backbone\(s\) \['sasrek'\]"),
-    (StudyConfig(ablations=["no-llm"]), r"study.ablations: unknown ablation\(s\) \['no-llm'\]"),
     (StudyConfig(seeds={"sasrec": []}), "study.seeds.sasrec: expected a non-empty list of "
                                         "integer seeds, got \\[\\]"),
 ])

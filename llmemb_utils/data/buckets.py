@@ -45,8 +45,6 @@ def thresholds(item_popularity: np.ndarray, train_lengths: np.ndarray,
         if config.item_head_min is None or config.user_long_min is None:
             raise ValueError("data.thresholds.rule 'fixed' needs item_head_min and user_long_min")
         return Thresholds(config.item_head_min, config.user_long_min)
-    if config.rule != "pareto":
-        raise ValueError(f"data.thresholds.rule must be 'pareto' or 'fixed', got {config.rule!r}")
     if not 0.0 < config.head_fraction < 1.0:
         raise ValueError(f"data.thresholds.head_fraction must be in (0, 1), "
                          f"got {config.head_fraction}")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import get_args
 
-from ..config import ExperimentConfig, add_overlay_arguments, load_cli_config
+from ..config import (
+    ExperimentConfig,
+    FilterRule,
+    SourceFormat,
+    add_overlay_arguments,
+    load_cli_config,
+)
 from ..layout import RunLayout
 from .dataset import PreparedDataset
 
@@ -22,11 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_overlay_arguments(parser)
     parser.add_argument("--out", type=Path, help="output folder "
                         "(default: the data folder of the config's run)")
-    parser.add_argument("--format", choices=["movielens", "amazon", "yelp", "generic"])
+    parser.add_argument("--format", choices=get_args(SourceFormat))
     parser.add_argument("--source", type=Path, help="raw data folder or file")
     parser.add_argument("--domain", help="prompt template (default: movielens for movielens, "
                         "amazon for amazon, yelp for yelp, generic otherwise)")
-    parser.add_argument("--filter", choices=["one-pass", "kcore"])
+    parser.add_argument("--filter", choices=get_args(FilterRule))
     parser.add_argument("--user-core", type=int)
     parser.add_argument("--item-core", type=int)
     parser.add_argument("--min-rating", type=float)

@@ -56,6 +56,4 @@ def resolve_path(source: SourceConfig) -> Path:
 
 def load_raw(source: SourceConfig) -> RawData:
     """Read the raw data that ``source`` describes into the normalised schema."""
-    if source.format not in LOADERS:
-        raise DataFormatError(f"unknown data format {source.format!r}; known: {sorted(LOADERS)}")
     return LOADERS[source.format](resolve_path(source), source)

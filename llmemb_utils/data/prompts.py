@@ -49,8 +49,6 @@ DOMAINS: dict[str, Domain] = {
 
 
 def get_domain(name: str) -> Domain:
-    if name not in DOMAINS:
-        raise ValueError(f"unknown prompt domain {name!r}; known: {sorted(DOMAINS)}")
     return DOMAINS[name]
 
 

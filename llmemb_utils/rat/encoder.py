@@ -24,7 +24,7 @@ from ..srs.backbones import PAD
 from ..srs.encoders import ItemEncoder, register_encoder
 from .ablations import effective_settings
 from .adapter import build_adapter
-from .alignment import ALIGN_FORMS, alignment_loss
+from .alignment import alignment_loss
 from .inputs import LLMTable, Teacher, load_llm_table, load_teacher
 from .table import padded_table, reduce_table
 
@@ -97,8 +97,6 @@ def encoder_description(rat: RATConfig, llm: LLMTable,
 @register_encoder("llmemb")
 def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEmbEncoder:
     rat = effective_settings(config.rat)
-    if rat.align_form not in ALIGN_FORMS:
-        raise ValueError(f"unknown rat.align_form {rat.align_form!r}; choose one of {ALIGN_FORMS}")
     hidden = config.srs.hidden
     path = Path(rat.llm_emb) if rat.llm_emb else RunLayout(config).llm_table(rat.embeddings)
     llm = load_llm_table(path, dataset, rat.embeddings)

@@ -21,7 +21,6 @@ from ..io import MANIFEST, fingerprint, read_json, sha256_file
 from ..srs.run import ITEM_TABLE, RUN_KIND
 
 EMBEDDINGS_KIND = "item-embeddings"
-TABLE_KINDS = ("scft", "raw")
 TEACHER_BACKBONE = "sasrec"
 
 

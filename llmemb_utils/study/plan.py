@@ -28,15 +28,11 @@ class RunSpec:
 def plan(study: StudyConfig) -> list[RunSpec]:
     """The runs of ``study``: ID runs first (the LLMEmb runs' teachers are the ID-SASRec runs
     of their seeds, added when the grid lacks them), then LLMEmb runs, then ablations."""
-    from ..rat import ABLATIONS
     from ..srs.backbones import BACKBONES
 
     unknown = sorted(set(study.seeds) - set(BACKBONES))
     if unknown:
         raise ValueError(f"study.seeds: unknown backbone(s) {unknown}; known: {sorted(BACKBONES)}")
-    bad = sorted(set(study.ablations) - set(ABLATIONS))
-    if bad:
-        raise ValueError(f"study.ablations: unknown ablation(s) {bad}; known: {sorted(ABLATIONS)}")
     for backbone, seeds in study.seeds.items():
         if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
             raise ValueError(f"study.seeds.{backbone}: expected a non-empty list of integer "
