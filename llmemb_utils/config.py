@@ -40,12 +40,19 @@ TableKind = Literal["scft", "raw"]
 AblationName = Literal["no-scft", "no-align", "trainable-table", "no-adapter"]
 
 
+DEFAULT_ASSET = "ml-100k"
+
+
 @dataclass
 class SourceConfig:
-    """Where the raw data comes from: a named asset, or files on disk in a known format."""
+    """Where the raw data comes from: a named asset, or files on disk in a known format.
+
+    A ``path`` replaces the default asset; naming an asset and a path both is an error
+    (:func:`load_config`), so a config never reads other data than the folder it names.
+    """
 
     format: SourceFormat = "movielens"
-    asset: str | None = "ml-100k"  # a name from llmemb_utils.assets, or None to use `path`
+    asset: str | None = DEFAULT_ASSET  # a name from llmemb_utils.assets, or None to use `path`
     path: str | None = None  # folder or file with the raw data
     reviews: str | None = None  # amazon: reviews file name inside `path` (auto-detected if None)
     meta: str | None = None  # amazon: metadata file name inside `path` (auto-detected if None)
@@ -53,6 +60,10 @@ class SourceConfig:
     item_file: str | None = None  # generic: optional item-attribute table
     skip_malformed: bool = False  # skip unparsable lines (counted in stats) instead of failing
     version: str | None = None  # raw layout: 100k|1m|latest, 2014|2018|2023, 2013|academic
+
+    def __post_init__(self) -> None:
+        if self.path is not None and self.asset == DEFAULT_ASSET:
+            self.asset = None
 
 
 @dataclass
@@ -249,7 +260,17 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
     for dotted, value in {**merged, **overrides}.items():
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
+    _check_source(raw, where)
     return _build(ExperimentConfig, raw, where)
+
+
+def _check_source(raw: dict[str, Any], where: str) -> None:
+    """Refuse a source that names an asset and a path: which data it means is unclear."""
+    data = raw.get("data")
+    source = data.get("source") if isinstance(data, dict) else None
+    if isinstance(source, dict) and None not in (source.get("asset"), source.get("path")):
+        raise ConfigError(f"{where}: data: source: asset {source['asset']!r} and path "
+                          f"{source['path']!r} are both given; keep one of them")
 
 
 def _set_dotted(tree: dict[str, Any], keys: list[str], value: Any) -> None:

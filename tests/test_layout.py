@@ -28,8 +28,7 @@ def tiny_run_config(folder: Path) -> dict:
     model = save_tiny_llama(folder / "tiny")
     return {
         "name": "tiny", "artifacts": str(folder / "artifacts"),
-        "data": {"source": {"format": "generic", "asset": None,
-                            "path": str(folder / "interactions.csv"),
+        "data": {"source": {"format": "generic", "path": str(folder / "interactions.csv"),
                             "item_file": "items.csv"},
                  "domain": "generic", "user_core": 1, "item_core": 1,
                  "thresholds": {"rule": "fixed", "item_head_min": 2, "user_long_min": 2}},
