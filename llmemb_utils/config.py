@@ -14,6 +14,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -222,16 +223,25 @@ class ExperimentConfig:
         return {"seed": self.seed, **{name: values[name] for name in sections}}
 
 
-def add_overlay_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--gpu`` and ``--fast``: a command reads its config with these overlays (load_config)."""
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``--gpu`` and ``--fast``: every command reads its settings from a config
+    file (the built-in defaults without one), with these overlays and its own flags on top."""
+    parser.add_argument("--config", type=Path,
+                        help="experiment YAML, e.g. configs/*.yaml (default: built-in defaults)")
     parser.add_argument("--gpu", action="store_true",
                         help="apply the config's gpu overlay (paper-size settings for CUDA)")
     parser.add_argument("--fast", action="store_true",
                         help="apply the config's fast overlay (a data slice, few steps)")
 
 
+def given_overrides(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The dotted overrides among ``values`` that are set: a CLI flag or notebook parameter left
+    at None keeps the config's value."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def load_cli_config(args: argparse.Namespace, **overrides: Any) -> ExperimentConfig:
-    """``args.config`` with the overlays that ``add_overlay_arguments``' flags select, then
+    """``args.config`` with the overlays that ``add_config_arguments``' flags select, then
     ``overrides``."""
     return load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
 

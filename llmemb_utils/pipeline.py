@@ -9,10 +9,8 @@ second demo run only reads caches.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,21 +52,11 @@ def _finished_scft(out: Path, config: ExperimentConfig, data: PreparedDataset) -
     return stored == config.identity(*SCFT_SECTIONS) and recorded == data.manifest["files"]
 
 
-def embedder(config: ExperimentConfig, adapter: Path | None = None,
-             progress: bool = True) -> Callable[[Sequence[str]], np.ndarray]:
-    """prompts -> (n, H) pooled LLM embeddings with the config's model (+ adapter), cached."""
-    from .llm.embed import embed_items
-
-    llm = config.llm
-    return functools.partial(embed_items, model=llm.model, lora=adapter, pooling=llm.pooling,
-                             dtype=llm.dtype, load_in_4bit=llm.load_in_4bit,
-                             max_tokens=llm.max_tokens, batch_size=config.embed.batch_size,
-                             progress=progress)
-
-
 def llm_vectors(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,
                 progress: bool = True) -> np.ndarray:
     """The (N, H) pooled LLM embeddings of every item prompt, before PCA."""
+    from .llm.embed import embedder
+
     return np.asarray(embedder(config, adapter, progress)(data.prompts))
 
 
@@ -85,24 +73,20 @@ def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = 
                    progress: bool = True) -> Path:
     """The LLM item table file RAT reads (``RunLayout.llm_table(kind)`` and its manifest, as
     ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter, ``raw`` without.
-    Rewritten when missing or made from other data, model settings or adapter."""
-    from .llm.embed import save_item_embeddings
-    from .llm.lora import adapter_checksum
+    Rewritten when missing or made from other data, model settings, PCA width or adapter
+    weights; a table ``llmemb embed`` wrote there with the same settings is reused."""
+    from .llm.embed import same_table, table_settings, write_item_table
     from .rat.inputs import load_llm_table
 
     adapter = scft_adapter(config, data, progress) if kind == "scft" else None
-    llm = config.llm
-    settings = {"model": llm.model, "lora": str(adapter) if adapter else None,
-                "adapter_sha256": adapter_checksum(adapter), "pooling": llm.pooling,
-                "dtype": llm.dtype, "max_tokens": llm.max_tokens, "pca_dim": None}
     path = RunLayout(config).llm_table(kind)
     try:
-        if load_llm_table(path, data, kind).reference["manifest"]["config"] == settings:
+        recorded = load_llm_table(path, data, kind).reference["manifest"]["config"]
+        if same_table(recorded, table_settings(config, adapter)):
             return path
     except (FileNotFoundError, ValueError):
         pass
-    vectors = llm_vectors(config, data, adapter, progress)
-    return save_item_embeddings(vectors, path, settings, data, adapter, config.seed)
+    return write_item_table(config, data, adapter, path, progress)
 
 
 def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
@@ -110,6 +94,7 @@ def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
     """Uniformity, view alignment and view retrieval of the first ``items`` items, for the
     raw LLM and the SCFT-adapted one (:func:`llmemb_utils.llm.diagnostics.embedding_report`)."""
     from .llm.diagnostics import embedding_report
+    from .llm.embed import embedder
 
     prompts = data.prompts[:items]
     return {name: embedding_report(embedder(config, lora, progress=False), prompts,

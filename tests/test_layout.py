@@ -3,15 +3,18 @@ from the pipeline as from the CLI."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from llmemb_utils import pipeline
 from llmemb_utils.cli import main
 from llmemb_utils.config import ExperimentConfig, load_config
+from llmemb_utils.io import read_json
 from llmemb_utils.layout import RunLayout, figures_dir, repo_root
 from llmemb_utils.llm.tiny import save_tiny_llama
 
@@ -87,3 +90,35 @@ def test_every_stage_writes_where_the_layout_says(tiny_run: tuple[Path, Experime
     assert {p.name for p in layout.root.iterdir()} == {
         "data", "scft", "embeddings", "srs", layout.results.name}
     capsys.readouterr()
+
+
+def test_a_table_written_by_llmemb_embed_is_reused_by_the_pipeline(
+        tiny_run: tuple[Path, ExperimentConfig], monkeypatch) -> None:
+    path, config = tiny_run
+    layout = RunLayout(config)
+    data = pipeline.dataset(config)
+    adapter = pipeline.scft_adapter(config, data, progress=False)
+    assert main(["embed", "--config", str(path), "--lora", str(adapter)]) == 0
+    table = layout.llm_table("scft")
+    written = table.stat().st_mtime_ns
+
+    def rebuild(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pipeline rebuilt the table that llmemb embed wrote")
+
+    monkeypatch.setattr("llmemb_utils.llm.embed.write_item_table", rebuild)
+    assert pipeline.llm_table_file(config, data, "scft", progress=False) == table
+    assert table.stat().st_mtime_ns == written
+    other = dataclasses.replace(config, embed=dataclasses.replace(config.embed, pca_dim=3))
+    with pytest.raises(AssertionError, match="rebuilt"):  # another PCA width: rebuilt
+        pipeline.llm_table_file(other, data, "scft", progress=False)
+
+
+def test_the_pipeline_table_has_the_configured_pca_width(
+        tiny_run: tuple[Path, ExperimentConfig]) -> None:
+    path, _ = tiny_run
+    config = load_config(path, **{"embed.pca_dim": 4})  # as the paper configs set it
+    data = pipeline.dataset(config)
+    table = pipeline.llm_table_file(config, data, "raw", progress=False)
+    assert np.load(table).shape == (ITEMS, 4)
+    manifest = read_json(table.with_suffix(".json"))
+    assert manifest["config"]["pca_dim"] == 4 and len(manifest["explained_variance_ratio"]) == 4

@@ -10,7 +10,8 @@ from ..config import (
     ExperimentConfig,
     FilterRule,
     SourceFormat,
-    add_overlay_arguments,
+    add_config_arguments,
+    given_overrides,
     load_cli_config,
 )
 from ..layout import RunLayout
@@ -25,8 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Either --config (the data section of an experiment config) or --format "
                     "with --source.",
     )
-    parser.add_argument("--config", type=Path, help="experiment YAML (e.g. configs/*.yaml)")
-    add_overlay_arguments(parser)
+    add_config_arguments(parser)
     parser.add_argument("--out", type=Path, help="output folder "
                         "(default: the data folder of the config's run)")
     parser.add_argument("--format", choices=get_args(SourceFormat))
@@ -63,11 +63,11 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         overrides.update({"data.source.path": str(args.source), "data.source.asset": None})
     if args.column:
         overrides["data.source.columns"] = dict(_parse_mapping(c) for c in args.column)
-    flags = {"data.filter": args.filter, "data.user_core": args.user_core,
-             "data.item_core": args.item_core, "data.min_rating": args.min_rating,
-             "data.dedupe": args.dedupe, "data.source.skip_malformed": args.skip_malformed,
-             "seed": args.seed}
-    overrides.update({k: v for k, v in flags.items() if v is not None})
+    overrides.update(given_overrides({
+        "data.filter": args.filter, "data.user_core": args.user_core,
+        "data.item_core": args.item_core, "data.min_rating": args.min_rating,
+        "data.dedupe": args.dedupe, "data.source.skip_malformed": args.skip_malformed,
+        "seed": args.seed}))
     return load_cli_config(args, **overrides)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ..config import add_overlay_arguments, load_cli_config
+from ..config import add_config_arguments, given_overrides, load_cli_config
 from ..data.dataset import PreparedDataset
 from ..eval.results import write_report
 from ..rat import ABLATIONS, ALIGN_FORMS  # also registers the ``llmemb`` encoder
@@ -34,8 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trainer.add_argument("--loss", choices=LOSSES, help="default: srs.loss")
     trainer.add_argument("--seed", type=int, help="default: the config's seed")
     trainer.add_argument("--epochs", type=int, help="default: srs.epochs")
-    trainer.add_argument("--config", help="experiment YAML (default: built-in defaults)")
-    add_overlay_arguments(trainer)
+    add_config_arguments(trainer)
     trainer.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     trainer.add_argument("--threads", type=int, help=THREADS_HELP)
     rat = trainer.add_argument_group("LLMEmb encoder (--encoder llmemb; default: the rat section)")
@@ -75,13 +74,12 @@ def _set_threads(threads: int | None) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
-    overrides = {key: value for key, value in {
+    config = load_cli_config(args, **given_overrides({
         "srs.backbone": args.backbone, "srs.loss": args.loss, "srs.epochs": args.epochs,
         "seed": args.seed, "rat.llm_emb": args.llm_emb, "rat.teacher": args.teacher,
         "rat.alpha": args.alpha, "rat.align_form": args.align_form, "rat.tau": args.tau,
         "rat.cosine_tau": args.cosine_tau, "rat.pca_dim": args.pca_dim,
-        "rat.ablation": args.ablation}.items() if value is not None}
-    config = load_cli_config(args, **overrides)
+        "rat.ablation": args.ablation}))
     dataset = PreparedDataset.load(args.data)
     results = train(config, dataset, args.out, encoder=args.encoder, device=args.device)
     for protocol, metrics in results.items():

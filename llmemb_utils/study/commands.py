@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import add_overlay_arguments, load_cli_config
+from ..config import add_config_arguments, given_overrides, load_cli_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     study = subparsers.add_parser(
         "study", help="train every run of the config's study section (ID vs LLMEmb on each "
                       "backbone, ablations) that is not finished yet, and print the table")
-    study.add_argument("--config", required=True, help="experiment YAML")
     study.add_argument("--seeds", type=int, nargs="+",
                        help="seeds for every backbone (default: study.seeds)")
     study.add_argument("--ablations", nargs="+", choices=["all", *sorted(ABLATIONS)],
@@ -30,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                       "(default: the config's)")
     study.add_argument("--workers", type=int,
                        help="runs trained in parallel (default: one per core up to 4)")
-    add_overlay_arguments(study)
+    add_config_arguments(study)
     study.add_argument("--out", help="also write the table here "
                                      "(always: results.md in the run folder)")
     study.set_defaults(handler=run_study)
@@ -44,10 +43,9 @@ def run_study(args: argparse.Namespace) -> int:
     from .plan import grid_overrides
 
     config = load_cli_config(args)
-    overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
-                 "name": args.name,
-                 **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}
-    config = load_cli_config(args, **{k: v for k, v in overrides.items() if v is not None})
+    config = load_cli_config(args, **given_overrides({
+        "srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds, "name": args.name,
+        **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}))
     folders = runs.run_study(config, pipeline.dataset(config), args.workers).values()
     path = RunLayout(config).results
     table = write_report(folders, path, *[args.out] if args.out else [])
