@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layout import RunLayout, fast_mode, repo_root
+from .layout import fast_mode, repo_root
 
-__all__ = ["NotebookContext", "RunLayout", "fast_mode", "quietly", "repo_root",
-           "seed_everything", "setup"]
+__all__ = ["NotebookContext", "fast_mode", "quietly", "repo_root", "seed_everything", "setup"]
 
 
 @dataclass(frozen=True)
