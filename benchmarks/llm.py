@@ -32,6 +32,7 @@ import torch
 from llmemb_utils.config import load_config
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.io import read_json, write_json
+from llmemb_utils.layout import RunLayout
 from llmemb_utils.llm.diagnostics import embedding_report
 from llmemb_utils.llm.embed import embed_items
 from llmemb_utils.llm.extract import extract
@@ -126,8 +127,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "llm.json")
     args = parser.parse_args()
     config = load_config(CONFIG)
-    prompts = PreparedDataset.load(config.run_dir / "data").prompts[:args.items]
-    scratch = config.run_dir / "benchmark"
+    layout = RunLayout(config)
+    prompts = PreparedDataset.load(layout.data).prompts[:args.items]
+    scratch = layout.root / "benchmark"
     report: dict[str, object] = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__,

@@ -26,11 +26,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT / "artifacts" / "ml100k_smollm2" / "data"
 SYNTHETIC_ROOT = ROOT / "artifacts" / "benchmarks" / "srs"
 BEAUTY = {"users": 52_204, "items": 57_289, "interactions": 394_908}
 BACKBONES = ("sasrec", "bert4rec", "gru4rec")
 LLM_WIDTH = {"ml100k": 576, "beauty": 1536}  # SmolLM2-135M; the paper's PCA'd LLaMA-7B table
+
+
+def default_data() -> Path:
+    """The prepared dataset of the default run (notebook 01's output)."""
+    from llmemb_utils.config import load_config
+    from llmemb_utils.layout import RunLayout
+
+    return RunLayout(load_config(ROOT / "configs" / "ml100k_smollm2.yaml")).data
 
 
 def synthetic_dataset(scale: float):
@@ -51,7 +58,7 @@ def stand_in_llmemb(num_items: int, hidden: int, width: int):
     not depend on their values)."""
     import numpy as np
 
-    from llmemb_utils.srs.llmemb import LLMEmbEncoder
+    from llmemb_utils.rat import LLMEmbEncoder
 
     rng = np.random.default_rng(0)
     return LLMEmbEncoder(rng.normal(size=(num_items, width)).astype(np.float32), hidden,
@@ -75,14 +82,14 @@ def measure(data: str, backbone: str, encoder: str, epochs: int, threads: int) -
     from llmemb_utils.srs.trainer import Trainer
 
     torch.set_num_threads(threads)
-    dataset = (PreparedDataset.load(data) if data == str(DEFAULT_DATA)
+    dataset = (PreparedDataset.load(data) if data == str(default_data())
                else synthetic_dataset(float(data)))
     config = load_config(None, **{"srs.backbone": backbone, "srs.epochs": epochs})
     torch.manual_seed(config.seed)
     if encoder == "id":
         model = build_model(config, dataset, "id")
     else:
-        width = LLM_WIDTH["ml100k" if data == str(DEFAULT_DATA) else "beauty"]
+        width = LLM_WIDTH["ml100k" if data == str(default_data()) else "beauty"]
         model = SequentialRecommender(
             stand_in_llmemb(dataset.num_items, config.srs.hidden, width),
             build_backbone(config.srs), config.srs.loss)
@@ -125,8 +132,8 @@ def cases(quick: bool) -> list[tuple[str, str, str, str]]:
     """(label, data, backbone, encoder): default data per backbone and encoder, Beauty scale
     per backbone, the SASRec growth curve, and LLMEmb-SASRec at the largest scale."""
     found = []
-    if DEFAULT_DATA.is_dir():
-        found += [(f"ml100k/{b}{suffix}", str(DEFAULT_DATA), b, encoder) for b in BACKBONES
+    if default_data().is_dir():
+        found += [(f"ml100k/{b}{suffix}", str(default_data()), b, encoder) for b in BACKBONES
                   for encoder, suffix in (("id", ""), ("llmemb", "+llmemb"))]
     scales = (0.05,) if quick else (0.25, 0.5, 1.0)
     top = f"{scales[-1]:g}"

@@ -1,7 +1,8 @@
 """``llmemb``: the command line over the package.
 
 Each stage owns a ``commands`` module with a ``register(subparsers)`` function that adds its
-subcommands and sets ``handler`` on them; this file only assembles them.
+subcommands and sets ``handler`` (named ``run_<command>``) on them; this file only assembles
+them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ COMMAND_MODULES = (
     "llmemb_utils.data.commands",
     "llmemb_utils.llm.commands",
     "llmemb_utils.srs.commands",
-    "llmemb_utils.study_commands",
+    "llmemb_utils.study.commands",
 )
 
 

@@ -2,7 +2,8 @@
 
 Every stage reads its own section (``data``, ``llm``, ``scft``, ``embed``, ``srs``, ``rat``).
 Defaults are the paper's hyper-parameters (``docs/method.md``); the YAML files in ``configs/``
-only state what differs from them.
+only state what differs from them. Every choice is a ``Literal`` type, checked when the config
+loads, so a misspelt value fails at once with the field and the allowed values.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import json
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -24,12 +26,34 @@ class ConfigError(ValueError):
     """A configuration file or override is invalid; the message names the field."""
 
 
+SourceFormat = Literal["movielens", "amazon", "yelp", "generic"]
+Domain = Literal["movielens", "beauty", "fashion", "amazon", "yelp", "generic"]  # prompt templates
+FilterRule = Literal["one-pass", "kcore"]
+ThresholdRule = Literal["pareto", "fixed"]
+FourBit = Literal["auto", "always", "never"]
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+Pooling = Literal["mean", "last"]
+SCFTLoss = Literal["soft-target", "infonce"]
+Backbone = Literal["sasrec", "bert4rec", "gru4rec"]
+SRSLoss = Literal["bce", "ce"]
+AlignForm = Literal["official", "cosine"]
+TableKind = Literal["scft", "raw"]
+AblationName = Literal["no-scft", "no-align", "trainable-table", "no-adapter"]
+
+
+DEFAULT_ASSET = "ml-100k"
+
+
 @dataclass
 class SourceConfig:
-    """Where the raw data comes from: a named asset, or files on disk in a known format."""
+    """Where the raw data comes from: a named asset, or files on disk in a known format.
 
-    format: str = "movielens"  # movielens | amazon | yelp | generic
-    asset: str | None = "ml-100k"  # a name from llmemb_utils.assets, or None to use `path`
+    A ``path`` replaces the default asset; naming an asset and a path both is an error
+    (:func:`load_config`), so a config never reads other data than the folder it names.
+    """
+
+    format: SourceFormat = "movielens"
+    asset: str | None = DEFAULT_ASSET  # a name from llmemb_utils.assets, or None to use `path`
     path: str | None = None  # folder or file with the raw data
     reviews: str | None = None  # amazon: reviews file name inside `path` (auto-detected if None)
     meta: str | None = None  # amazon: metadata file name inside `path` (auto-detected if None)
@@ -38,12 +62,16 @@ class SourceConfig:
     skip_malformed: bool = False  # skip unparsable lines (counted in stats) instead of failing
     version: str | None = None  # raw layout: 100k|1m|latest, 2014|2018|2023, 2013|academic
 
+    def __post_init__(self) -> None:
+        if self.path is not None and self.asset == DEFAULT_ASSET:
+            self.asset = None
+
 
 @dataclass
 class ThresholdConfig:
     """How items are split into tail/head and users into short/long (training data only)."""
 
-    rule: str = "pareto"  # pareto: the `head_fraction` most popular items / longest users are head
+    rule: ThresholdRule = "pareto"  # pareto: the `head_fraction` top items / longest users are head
     head_fraction: float = 0.2
     item_head_min: int | None = None  # rule "fixed": items with >= this many training interactions
     user_long_min: int | None = None  # rule "fixed": users with >= this many training items
@@ -54,9 +82,9 @@ class DataConfig:
     """Raw source, filtering and preprocessing (docs/method.md §2.2, §2.3, §2.4)."""
 
     source: SourceConfig = field(default_factory=SourceConfig)
-    domain: str = "movielens"  # prompt template: movielens | beauty | fashion | yelp | generic
+    domain: Domain = "movielens"  # prompt template
     min_rating: float | None = 0.0  # keep interactions with rating > min_rating (None: keep all)
-    filter: str = "one-pass"  # one-pass (the paper's) | kcore (iterative)
+    filter: FilterRule = "one-pass"  # one-pass (the paper's) | kcore (iterative)
     user_core: int = 3
     item_core: int = 3
     dedupe: bool = False  # drop repeated (user, item) pairs, keeping the first
@@ -72,9 +100,9 @@ class LLMConfig:
     """The language model that produces item embeddings (docs/method.md §3.1, §3.4)."""
 
     model: str = "smollm2-135m-instruct"  # asset name, hub id, local folder or .gguf file
-    load_in_4bit: str = "auto"  # auto (on CUDA) | always | never
-    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
-    pooling: str = "mean"  # mean | last
+    load_in_4bit: FourBit = "auto"  # auto: on CUDA
+    dtype: Dtype = "auto"
+    pooling: Pooling = "mean"
     max_tokens: int = 1024
     gradient_checkpointing: bool = False
 
@@ -90,7 +118,7 @@ class SCFTConfig:
     max_grad_norm: float = 1.0
     drop_ratio: float = 0.4
     resample_views: bool = False  # the official code fixes each item's two views once per run
-    loss: str = "soft-target"  # soft-target (official) | infonce (cosine)
+    loss: SCFTLoss = "soft-target"  # soft-target (official) | infonce (cosine)
     temperature: float = 3.0  # soft-target: initial value of the learnable temperature
     infonce_temperature: float = 0.05  # infonce: fixed temperature on cosine similarities
     cache_trunk: bool = True  # fixed views + lora_layers: run the frozen lower layers once
@@ -118,14 +146,14 @@ class EmbedConfig:
 class SRSConfig:
     """Sequential recommender training (docs/method.md §4.3, §4.5)."""
 
-    backbone: str = "sasrec"  # sasrec | bert4rec | gru4rec
+    backbone: Backbone = "sasrec"
     hidden: int = 128
     blocks: int = 2
     heads: int = 1
     dropout: float = 0.5
     max_length: int = 200
     mask_prob: float = 0.6  # Bert4Rec Cloze masking
-    loss: str = "bce"  # bce (one sampled negative, the paper's) | ce (full softmax)
+    loss: SRSLoss = "bce"  # bce (one sampled negative, the paper's) | ce (full softmax)
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 128
@@ -141,7 +169,7 @@ class RATConfig:
 
     alpha: float = 0.01  # weight of the alignment loss (0: no alignment, no teacher needed)
     tau: float = 2.0  # official form: temperature of the dot-product logits and soft targets
-    align_form: str = "official"  # official | cosine (InfoNCE on cosine similarities)
+    align_form: AlignForm = "official"  # cosine: InfoNCE on cosine similarities
     cosine_tau: float = 0.1  # cosine form: its temperature
     freeze_table: bool = True
     adapter: bool = True  # False: the PCA'd table (srs.hidden wide) is the item vector itself
@@ -149,10 +177,10 @@ class RATConfig:
     pca_dim: int | None = None  # LLM table width after PCA (None: full width, centred)
     whiten: bool = False  # scale every PCA component to unit variance
     unit_norm: bool = True  # rescale the PCA'd table to mean row norm 1 (an ID table's scale)
-    embeddings: str = "scft"  # scft | raw: what the LLM table must hold (checked, manifest)
+    embeddings: TableKind = "scft"  # what the LLM table must hold (checked, manifest)
     llm_emb: str | None = None  # .npy from `llmemb embed` (None: <run_dir>/embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
-    ablation: str | None = None  # no-scft | no-align | trainable-table | no-adapter
+    ablation: AblationName | None = None  # llmemb_utils.rat.ablations
 
 
 @dataclass
@@ -163,7 +191,7 @@ class StudyConfig:
 
     seeds: dict[str, list[int]] = field(
         default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
-    ablations: list[str] = field(default_factory=list)  # no-scft | no-align | ...
+    ablations: list[AblationName] = field(default_factory=list)
     ablation_seeds: list[int] = field(default_factory=lambda: [42])
 
 
@@ -184,11 +212,6 @@ class ExperimentConfig:
     fast: dict[str, Any] = field(default_factory=dict)  # dotted overrides for fast mode
     gpu: dict[str, Any] = field(default_factory=dict)  # dotted overrides when CUDA is used
 
-    @property
-    def run_dir(self) -> Path:
-        """Where this experiment's stages write: ``<artifacts>/<name>``."""
-        return Path(self.artifacts) / self.name
-
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible values (tuples become lists), as written in manifests."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -200,16 +223,25 @@ class ExperimentConfig:
         return {"seed": self.seed, **{name: values[name] for name in sections}}
 
 
-def add_overlay_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--gpu`` and ``--fast``: a command reads its config with these overlays (load_config)."""
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``--gpu`` and ``--fast``: every command reads its settings from a config
+    file (the built-in defaults without one), with these overlays and its own flags on top."""
+    parser.add_argument("--config", type=Path,
+                        help="experiment YAML, e.g. configs/*.yaml (default: built-in defaults)")
     parser.add_argument("--gpu", action="store_true",
                         help="apply the config's gpu overlay (paper-size settings for CUDA)")
     parser.add_argument("--fast", action="store_true",
                         help="apply the config's fast overlay (a data slice, few steps)")
 
 
+def given_overrides(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The dotted overrides among ``values`` that are set: a CLI flag or notebook parameter left
+    at None keeps the config's value."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def load_cli_config(args: argparse.Namespace, **overrides: Any) -> ExperimentConfig:
-    """``args.config`` with the overlays that ``add_overlay_arguments``' flags select, then
+    """``args.config`` with the overlays that ``add_config_arguments``' flags select, then
     ``overrides``."""
     return load_config(args.config, fast=args.fast, gpu=args.gpu, **overrides)
 
@@ -238,7 +270,17 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
     for dotted, value in {**merged, **overrides}.items():
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
+    _check_source(raw, where)
     return _build(ExperimentConfig, raw, where)
+
+
+def _check_source(raw: dict[str, Any], where: str) -> None:
+    """Refuse a source that names an asset and a path: which data it means is unclear."""
+    data = raw.get("data")
+    source = data.get("source") if isinstance(data, dict) else None
+    if isinstance(source, dict) and None not in (source.get("asset"), source.get("path")):
+        raise ConfigError(f"{where}: data: source: asset {source['asset']!r} and path "
+                          f"{source['path']!r} are both given; keep one of them")
 
 
 def _set_dotted(tree: dict[str, Any], keys: list[str], value: Any) -> None:
@@ -265,6 +307,12 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, where)
     origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if not any(value == option and type(value) is type(option) for option in allowed):
+            raise ConfigError(f"{where}: {value!r} is not one of "
+                              f"{', '.join(repr(option) for option in allowed)}")
+        return value
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
         if value is None and type(None) in options:
@@ -281,6 +329,9 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if origin in (list, tuple):
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if origin is list:
+            (item,) = typing.get_args(hint)
+            return [_coerce(item, entry, where) for entry in value]
         return origin(value)
     if origin is dict:
         if not isinstance(value, dict):

@@ -9,21 +9,12 @@ import random
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from .config import ExperimentConfig
+from .layout import fast_mode, repo_root
 
-
-def fast_mode() -> bool:
-    """Fast mode (``LLMEMB_FAST=1``): a slice of the data and few steps, for CI and smoke runs."""
-    return os.environ.get("LLMEMB_FAST", "0").lower() in ("1", "true", "yes")
-
-
-def repo_root() -> Path:
-    """The kit's root folder (the parent of ``llmemb_utils``)."""
-    return Path(__file__).resolve().parent.parent
+__all__ = ["NotebookContext", "fast_mode", "quietly", "repo_root", "seed_everything", "setup"]
 
 
 @dataclass(frozen=True)
@@ -75,9 +66,3 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def run_dir(config: ExperimentConfig) -> Path:
-    """The experiment's artifact folder, anchored at the kit's root when relative."""
-    path = config.run_dir
-    return path if path.is_absolute() else repo_root() / path

@@ -1,18 +1,16 @@
 """Stage outputs on demand, for notebooks and the demo.
 
 Each function returns one stage's artifact for an experiment config: it reuses what the run
-folder (``<artifacts>/<name>/``) already holds when that was produced from the same config and
-inputs, and produces it otherwise. So every notebook can run on its own, and a second demo run
-only reads caches.
+folder (:class:`~llmemb_utils.layout.RunLayout`) already holds when that was produced from the
+same config and inputs, and produces it otherwise. So every notebook can run on its own, and a
+second demo run only reads caches.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +18,14 @@ import numpy as np
 from .config import ExperimentConfig, RATConfig
 from .data.dataset import PreparedDataset
 from .io import MANIFEST, read_json
-from .notebook import run_dir
+from .layout import RunLayout
 
 
 def dataset(config: ExperimentConfig) -> PreparedDataset:
     """The prepared dataset of ``config`` (notebook 01's output)."""
     from .data.prepare import prepare
 
-    return prepare(config.data, run_dir(config) / "data", seed=config.seed)
+    return prepare(config.data, RunLayout(config).data, seed=config.seed)
 
 
 def scft_adapter(config: ExperimentConfig, data: PreparedDataset,
@@ -35,7 +33,7 @@ def scft_adapter(config: ExperimentConfig, data: PreparedDataset,
     """The LoRA adapter of SCFT (notebook 02's output); trained when missing or stale."""
     from .llm.scft import train_scft
 
-    out = run_dir(config) / "scft"
+    out = RunLayout(config).scft
     if _finished_scft(out, config, data):
         return out / "adapter"
     return train_scft(data.prompts, config, out, progress=progress,
@@ -54,21 +52,11 @@ def _finished_scft(out: Path, config: ExperimentConfig, data: PreparedDataset) -
     return stored == config.identity(*SCFT_SECTIONS) and recorded == data.manifest["files"]
 
 
-def embedder(config: ExperimentConfig, adapter: Path | None = None,
-             progress: bool = True) -> Callable[[Sequence[str]], np.ndarray]:
-    """prompts -> (n, H) pooled LLM embeddings with the config's model (+ adapter), cached."""
-    from .llm.embed import embed_items
-
-    llm = config.llm
-    return functools.partial(embed_items, model=llm.model, lora=adapter, pooling=llm.pooling,
-                             dtype=llm.dtype, load_in_4bit=llm.load_in_4bit,
-                             max_tokens=llm.max_tokens, batch_size=config.embed.batch_size,
-                             progress=progress)
-
-
 def llm_vectors(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,
                 progress: bool = True) -> np.ndarray:
     """The (N, H) pooled LLM embeddings of every item prompt, before PCA."""
+    from .llm.embed import embedder
+
     return np.asarray(embedder(config, adapter, progress)(data.prompts))
 
 
@@ -83,26 +71,22 @@ def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | N
 
 def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = "scft",
                    progress: bool = True) -> Path:
-    """The LLM item table file RAT reads (``<run_dir>/embeddings/<kind>.npy`` and its manifest,
-    as ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter, ``raw`` without.
-    Rewritten when missing or made from other data, model settings or adapter."""
-    from .llm.embed import save_item_embeddings
-    from .llm.lora import adapter_checksum
-    from .srs.rat_inputs import llm_table_path, load_llm_table
+    """The LLM item table file RAT reads (``RunLayout.llm_table(kind)`` and its manifest, as
+    ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter, ``raw`` without.
+    Rewritten when missing or made from other data, model settings, PCA width or adapter
+    weights; a table ``llmemb embed`` wrote there with the same settings is reused."""
+    from .llm.embed import same_table, table_settings, write_item_table
+    from .rat.inputs import load_llm_table
 
     adapter = scft_adapter(config, data, progress) if kind == "scft" else None
-    llm = config.llm
-    settings = {"model": llm.model, "lora": str(adapter) if adapter else None,
-                "adapter_sha256": adapter_checksum(adapter), "pooling": llm.pooling,
-                "dtype": llm.dtype, "max_tokens": llm.max_tokens, "pca_dim": None}
-    path = llm_table_path(run_dir(config), kind)
+    path = RunLayout(config).llm_table(kind)
     try:
-        if load_llm_table(path, data, kind).reference["manifest"]["config"] == settings:
+        recorded = load_llm_table(path, data, kind).reference["manifest"]["config"]
+        if same_table(recorded, table_settings(config, adapter)):
             return path
     except (FileNotFoundError, ValueError):
         pass
-    vectors = llm_vectors(config, data, adapter, progress)
-    return save_item_embeddings(vectors, path, settings, data, adapter, config.seed)
+    return write_item_table(config, data, adapter, path, progress)
 
 
 def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
@@ -110,6 +94,7 @@ def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
     """Uniformity, view alignment and view retrieval of the first ``items`` items, for the
     raw LLM and the SCFT-adapted one (:func:`llmemb_utils.llm.diagnostics.embedding_report`)."""
     from .llm.diagnostics import embedding_report
+    from .llm.embed import embedder
 
     prompts = data.prompts[:items]
     return {name: embedding_report(embedder(config, lora, progress=False), prompts,
@@ -120,7 +105,7 @@ def view_reports(config: ExperimentConfig, data: PreparedDataset, adapter: Path,
 def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id") -> Path:
     """A trained recommender run folder (metrics, item table); trained when missing.
 
-    The folder is ``<run_dir>/srs/<backbone>-<encoder>[-<ablation>]-seed<seed>-<hash>``, the
+    The folder is ``RunLayout.srs_run("<backbone>-<encoder>[-<ablation>]-seed<seed>-<hash>")``, the
     hash naming the run's settings; an interrupted run resumes.
     """
     from .srs.run import train
@@ -150,7 +135,7 @@ def rat_teacher(config: ExperimentConfig, data: PreparedDataset) -> Path:
 def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = True) -> Path:
     """A trained LLMEmb run (notebook 04's output), its inputs built first when missing: the
     LLM table of kind ``rat.embeddings`` and, when ``rat.alpha`` > 0, the teacher."""
-    from .srs.llmemb import effective_settings
+    from .rat import effective_settings
 
     rat = effective_settings(config.rat)
     table = config.rat.llm_emb or str(llm_table_file(config, data, rat.embeddings, progress))
@@ -171,5 +156,5 @@ def _srs_folder(config: ExperimentConfig, encoder: str) -> Path:
         settings["rat"] = {k: v for k, v in settings["rat"].items()
                            if k not in ("llm_emb", "teacher")}
     tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
-    return run_dir(config) / "srs" / (f"{config.srs.backbone}-{encoder}{ablation}"
-                                      f"-seed{config.seed}-{tag}")
+    return RunLayout(config).srs_run(f"{config.srs.backbone}-{encoder}{ablation}"
+                                     f"-seed{config.seed}-{tag}")

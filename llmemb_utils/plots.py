@@ -18,24 +18,12 @@ if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .eval.results import protocol_table  # noqa: E402
+from .eval.results import protocol_table, users_per_bin  # noqa: E402
+from .layout import figures_dir  # noqa: E402
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
-FIGURES_ENV = "LLMEMB_FIGURES"
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
-
-
-def figures_dir() -> Path:
-    """Where figures go: ``$LLMEMB_FIGURES``, else ``figures/`` at the kit's root.
-
-    In fast mode (``LLMEMB_FAST=1``) the default is ``artifacts/fast_figures`` so that a CI
-    run never overwrites the figures of the full default run.
-    """
-    from .notebook import fast_mode, repo_root
-
-    default = repo_root() / ("artifacts/fast_figures" if fast_mode() else "figures")
-    return Path(os.environ.get(FIGURES_ENV, default))
 
 
 def save_figure(fig: plt.Figure, name: str, folder: str | Path | None = None) -> Path:
@@ -199,28 +187,25 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
     """One panel per backbone: ``metric`` (mean ± std over seeds) of each encoder in every
     item-popularity bin of the test targets (``item_pop_quintiles`` or the official code's
     ``item_pop_bins``), from :func:`llmemb_utils.eval.results.summarize`."""
-    from .data.dataset import bin_lower_bound
-
     rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
-                   & summary["group"].str.startswith(f"{bins}/")]
+                   & (summary["group"] == bins)]
     backbones = list(dict.fromkeys(rows["backbone"]))
     fig, axes = plt.subplots(1, len(backbones), figsize=(4.2 * len(backbones), 3.6),
                              squeeze=False, sharey=True)
     for ax, backbone in zip(axes[0], backbones, strict=True):
         panel = rows[rows["backbone"] == backbone]
-        labels = sorted(set(panel["group"]), key=lambda g: bin_lower_bound(g.split("/", 1)[1]))
+        users = users_per_bin(panel, bins)
+        labels = list(users)
         encoders = list(dict.fromkeys(panel["encoder"]))
         width = 0.8 / len(encoders)
         for k, encoder in enumerate(encoders):
-            cells = panel[panel["encoder"] == encoder].set_index("group").reindex(labels)
+            cells = panel[panel["encoder"] == encoder].set_index("bin").reindex(labels)
             seeds = int(cells["seeds"].max())
             ax.bar(np.arange(len(labels)) + (k - (len(encoders) - 1) / 2) * width,
                    cells["mean"], width, yerr=cells["std"], capsize=2,
                    color=PALETTE[k % len(PALETTE)],
                    label=f"{encoder} ({seeds} seed{'s' if seeds > 1 else ''})")
-        users = panel.drop_duplicates("group").set_index("group")["users"].reindex(labels)
-        ax.set_xticks(np.arange(len(labels)),
-                      [f"{b.split('/', 1)[1]}\n{int(n)} users" for b, n in users.items()])
+        ax.set_xticks(np.arange(len(labels)), [f"{b}\n{n} users" for b, n in users.items()])
         ax.set_xlabel("training interactions of the test item")
         ax.set_title(backbone)
         ax.legend(frameon=False, fontsize=8)

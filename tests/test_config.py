@@ -1,8 +1,10 @@
 """Config loading: YAML, dotted overrides, type checks with field names."""
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
+import yaml
 
 from llmemb_utils.cli import build_parser
 from llmemb_utils.config import ConfigError, ExperimentConfig, load_config
@@ -67,7 +69,6 @@ def test_fast_overrides_apply_only_in_fast_mode():
     fast = load_config(CONFIGS / "ml100k_smollm2.yaml", fast=True, **{"data.max_users": 50})
     assert full.data.max_users is None and full.name == "ml100k_smollm2"
     assert fast.name == "ml100k_smollm2_fast" and fast.data.max_users == 50  # explicit wins
-    assert str(fast.run_dir) == "artifacts/ml100k_smollm2_fast"
 
 
 def test_gpu_overlay_applies_before_fast_and_explicit_overrides(tmp_path):
@@ -99,3 +100,53 @@ def test_cli_overlay_flags_select_the_overlays(flags, name, epochs):
                                       *flags])
     config = config_from_args(args)
     assert (config.name, config.srs.epochs) == (name, epochs)
+
+
+@pytest.mark.parametrize(("dotted", "allowed"), [
+    ("data.source.format", "'movielens', 'amazon', 'yelp', 'generic'"),
+    ("data.domain", "'movielens', 'beauty', 'fashion', 'amazon', 'yelp', 'generic'"),
+    ("data.filter", "'one-pass', 'kcore'"),
+    ("data.thresholds.rule", "'pareto', 'fixed'"),
+    ("llm.load_in_4bit", "'auto', 'always', 'never'"),
+    ("llm.dtype", "'auto', 'float32', 'bfloat16', 'float16'"),
+    ("llm.pooling", "'mean', 'last'"),
+    ("scft.loss", "'soft-target', 'infonce'"),
+    ("srs.backbone", "'sasrec', 'bert4rec', 'gru4rec'"),
+    ("srs.loss", "'bce', 'ce'"),
+    ("rat.align_form", "'official', 'cosine'"),
+    ("rat.embeddings", "'scft', 'raw'"),
+    ("rat.ablation", "'no-scft', 'no-align', 'trainable-table', 'no-adapter'"),
+    ("study.ablations", "'no-scft', 'no-align', 'trainable-table', 'no-adapter'"),
+])
+def test_a_bad_choice_fails_at_load_naming_field_value_and_choices(tmp_path, dotted, allowed):
+    path = tmp_path / "bad.yaml"
+    value = ["kcor"] if dotted == "study.ablations" else "kcor"
+    path.write_text(yaml.safe_dump(_nested(dotted, value)))
+    field = ": ".join(dotted.split("."))
+    message = f"{path}: {field}: 'kcor' is not one of {allowed}"
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == message
+
+
+def _nested(dotted: str, value: object) -> dict:
+    *sections, name = dotted.split(".")
+    tree: dict = {name: value}
+    for section in reversed(sections):
+        tree = {section: tree}
+    return tree
+
+
+def test_choices_are_the_implemented_ones():
+    from llmemb_utils.config import AblationName, Backbone, Domain, Dtype, SourceFormat
+    from llmemb_utils.data.loaders import LOADERS
+    from llmemb_utils.data.prompts import DOMAINS
+    from llmemb_utils.llm.models import DTYPES
+    from llmemb_utils.rat import ABLATIONS
+    from llmemb_utils.srs.backbones import BACKBONES
+
+    assert set(get_args(SourceFormat)) == set(LOADERS)
+    assert set(get_args(Domain)) == set(DOMAINS)
+    assert set(get_args(Dtype)) == {"auto", *DTYPES}
+    assert set(get_args(Backbone)) == set(BACKBONES)
+    assert set(get_args(AblationName)) == set(ABLATIONS)

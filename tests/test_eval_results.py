@@ -16,6 +16,7 @@ from llmemb_utils.eval.results import (
     ratio_to_id,
     report_runs,
     summarize,
+    users_per_bin,
 )
 from llmemb_utils.io import write_json
 
@@ -66,7 +67,8 @@ def test_load_results_has_one_row_per_run_protocol_group_and_metric(runs) -> Non
                   & (results["group"] == "item_tail") & (results["metric"] == "NDCG@10")]
     assert row[["backbone", "seed", "value", "users"]].values.tolist() == \
         [["sasrec", 42, 0.015, 4]]
-    assert set(results["group"]) >= {"item_pop_bins/<5", "item_pop_bins/>=40"}
+    bins = results[results["group"] == "item_pop_bins"]
+    assert set(bins["bin"]) == {"<5", ">=40"} and results["bin"].isna().sum() == 2 * 5 * 6
 
 
 def test_load_results_names_an_unfinished_run(tmp_path: Path) -> None:
@@ -76,13 +78,14 @@ def test_load_results_names_an_unfinished_run(tmp_path: Path) -> None:
 
 
 def test_summarize_takes_mean_sample_std_and_drops_empty_groups(runs) -> None:
-    summary = summarize(load_results(runs)).set_index(
-        ["encoder", "protocol", "group", "metric"])
-    ids = summary.loc[("id", "full", "overall", "NDCG@10")]
+    summary = summarize(load_results(runs))
+    assert users_per_bin(summary, "item_pop_bins") == {">=40": 10}  # <5 has no test user
+    summary = summary.set_index(["encoder", "protocol", "group", "bin", "metric"])
+    ids = summary.loc[("id", "full", "overall", None, "NDCG@10")]
     assert (ids["mean"], ids["std"], ids["seeds"], ids["users"]) == \
         (pytest.approx(0.03), pytest.approx(0.0141421356), 2, 10)
-    assert summary.loc[("llmemb", "full", "overall", "NDCG@10"), "std"] == 0.0
-    assert ("id", "full", "item_pop_bins/<5", "NDCG@10") not in summary.index
+    assert summary.loc[("llmemb", "full", "overall", None, "NDCG@10"), "std"] == 0.0
+    assert ("id", "full", "item_pop_bins", "<5", "NDCG@10") not in summary.index
 
 
 def test_format_cells_and_markdown(runs) -> None:

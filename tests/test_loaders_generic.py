@@ -94,8 +94,6 @@ def test_unsupported_and_missing_files(tmp_path, write_lines):
         load_raw(generic(tmp_path / "none.csv"))
     with pytest.raises(DataFormatError, match="neither `asset` nor `path`"):
         load_raw(SourceConfig(format="generic", asset=None))
-    with pytest.raises(DataFormatError, match=r"unknown data format 'netflix'; known: \["):
-        load_raw(SourceConfig(format="netflix"))
 
 
 def test_bad_values_name_the_line(tmp_path, write_lines):

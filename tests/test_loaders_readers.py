@@ -76,7 +76,7 @@ def test_iso_seconds(text, seconds):
 def test_relative_source_path_falls_back_to_the_kits_root(tmp_path, monkeypatch):
     from llmemb_utils.config import SourceConfig
     from llmemb_utils.data.loaders import resolve_path
-    from llmemb_utils.notebook import repo_root
+    from llmemb_utils.layout import repo_root
 
     monkeypatch.chdir(tmp_path)  # as a notebook kernel started in notebooks/
     source = SourceConfig(asset=None, path="configs/ml100k_smollm2.yaml")

@@ -14,14 +14,6 @@ def test_save_figure_writes_png(tmp_path):
     assert labels == ["head (2 items, >= 10 interactions)", "tail (3 items)"]
 
 
-def test_fast_mode_figures_never_land_in_figures(monkeypatch):
-    monkeypatch.delenv(plots.FIGURES_ENV, raising=False)
-    monkeypatch.setenv("LLMEMB_FAST", "1")
-    assert plots.figures_dir().parts[-2:] == ("artifacts", "fast_figures")
-    monkeypatch.setenv("LLMEMB_FAST", "0")
-    assert plots.figures_dir().name == "figures"
-
-
 def test_uniformity_figure_has_one_column_per_set():
     circle = np.stack([np.cos(np.linspace(0, 6, 50)), np.sin(np.linspace(0, 6, 50))], axis=1)
     head = np.arange(50) < 10
@@ -31,17 +23,20 @@ def test_uniformity_figure_has_one_column_per_set():
                                                          "B\nuniformity -1.50"]
 
 
-def _summary(runs: list[tuple[str, str, str, str, float]]):
+def _summary(runs: list[tuple[str, str, str, str | tuple[str, str], float]]):
+    """Summary rows; a group given as (group, bin label) is a bin of a binned analysis."""
     import pandas as pd
 
-    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p, "group": g,
+    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p,
+                          **dict(zip(("group", "bin"), g if isinstance(g, tuple) else (g, None),
+                                     strict=True)),
                           "metric": "NDCG@10", "mean": v, "std": 0.0, "seeds": 3, "users": 7}
                          for b, e, p, g, v in runs])
 
 
 def test_popularity_bars_order_bins_by_popularity_and_label_users():
     bins = [">=40", "10-19", "<5", "5-9", "20-39"]  # the order a JSON file sorts them in
-    summary = _summary([("sasrec", e, "full", f"item_pop_bins/{b}", 0.01 * k)
+    summary = _summary([("sasrec", e, "full", ("item_pop_bins", b), 0.01 * k)
                         for e in ("id", "llmemb") for k, b in enumerate(bins)])
     fig = plots.popularity_bin_bars(summary, bins="item_pop_bins")
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]

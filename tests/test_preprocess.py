@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from llmemb_utils.config import DataConfig, ThresholdConfig
-from llmemb_utils.data.preprocess import EmptyDatasetError, build_sequences, thresholds
+from llmemb_utils.data.buckets import Thresholds, thresholds
+from llmemb_utils.data.preprocess import EmptyDatasetError, build_sequences
 from llmemb_utils.data.schema import RawData
 
 
@@ -69,11 +70,6 @@ def test_everything_filtered_away_names_the_filter():
         build_sequences(raw, DataConfig(user_core=1, item_core=1))
 
 
-def test_unknown_filter_name():
-    with pytest.raises(ValueError, match="data.filter must be 'one-pass' or 'kcore'"):
-        build_sequences(raw_data(CORE_ROWS), loose(filter="iterative"))
-
-
 def test_date_range_keeps_the_window():
     day = 86_400
     start = int(pd.Timestamp("2010-01-01", tz="UTC").timestamp())
@@ -86,15 +82,14 @@ def test_pareto_thresholds_include_ties_at_the_boundary():
     popularity = np.array([10, 5, 5, 3, 1])
     lengths = np.array([7, 3, 3, 1, 1, 1, 1, 1, 1, 1])
     rule = ThresholdConfig(rule="pareto", head_fraction=0.4)
-    assert thresholds(popularity, lengths, rule) == {"item_head_min": 5, "user_long_min": 1}
+    assert thresholds(popularity, lengths, rule) == Thresholds(item_head_min=5, user_long_min=1)
     rule = ThresholdConfig(rule="pareto", head_fraction=0.2)
-    assert thresholds(popularity, lengths, rule) == {"item_head_min": 10, "user_long_min": 3}
+    assert thresholds(popularity, lengths, rule) == Thresholds(item_head_min=10, user_long_min=3)
 
 
 def test_fixed_thresholds_need_both_values():
     assert thresholds(np.ones(3), np.ones(3), ThresholdConfig(
-        rule="fixed", item_head_min=13, user_long_min=12)) == {"item_head_min": 13,
-                                                                "user_long_min": 12}
+        rule="fixed", item_head_min=13, user_long_min=12)) == Thresholds(13, 12)
     with pytest.raises(ValueError, match="'fixed' needs item_head_min and user_long_min"):
         thresholds(np.ones(3), np.ones(3), ThresholdConfig(rule="fixed", item_head_min=3))
 

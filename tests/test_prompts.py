@@ -59,11 +59,6 @@ def test_items_without_metadata_say_so():
     assert known == [True, False]
 
 
-def test_unknown_domain():
-    with pytest.raises(ValueError, match="unknown prompt domain 'books'"):
-        build_prompts([], pd.DataFrame({"item": []}), "books")
-
-
 PROMPT = "Instr: \n a is 1; b is 2; c is 3; d is 4; e is 5"
 
 

@@ -17,10 +17,10 @@ from llmemb_utils.io import write_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.llm.lora import ADAPTER_INFO
 from llmemb_utils.llm.pca import reduce
-from llmemb_utils.srs.alignment import alignment_loss
+from llmemb_utils.rat import ABLATIONS, LLMEmbEncoder, alignment_loss, effective_settings
+from llmemb_utils.rat.inputs import load_llm_table, load_teacher
+from llmemb_utils.rat.table import reduce_table
 from llmemb_utils.srs.batches import TrainingBatches
-from llmemb_utils.srs.llmemb import ABLATIONS, LLMEmbEncoder, effective_settings, reduce_table
-from llmemb_utils.srs.rat_inputs import load_llm_table, load_teacher
 from llmemb_utils.srs.run import build_model, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
 
@@ -185,7 +185,7 @@ def test_each_ablation_switches_one_setting(name: str) -> None:
     changed = {f.name for f in dataclasses.fields(RATConfig)
                if getattr(effective_settings(RATConfig(ablation=name)), f.name)
                != getattr(base, f.name)}
-    assert changed == {"ablation", *ABLATIONS[name]}
+    assert changed == {"ablation", *ABLATIONS[name].changes}
 
 
 def test_ablations_build_what_they_say(dataset: PreparedDataset, inputs: tuple[Path, Path],

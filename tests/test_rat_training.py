@@ -18,6 +18,7 @@ from llmemb_utils.config import ExperimentConfig, load_config
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.eval.results import report_runs
 from llmemb_utils.io import read_json
+from llmemb_utils.layout import RunLayout
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import build_model, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
@@ -107,7 +108,7 @@ def test_pipeline_builds_the_teacher_then_the_rat_run(walk: tuple[PreparedDatase
     config = rat_config(walk, artifacts=str(tmp_path), **{"rat.teacher": None,
                                                           "srs.epochs": 2})
     run = pipeline.rat_run(config, walk[0])
-    assert run.parent == tmp_path / config.name / "srs"
+    assert run.parent == RunLayout(config).srs
     assert re.fullmatch(r"sasrec-llmemb-seed42-[0-9a-f]{6}", run.name)
     teacher = read_json(run / "metrics.json")["inputs"]["encoder"]["teacher"]
     assert re.fullmatch(r".*/srs/sasrec-id-seed42-[0-9a-f]{6}", teacher["path"])

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from llmemb_utils.config import StudyConfig, load_config
-from llmemb_utils.study import RunSpec, _schedule, plan, spec_config
+from llmemb_utils.study import RunSpec, plan, spec_config
+from llmemb_utils.study.scheduling import schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +28,6 @@ def test_plan_puts_id_runs_and_teachers_before_llmemb_runs() -> None:
 
 @pytest.mark.parametrize(("study", "message"), [
     (StudyConfig(seeds={"sasrek": [42]}), r"study.seeds: unknown backbone\(s\) \['sasrek'\]"),
-    (StudyConfig(ablations=["no-llm"]), r"study.ablations: unknown ablation\(s\) \['no-llm'\]"),
     (StudyConfig(seeds={"sasrec": []}), "study.seeds.sasrec: expected a non-empty list of "
                                         "integer seeds, got \\[\\]"),
 ])
@@ -64,8 +64,8 @@ def test_parallel_schedule_starts_a_run_only_after_what_it_needs(tmp_path: Path)
     student = RunSpec("sasrec", "llmemb", 42)
     needs = {teacher: set(), other: set(), student: {teacher}}
     seconds = {teacher: 2.0, other: 2.0, student: 0.05}  # both workers start within 2 s
-    done = dict(_schedule(functools.partial(record_run, tmp_path, seconds),
-                          [teacher, other, student], needs, workers=2))
+    done = dict(schedule(functools.partial(record_run, tmp_path, seconds),
+                         [teacher, other, student], needs, workers=2))
     assert set(done) == {teacher, other, student}
     times = {spec: json.loads(path.read_text()) for spec, path in done.items()}
     assert times[student][0] >= times[teacher][1]
@@ -77,11 +77,11 @@ def test_stopping_the_schedule_terminates_the_running_workers(tmp_path: Path) ->
 
     quick, slow = RunSpec("bert4rec", "id", 42), RunSpec("sasrec", "id", 42)
     seconds = {slow: 6.0, quick: 0.05}
-    schedule = _schedule(functools.partial(record_run, tmp_path, seconds), [slow, quick],
-                         {slow: set(), quick: set()}, workers=2)
-    assert next(schedule)[0] == quick
+    runs = schedule(functools.partial(record_run, tmp_path, seconds), [slow, quick],
+                    {slow: set(), quick: set()}, workers=2)
+    assert next(runs)[0] == quick
     closing = time.time()
-    schedule.close()  # what an interrupted notebook cell does to the generator
+    runs.close()  # what an interrupted notebook cell does to the generator
     assert time.time() - closing < 3.0
     time.sleep(6.0)
     assert not (tmp_path / "sasrec-id-42.json").exists()  # the slow run never finished

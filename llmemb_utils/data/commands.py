@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import get_args
 
-from ..config import ExperimentConfig, add_overlay_arguments, load_cli_config
+from ..config import (
+    ExperimentConfig,
+    FilterRule,
+    SourceFormat,
+    add_config_arguments,
+    given_overrides,
+    load_cli_config,
+)
+from ..layout import RunLayout
 from .dataset import PreparedDataset
 
 
@@ -17,15 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Either --config (the data section of an experiment config) or --format "
                     "with --source.",
     )
-    parser.add_argument("--config", type=Path, help="experiment YAML (e.g. configs/*.yaml)")
-    add_overlay_arguments(parser)
+    add_config_arguments(parser)
     parser.add_argument("--out", type=Path, help="output folder "
-                        "(default: <artifacts>/<name>/data of the config)")
-    parser.add_argument("--format", choices=["movielens", "amazon", "yelp", "generic"])
+                        "(default: the data folder of the config's run)")
+    parser.add_argument("--format", choices=get_args(SourceFormat))
     parser.add_argument("--source", type=Path, help="raw data folder or file")
     parser.add_argument("--domain", help="prompt template (default: movielens for movielens, "
                         "amazon for amazon, yelp for yelp, generic otherwise)")
-    parser.add_argument("--filter", choices=["one-pass", "kcore"])
+    parser.add_argument("--filter", choices=get_args(FilterRule))
     parser.add_argument("--user-core", type=int)
     parser.add_argument("--item-core", type=int)
     parser.add_argument("--min-rating", type=float)
@@ -55,11 +63,11 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         overrides.update({"data.source.path": str(args.source), "data.source.asset": None})
     if args.column:
         overrides["data.source.columns"] = dict(_parse_mapping(c) for c in args.column)
-    flags = {"data.filter": args.filter, "data.user_core": args.user_core,
-             "data.item_core": args.item_core, "data.min_rating": args.min_rating,
-             "data.dedupe": args.dedupe, "data.source.skip_malformed": args.skip_malformed,
-             "seed": args.seed}
-    overrides.update({k: v for k, v in flags.items() if v is not None})
+    overrides.update(given_overrides({
+        "data.filter": args.filter, "data.user_core": args.user_core,
+        "data.item_core": args.item_core, "data.min_rating": args.min_rating,
+        "data.dedupe": args.dedupe, "data.source.skip_malformed": args.skip_malformed,
+        "seed": args.seed}))
     return load_cli_config(args, **overrides)
 
 
@@ -79,7 +87,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     from .prepare import prepare
 
     config = config_from_args(args)
-    out = args.out or Path(config.artifacts) / config.name / "data"
+    out = args.out or RunLayout(config).data
     dataset = prepare(config.data, out, seed=config.seed, force=args.force)
     print(summary_table(dataset))
     return 0

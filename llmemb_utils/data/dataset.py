@@ -25,33 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ..io import MANIFEST, fingerprint, read_json
+from .buckets import Thresholds
 
 FILES = ("interactions.parquet", "items.parquet", "users.parquet", "prompts.jsonl", "stats.json")
 KIND = "prepared-dataset"
-ITEM_POPULARITY_BINS = (5, 10, 20, 40)  # docs/method.md §5.4: <5, 5-9, 10-19, 20-39, >=40
-USER_LENGTH_BINS = (5, 10, 15, 20)  # <5, 5-9, 10-14, 15-19, >=20
-
-
-def bin_labels(edges: tuple[int, ...]) -> list[str]:
-    """Labels of the bins ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last``: (5, 10) -> <5, 5-9, >=10."""
-    middle = [f"{lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:], strict=False)]
-    return [f"<{edges[0]}", *middle, f">={edges[-1]}"]
-
-
-def bin_lower_bound(label: str) -> float:
-    """The smallest value of a :func:`bin_labels` label, to sort bins: ``<5`` -> -inf."""
-    if label.startswith("<"):
-        return float("-inf")
-    return float(label.removeprefix(">=").split("-")[0])
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Head items have >= ``item_head_min`` training interactions; long users have >=
-    ``user_long_min`` training items. Everything else is tail / short."""
-
-    item_head_min: int
-    user_long_min: int
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import assets
 from ..config import SourceConfig
+from ..layout import from_root
 from .amazon import load_amazon
 from .generic import load_generic
 from .movielens import load_movielens
@@ -43,20 +44,16 @@ def resolve_path(source: SourceConfig) -> Path:
 
     A relative ``path`` that does not exist from the working folder is looked up from the
     kit's root, so that ``data/raw/...`` in a config works from ``notebooks/`` too."""
-    from ..notebook import repo_root
-
     if source.asset is not None:
         return assets.fetch(source.asset)
     if source.path is None:
         raise DataFormatError("data source has neither `asset` nor `path`; set one of them")
     path = Path(source.path).expanduser()
-    if not path.is_absolute() and not path.exists() and (repo_root() / path).exists():
-        return repo_root() / path
+    if not path.exists() and from_root(path).exists():
+        return from_root(path)
     return path
 
 
 def load_raw(source: SourceConfig) -> RawData:
     """Read the raw data that ``source`` describes into the normalised schema."""
-    if source.format not in LOADERS:
-        raise DataFormatError(f"unknown data format {source.format!r}; known: {sorted(LOADERS)}")
     return LOADERS[source.format](resolve_path(source), source)

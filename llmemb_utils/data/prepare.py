@@ -13,8 +13,9 @@ import pandas as pd
 
 from ..config import DataConfig
 from ..io import MANIFEST, atomic_directory, make_manifest, read_json, sha256_file, write_json
-from .dataset import ITEM_POPULARITY_BINS, KIND, USER_LENGTH_BINS, PreparedDataset, bin_labels
-from .preprocess import Sequences, build_sequences, thresholds
+from .buckets import ITEM_POPULARITY_BINS, USER_LENGTH_BINS, bin_counts, thresholds
+from .dataset import KIND, PreparedDataset
+from .preprocess import Sequences, build_sequences
 from .prompts import build_prompts
 from .schema import RawData
 
@@ -104,7 +105,7 @@ def _stats(raw: RawData, sequences: Sequences, has_attributes: list[bool],
     train_lengths = lengths - 2
     limits = thresholds(popularity, train_lengths, config.thresholds)
     test_items = frame.groupby("user_id")["item_id"].last().to_numpy()
-    head = popularity >= limits["item_head_min"]
+    head = popularity >= limits.item_head_min
     return {
         "raw": raw.counts(),
         "skipped_lines": raw.skipped_lines,
@@ -120,16 +121,16 @@ def _stats(raw: RawData, sequences: Sequences, has_attributes: list[bool],
             **_quantiles(popularity),
             "mean": round(float(popularity.mean()), 3),
             "items_without_training_interactions": int((popularity == 0).sum()),
-            "bins": _bin_counts(popularity, ITEM_POPULARITY_BINS),
+            "bins": bin_counts(popularity, ITEM_POPULARITY_BINS),
         },
-        "user_length_bins": _bin_counts(train_lengths, USER_LENGTH_BINS),
+        "user_length_bins": bin_counts(train_lengths, USER_LENGTH_BINS),
         "thresholds": {
             "rule": config.thresholds.rule,
-            **limits,
+            **dataclasses.asdict(limits),
             "head_items": int(head.sum()),
             "tail_items": int((~head).sum()),
-            "long_users": int((train_lengths >= limits["user_long_min"]).sum()),
-            "short_users": int((train_lengths < limits["user_long_min"]).sum()),
+            "long_users": int((train_lengths >= limits.user_long_min).sum()),
+            "short_users": int((train_lengths < limits.user_long_min).sum()),
             "tail_test_targets": int((~head[test_items - 1]).sum()),
         },
         "items_without_attributes": int(len(has_attributes) - sum(has_attributes)),
@@ -138,10 +139,3 @@ def _stats(raw: RawData, sequences: Sequences, has_attributes: list[bool],
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:
     return {f"q{int(q * 100):02d}": round(float(np.quantile(values, q)), 3) for q in QUANTILES}
-
-
-def _bin_counts(values: np.ndarray, edges: tuple[int, ...]) -> dict[str, int]:
-    """Counts per bin ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last`` (docs/method.md §5.4)."""
-    return {label: int(count) for label, count in
-            zip(bin_labels(edges), np.bincount(np.digitize(values, edges),
-                                               minlength=len(edges) + 1), strict=True)}

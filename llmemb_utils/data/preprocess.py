@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..config import DataConfig, ThresholdConfig
+from ..config import DataConfig
 from .schema import DataFormatError, RawData
 
 
@@ -93,8 +93,6 @@ def _to_seconds(value: str) -> int:
 
 def _frequency_mask(frame: pd.DataFrame, config: DataConfig) -> pd.Series:
     """Rows kept by the frequency filter: one pass over raw counts, or iterated to a k-core."""
-    if config.filter not in ("one-pass", "kcore"):
-        raise ValueError(f"data.filter must be 'one-pass' or 'kcore', got {config.filter!r}")
     mask = pd.Series(True, index=frame.index)
     while True:
         current = frame[mask]
@@ -105,30 +103,3 @@ def _frequency_mask(frame: pd.DataFrame, config: DataConfig) -> pd.Series:
             mask.loc[survivors.index] = survivors
             return mask
         mask.loc[survivors.index] = survivors
-
-
-def thresholds(item_popularity: np.ndarray, train_lengths: np.ndarray,
-               config: ThresholdConfig) -> dict[str, int]:
-    """Head/long thresholds from training data only.
-
-    ``pareto``: the ``head_fraction`` most popular items are head, so ``item_head_min`` is the
-    training count of the item at that rank (ties at the boundary are all head); likewise the
-    longest users. ``fixed``: the configured values (the paper's per-dataset numbers).
-    """
-    if config.rule == "fixed":
-        if config.item_head_min is None or config.user_long_min is None:
-            raise ValueError("data.thresholds.rule 'fixed' needs item_head_min and user_long_min")
-        return {"item_head_min": config.item_head_min, "user_long_min": config.user_long_min}
-    if config.rule != "pareto":
-        raise ValueError(f"data.thresholds.rule must be 'pareto' or 'fixed', got {config.rule!r}")
-    if not 0.0 < config.head_fraction < 1.0:
-        raise ValueError(f"data.thresholds.head_fraction must be in (0, 1), "
-                         f"got {config.head_fraction}")
-    return {"item_head_min": _top_fraction_minimum(item_popularity, config.head_fraction),
-            "user_long_min": _top_fraction_minimum(train_lengths, config.head_fraction)}
-
-
-def _top_fraction_minimum(values: np.ndarray, fraction: float) -> int:
-    ordered = np.sort(values)[::-1]
-    rank = max(1, int(np.ceil(fraction * len(ordered))))
-    return int(max(ordered[rank - 1], 1))

@@ -50,8 +50,6 @@ DOMAINS: dict[str, Domain] = {
 
 
 def get_domain(name: str) -> Domain:
-    if name not in DOMAINS:
-        raise ValueError(f"unknown prompt domain {name!r}; known: {sorted(DOMAINS)}")
     return DOMAINS[name]
 
 

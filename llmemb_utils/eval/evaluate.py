@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..data.buckets import binned_masks, group_masks
 from ..data.dataset import PreparedDataset
-from .groups import binned_masks, group_masks
 from .metrics import KS, expected_metrics, mean_metrics
 from .protocol import Protocol
 from .ranking import full_rank_counts, sample_negatives, sampled_rank_counts

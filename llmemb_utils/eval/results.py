@@ -3,9 +3,12 @@
 :func:`load_results` reads the ``metrics*.json`` files of run folders into one row per run,
 protocol, group and metric; :func:`summarize` takes the mean, sample standard deviation and
 number of seeds of each cell; :func:`format_cells` renders ``mean ± std`` strings and
-:func:`report_runs` the whole Markdown table (``llmemb report``, ``llmemb study``).
-Groups are ``overall``, the four long-tail groups and the popularity and user-length bins
-(``item_pop_bins/<5``, ``item_pop_quintiles/<27`` ...), with the number of test users in each.
+:func:`report_runs` the whole Markdown table (``llmemb report``, ``llmemb study``), which
+:func:`write_report` also writes to a file.
+A row's group is ``overall``, one of the four long-tail groups, or a binned analysis
+(``item_pop_bins``, ``item_pop_quintiles``, ``user_length_bins``) with the bin's label in
+``bin`` (``<5``, ``>=40`` ...; missing for the other groups), with the number of test users in
+each.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.buckets import bin_lower_bound
 from ..io import read_json
 
 REPORT_GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
@@ -36,7 +40,7 @@ def protocol_name(protocol: Mapping) -> str:
 def load_results(run_folders: Iterable[str | os.PathLike],
                  metrics: Sequence[str] = REPORT_METRICS) -> pd.DataFrame:
     """Columns backbone, encoder (``id``, ``llmemb``, ``llmemb-<ablation>``), seed, protocol,
-    group, metric, value and users (the group's test users); one row per combination."""
+    group, bin, metric, value and users (the group's test users); one row per combination."""
     rows = []
     for folder in run_folders:
         paths = sorted(Path(folder).glob(METRICS_GLOB))
@@ -48,28 +52,29 @@ def load_results(run_folders: Iterable[str | os.PathLike],
                    "encoder": document["inputs"]["encoder"]["name"],
                    "seed": document["config"]["seed"],
                    "protocol": protocol_name(document["protocol"])}
-            for group, section, users in _sections(document):
-                rows.extend({**run, "group": group, "metric": metric, "value": section[metric],
-                             "users": users} for metric in metrics)
+            for group, label, section, users in _sections(document):
+                rows.extend({**run, "group": group, "bin": label, "metric": metric,
+                             "value": section[metric], "users": users} for metric in metrics)
     return pd.DataFrame(rows)
 
 
-def _sections(document: Mapping) -> Iterable[tuple[str, Mapping, int]]:
+def _sections(document: Mapping) -> Iterable[tuple[str, str | None, Mapping, int]]:
+    """(group, bin label or None, metrics, test users) of every group of a metrics file."""
     counts = document["counts"]
-    yield "overall", document["overall"], counts["users"]
+    yield "overall", None, document["overall"], counts["users"]
     for group, section in document["groups"].items():
         if group in BINNED:
             for label, values in section.items():
-                yield f"{group}/{label}", values, counts[group][label]
+                yield group, label, values, counts[group][label]
         else:
-            yield group, section, counts[group]
+            yield group, None, section, counts[group]
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Mean, sample std (0 for one seed), seed count and test users per backbone, encoder,
-    protocol, group and metric. Empty groups (no test user) are dropped."""
+    protocol, group, bin and metric. Empty groups (no test user) are dropped."""
     present = results.dropna(subset=["value"])
-    summary = present.groupby([*KEYS, "group", "metric"], sort=False).agg(
+    summary = present.groupby([*KEYS, "group", "bin", "metric"], sort=False, dropna=False).agg(
         mean=("value", "mean"), std=("value", lambda v: v.std(ddof=1) if len(v) > 1 else 0.0),
         seeds=("value", "count"), users=("users", "first"))
     return summary.reset_index()
@@ -79,7 +84,8 @@ def format_cells(summary: pd.DataFrame, groups: Sequence[str] = REPORT_GROUPS,
                  metrics: Sequence[str] = REPORT_METRICS, digits: int = 4) -> pd.DataFrame:
     """One row per backbone, encoder and protocol (with its seed count), one ``mean ± std``
     column per group and metric, in the given order."""
-    chosen = summary[summary["group"].isin(groups) & summary["metric"].isin(metrics)].copy()
+    chosen = summary[summary["group"].isin(groups) & summary["bin"].isna()
+                     & summary["metric"].isin(metrics)].copy()
     chosen["cell"] = [f"{m:.{digits}f} ± {s:.{digits}f}"
                       for m, s in zip(chosen["mean"], chosen["std"], strict=True)]
     table = chosen.pivot_table(index=[*KEYS, "seeds"], columns=["group", "metric"],
@@ -114,6 +120,13 @@ def protocol_table(summary: pd.DataFrame, metric: str = "NDCG@10",
     return table
 
 
+def users_per_bin(summary: pd.DataFrame, group: str) -> dict[str, int]:
+    """Test users in each bin of the binned analysis ``group``, the least popular bin first."""
+    rows = summary[summary["group"] == group].drop_duplicates("bin")
+    users = dict(zip(rows["bin"], rows["users"], strict=True))
+    return {label: int(users[label]) for label in sorted(users, key=bin_lower_bound)}
+
+
 def markdown_table(cells: pd.DataFrame) -> str:
     """A :func:`format_cells` table as Markdown, one row per ``encoder-backbone, protocol``."""
     header = [f"{group} {metric}" for group, metric in cells.columns]
@@ -129,3 +142,12 @@ def report_runs(run_folders: Iterable[str | os.PathLike]) -> str:
     """The Markdown table of mean ± std over seeds, one row per encoder, backbone and
     protocol, from the ``metrics*.json`` files of the given run folders."""
     return markdown_table(format_cells(summarize(load_results(run_folders))))
+
+
+def write_report(run_folders: Iterable[str | os.PathLike], *paths: str | os.PathLike) -> str:
+    """:func:`report_runs`, also written to each of ``paths`` (``make demo`` prints the
+    study's from its run folder)."""
+    table = report_runs(run_folders)
+    for path in paths:
+        Path(path).write_text(table + "\n", encoding="utf-8")
+    return table

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import __version__, assets
+from ..config import ExperimentConfig
 from ..data.dataset import PreparedDataset
 from ..io import make_manifest, read_json, sha256_file, write_json
 from .extract import extract
@@ -81,3 +83,42 @@ def save_item_embeddings(vectors: np.ndarray, out: str | Path, settings: dict[st
         manifest["explained_variance_ratio"] = explained.tolist()
     write_json(out.with_suffix(".json"), manifest)
     return out
+
+
+def embedder(config: ExperimentConfig, adapter: str | Path | None = None,
+             progress: bool = True) -> Callable[[Sequence[str]], np.ndarray]:
+    """prompts -> (n, H) pooled LLM embeddings with the config's model (+ adapter), cached."""
+    llm = config.llm
+    return functools.partial(embed_items, model=llm.model, lora=adapter, pooling=llm.pooling,
+                             dtype=llm.dtype, load_in_4bit=llm.load_in_4bit,
+                             max_tokens=llm.max_tokens, batch_size=config.embed.batch_size,
+                             progress=progress)
+
+
+def table_settings(config: ExperimentConfig, adapter: str | Path | None) -> dict[str, Any]:
+    """What an item table written from ``config`` (+ ``adapter``) holds, as its manifest
+    records it: the model, the adapter and its weights' checksum, pooling, dtype, length and
+    PCA width."""
+    llm = config.llm
+    return {"model": llm.model, "lora": str(adapter) if adapter else None,
+            "adapter_sha256": adapter_checksum(adapter), "pooling": llm.pooling,
+            "dtype": llm.dtype, "max_tokens": llm.max_tokens, "pca_dim": config.embed.pca_dim}
+
+
+def same_table(recorded: dict[str, Any], settings: dict[str, Any]) -> bool:
+    """Whether a table's recorded settings are ``settings``, wherever its adapter folder was
+    (the adapter is identified by its checksum)."""
+    def identity(values: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in values.items() if key != "lora"}
+
+    return identity(recorded) == identity(settings)
+
+
+def write_item_table(config: ExperimentConfig, dataset: PreparedDataset,
+                     adapter: str | Path | None, out: str | Path,
+                     progress: bool = True) -> Path:
+    """Embed every item prompt of ``dataset`` with ``config``'s LLM settings (+ ``adapter``)
+    and write the table (PCA-reduced to ``embed.pca_dim`` when set) with its manifest."""
+    vectors = embedder(config, adapter, progress)(dataset.prompts)
+    return save_item_embeddings(vectors, out, table_settings(config, adapter), dataset, adapter,
+                                config.seed)

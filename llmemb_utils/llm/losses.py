@@ -7,11 +7,15 @@ plain symmetric InfoNCE on cosine similarities with a fixed temperature.
 
 from __future__ import annotations
 
+import typing
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-LOSSES = ("soft-target", "infonce")
+from ..config import SCFTLoss
+
+LOSSES = typing.get_args(SCFTLoss)
 
 
 def soft_target_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:

@@ -6,9 +6,13 @@ A row without any real token pools to zeros rather than NaN.
 
 from __future__ import annotations
 
+import typing
+
 import torch
 
-POOLINGS = ("mean", "last")
+from ..config import Pooling
+
+POOLINGS = typing.get_args(Pooling)
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, method: str = "mean") -> torch.Tensor:

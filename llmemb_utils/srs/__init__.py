@@ -1,23 +1,20 @@
 """Sequential recommenders (SASRec, Bert4Rec, GRU4Rec) over pluggable item encoders (an ID
-table, or LLMEmb's frozen LLM table + adapter with collaborative alignment), with a seeded,
-resumable trainer and early stopping."""
+table, or LLMEmb's frozen LLM table + adapter with collaborative alignment from
+:mod:`llmemb_utils.rat`), with a seeded, resumable trainer and early stopping."""
 
 from .backbones import BACKBONES, Backbone, Bert4Rec, GRU4Rec, SASRec, build_backbone
 from .encoders import IDEncoder, ItemEncoder, build_encoder, register_encoder
-from .llmemb import ABLATIONS, LLMEmbEncoder  # registers the ``llmemb`` encoder
 from .model import SequentialRecommender
 from .run import build_model, evaluate_run, train
 from .trainer import Trainer, TrainingDivergedError
 
 __all__ = [
-    "ABLATIONS",
     "BACKBONES",
     "Backbone",
     "Bert4Rec",
     "GRU4Rec",
     "IDEncoder",
     "ItemEncoder",
-    "LLMEmbEncoder",
     "SASRec",
     "SequentialRecommender",
     "Trainer",

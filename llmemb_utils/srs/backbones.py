@@ -90,8 +90,6 @@ BACKBONES: dict[str, type[Backbone]] = {"sasrec": SASRec, "bert4rec": Bert4Rec,
 
 def build_backbone(config: SRSConfig) -> Backbone:
     """The backbone named by ``config.backbone``, Xavier-normal on every matrix parameter."""
-    if config.backbone not in BACKBONES:
-        raise ValueError(f"unknown backbone {config.backbone!r}; available: {sorted(BACKBONES)}")
     backbone = BACKBONES[config.backbone](config)
     for parameter in backbone.parameters():
         if parameter.dim() >= 2:

@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..config import add_overlay_arguments, load_cli_config
+from ..config import add_config_arguments, given_overrides, load_cli_config
 from ..data.dataset import PreparedDataset
-from ..eval.results import report_runs
-from .alignment import ALIGN_FORMS
+from ..eval.results import write_report
+from ..rat import ABLATIONS, ALIGN_FORMS  # also registers the ``llmemb`` encoder
 from .backbones import BACKBONES
 from .encoders import ENCODERS
-from .llmemb import ABLATIONS
 from .losses import LOSSES
 from .run import PROTOCOLS, evaluate_run, train
 
@@ -36,13 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trainer.add_argument("--loss", choices=LOSSES, help="default: srs.loss")
     trainer.add_argument("--seed", type=int, help="default: the config's seed")
     trainer.add_argument("--epochs", type=int, help="default: srs.epochs")
-    trainer.add_argument("--config", help="experiment YAML (default: built-in defaults)")
-    add_overlay_arguments(trainer)
+    add_config_arguments(trainer)
     trainer.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     trainer.add_argument("--threads", type=int, help=THREADS_HELP)
     rat = trainer.add_argument_group("LLMEmb encoder (--encoder llmemb; default: the rat section)")
     rat.add_argument("--llm-emb", help="LLM item table from `llmemb embed` "
-                     "(default: <run_dir>/embeddings/<scft|raw>.npy)")
+                     "(default: the run's embeddings/<scft|raw>.npy)")
     rat.add_argument("--teacher", help="run folder of a finished ID-SASRec on the same data")
     rat.add_argument("--alpha", type=float, help="weight of the alignment loss (0: none)")
     rat.add_argument("--align-form", choices=ALIGN_FORMS)
@@ -50,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rat.add_argument("--cosine-tau", type=float, help="temperature of the cosine form")
     rat.add_argument("--pca-dim", type=int, help="LLM table width after PCA")
     rat.add_argument("--ablation", choices=sorted(ABLATIONS))
-    trainer.set_defaults(handler=_train)
+    trainer.set_defaults(handler=run_train)
 
     evaluator = subparsers.add_parser(
         "evaluate", help="evaluate a trained run's best checkpoint on the test split")
@@ -61,13 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="full ranking: drop the user's earlier items from candidates")
     evaluator.add_argument("--device", default="auto")
     evaluator.add_argument("--threads", type=int, help=THREADS_HELP)
-    evaluator.set_defaults(handler=_evaluate)
+    evaluator.set_defaults(handler=run_evaluate)
 
     reporter = subparsers.add_parser(
         "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table")
     reporter.add_argument("runs", nargs="+", help="run folders written by `llmemb train`")
     reporter.add_argument("--out", help="also write the table to this file")
-    reporter.set_defaults(handler=_report)
+    reporter.set_defaults(handler=run_report)
 
 
 def _set_threads(threads: int | None) -> None:
@@ -75,15 +72,14 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
-    overrides = {key: value for key, value in {
+    config = load_cli_config(args, **given_overrides({
         "srs.backbone": args.backbone, "srs.loss": args.loss, "srs.epochs": args.epochs,
         "seed": args.seed, "rat.llm_emb": args.llm_emb, "rat.teacher": args.teacher,
         "rat.alpha": args.alpha, "rat.align_form": args.align_form, "rat.tau": args.tau,
         "rat.cosine_tau": args.cosine_tau, "rat.pca_dim": args.pca_dim,
-        "rat.ablation": args.ablation}.items() if value is not None}
-    config = load_cli_config(args, **overrides)
+        "rat.ablation": args.ablation}))
     dataset = PreparedDataset.load(args.data)
     results = train(config, dataset, args.out, encoder=args.encoder, device=args.device)
     for protocol, metrics in results.items():
@@ -91,7 +87,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     metrics = evaluate_run(args.run, args.protocol, data=args.data,
                            exclude_history=args.exclude_history, device=args.device)
@@ -99,11 +95,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
-    table = report_runs(args.runs)
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n", encoding="utf-8")
+def run_report(args: argparse.Namespace) -> int:
+    print(write_report(args.runs, *[args.out] if args.out else []))
     return 0
 
 

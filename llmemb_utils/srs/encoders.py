@@ -1,9 +1,10 @@
 """Item encoders: the only place where item vectors come from.
 
 A backbone never sees item ids' meaning, only the vectors an encoder returns; the same encoder
-scores candidates, so input and output item vectors are tied. The RAT stage adds an encoder
-(frozen LLM table + adapter) and its alignment loss through :func:`register_encoder` and
-:meth:`ItemEncoder.auxiliary_losses`, without touching backbones or the trainer.
+scores candidates, so input and output item vectors are tied. The RAT stage
+(:mod:`llmemb_utils.rat`) adds an encoder (frozen LLM table + adapter) and its alignment loss
+through :func:`register_encoder` and :meth:`ItemEncoder.auxiliary_losses`, without touching
+backbones or the trainer.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def _id_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> ItemEncod
 
 
 def build_encoder(name: str, dataset: PreparedDataset, config: ExperimentConfig) -> ItemEncoder:
+    from .. import rat  # noqa: F401  registers the ``llmemb`` encoder
+
     if name not in ENCODERS:
         raise ValueError(f"unknown item encoder {name!r}; available: {sorted(ENCODERS)}")
     return ENCODERS[name](dataset, config)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import typing
+
 import torch
 import torch.nn.functional as F
+
+from ..config import SRSLoss
 
 
 def sampled_bce(states: torch.Tensor, positives: torch.Tensor,
@@ -23,4 +27,4 @@ def full_softmax_ce(states: torch.Tensor, item_table: torch.Tensor,
     return F.cross_entropy(states @ item_table[1:].T, targets - 1)
 
 
-LOSSES = ("bce", "ce")
+LOSSES = typing.get_args(SRSLoss)

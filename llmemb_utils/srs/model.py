@@ -8,7 +8,7 @@ from torch import nn
 from .backbones import PAD, Backbone
 from .batches import Batch
 from .encoders import ItemEncoder
-from .losses import LOSSES, full_softmax_ce, sampled_bce
+from .losses import full_softmax_ce, sampled_bce
 
 
 class SequentialRecommender(nn.Module):
@@ -20,8 +20,6 @@ class SequentialRecommender(nn.Module):
 
     def __init__(self, encoder: ItemEncoder, backbone: Backbone, loss: str = "bce") -> None:
         super().__init__()
-        if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; available: {list(LOSSES)}")
         self.encoder = encoder
         self.backbone = backbone
         self.loss = loss

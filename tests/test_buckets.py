@@ -1,4 +1,5 @@
-"""Long-tail groups on a hand-made dataset, and the metrics layout of docs/design.md §4.7."""
+"""Popularity and length buckets on hand-built popularity, long-tail groups on a hand-made
+dataset, and the metrics layout of docs/design.md §4.7."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from llmemb_utils.config import ThresholdConfig
+from llmemb_utils.data.buckets import (
+    Thresholds,
+    bin_counts,
+    bin_labels,
+    bin_lower_bound,
+    bin_masks,
+    group_masks,
+    quantile_edges,
+    thresholds,
+)
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.eval.evaluate import summarize
-from llmemb_utils.eval.groups import bin_masks, group_masks, quantile_edges
 from llmemb_utils.eval.protocol import Protocol
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
 
@@ -73,3 +84,22 @@ def test_quantile_edges_make_equal_non_empty_bins(values: np.ndarray, edges: tup
 
 def test_quantile_edges_of_one_repeated_value_give_one_bin() -> None:
     assert quantile_edges(np.array([7, 7, 7])) == (8,)  # "<8" holds all, ">=8" none
+
+
+def test_buckets_of_a_hand_built_popularity() -> None:
+    # Ten items with these training counts; twelve users with these training lengths.
+    popularity = np.array([50, 41, 40, 22, 12, 9, 5, 4, 1, 0])
+    lengths = np.array([30, 21, 20, 19, 15, 14, 10, 9, 5, 4, 3, 3])
+    # pareto 0.2: the 2 most popular items (>= 41) and the 3 longest users (>= 20) are head
+    assert thresholds(popularity, lengths, ThresholdConfig()) == Thresholds(41, 20)
+    assert bin_labels((5, 10, 20, 40)) == ["<5", "5-9", "10-19", "20-39", ">=40"]
+    assert bin_counts(popularity, (5, 10, 20, 40)) == {
+        "<5": 3, "5-9": 2, "10-19": 1, "20-39": 1, ">=40": 3}
+    assert bin_counts(lengths, (5, 10, 15, 20)) == {
+        "<5": 3, "5-9": 2, "10-14": 2, "15-19": 2, ">=20": 3}
+    # sorted counts 0 1 4 5 9 12 22 40 41 50: cuts at ranks 2, 4, 6, 8 -> 4, 9, 22, 41
+    edges = quantile_edges(popularity)
+    assert edges == (4, 9, 22, 41)
+    assert bin_counts(popularity, edges) == {"<4": 2, "4-8": 2, "9-21": 2, "22-40": 2, ">=41": 2}
+    labels = bin_labels(edges)
+    assert sorted(reversed(labels), key=bin_lower_bound) == labels

@@ -18,10 +18,9 @@ import numpy as np
 
 from ..data.dataset import PreparedDataset
 from ..io import MANIFEST, fingerprint, read_json, sha256_file
-from .run import ITEM_TABLE, RUN_KIND
+from ..srs.run import ITEM_TABLE, RUN_KIND
 
 EMBEDDINGS_KIND = "item-embeddings"
-TABLE_KINDS = ("scft", "raw")
 TEACHER_BACKBONE = "sasrec"
 
 
@@ -36,11 +35,6 @@ class LLMTable:
 class Teacher:
     table: np.ndarray  # (N + 1, d), row 0 padding
     reference: dict[str, Any]
-
-
-def llm_table_path(run_dir: str | Path, kind: str) -> Path:
-    """``<run_dir>/embeddings/<kind>.npy``: where the kit looks for and writes the tables."""
-    return Path(run_dir) / "embeddings" / f"{kind}.npy"
 
 
 def load_llm_table(path: str | Path, dataset: PreparedDataset, expect: str) -> LLMTable:

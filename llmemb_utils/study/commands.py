@@ -4,19 +4,17 @@ the command-line twin of notebook 05."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .config import add_overlay_arguments, load_cli_config
+from ..config import add_config_arguments, given_overrides, load_cli_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from .srs.backbones import BACKBONES
-    from .srs.llmemb import ABLATIONS
+    from ..rat import ABLATIONS
+    from ..srs.backbones import BACKBONES
 
     study = subparsers.add_parser(
         "study", help="train every run of the config's study section (ID vs LLMEmb on each "
                       "backbone, ablations) that is not finished yet, and print the table")
-    study.add_argument("--config", required=True, help="experiment YAML")
     study.add_argument("--seeds", type=int, nargs="+",
                        help="seeds for every backbone (default: study.seeds)")
     study.add_argument("--ablations", nargs="+", choices=["all", *sorted(ABLATIONS)],
@@ -31,23 +29,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                       "(default: the config's)")
     study.add_argument("--workers", type=int,
                        help="runs trained in parallel (default: one per core up to 4)")
-    add_overlay_arguments(study)
-    study.add_argument("--out", help="also write the table here (always: <run_dir>/results.md)")
-    study.set_defaults(handler=_study)
+    add_config_arguments(study)
+    study.add_argument("--out", help="also write the table here "
+                                     "(always: results.md in the run folder)")
+    study.set_defaults(handler=run_study)
 
 
-def _study(args: argparse.Namespace) -> int:
-    from . import pipeline
-    from .study import grid_overrides, run_study, write_results_table
+def run_study(args: argparse.Namespace) -> int:
+    from .. import pipeline
+    from ..eval.results import write_report
+    from ..layout import RunLayout
+    from . import runs
+    from .plan import grid_overrides
 
     config = load_cli_config(args)
-    overrides = {"srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds,
-                 "name": args.name,
-                 **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}
-    config = load_cli_config(args, **{k: v for k, v in overrides.items() if v is not None})
-    folders = run_study(config, pipeline.dataset(config), args.workers)
-    table, path = write_results_table(config, folders.values())
+    config = load_cli_config(args, **given_overrides({
+        "srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds, "name": args.name,
+        **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}))
+    folders = runs.run_study(config, pipeline.dataset(config), args.workers).values()
+    path = RunLayout(config).results
+    table = write_report(folders, path, *[args.out] if args.out else [])
     print(f"{table}\n\n(written to {path})")
-    if args.out:
-        Path(args.out).write_text(table + "\n", encoding="utf-8")
     return 0

@@ -18,18 +18,19 @@ costs O(distinct²) and gives every item one vote whatever its popularity.
 
 from __future__ import annotations
 
+import typing
+
 import torch
 
+from ..config import AlignForm
 from ..llm.losses import infonce_loss, soft_target_loss
 
-ALIGN_FORMS = ("official", "cosine")
+ALIGN_FORMS = typing.get_args(AlignForm)
 
 
-def alignment_loss(student: torch.Tensor, teacher: torch.Tensor, form: str = "official",
+def alignment_loss(student: torch.Tensor, teacher: torch.Tensor, form: AlignForm = "official",
                    tau: float = 2.0) -> torch.Tensor:
     """Alignment of ``student`` (M, d) to ``teacher`` (M, d) vectors of the same M items."""
-    if form == "official":
-        return soft_target_loss(teacher, student, torch.tensor(tau))
     if form == "cosine":
         return infonce_loss(teacher, student, tau)
-    raise ValueError(f"unknown alignment form {form!r}; choose one of {ALIGN_FORMS}")
+    return soft_target_loss(teacher, student, torch.tensor(tau))

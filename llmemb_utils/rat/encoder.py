@@ -2,7 +2,8 @@
 trained adapter, and the collaborative alignment loss against an ID-SASRec teacher.
 
 Registered as ``llmemb`` (``llmemb train --encoder llmemb --llm-emb FILE --teacher RUN``); its
-settings are the config's ``rat`` section, where ``rat.ablation`` switches one part off.
+settings are the config's ``rat`` section, where ``rat.ablation`` switches one part off
+(:mod:`.ablations`).
 """
 
 from __future__ import annotations
@@ -18,66 +19,14 @@ from torch.nn import functional as F
 
 from ..config import ExperimentConfig, RATConfig
 from ..data.dataset import PreparedDataset
-from .alignment import ALIGN_FORMS, alignment_loss
-from .backbones import PAD
-from .encoders import ItemEncoder, register_encoder
-from .rat_inputs import LLMTable, Teacher, llm_table_path, load_llm_table, load_teacher
-
-ABLATIONS: dict[str, dict[str, Any]] = {
-    "no-scft": {"embeddings": "raw"},  # the LLM's embeddings without fine-tuning
-    "no-align": {"alpha": 0.0},  # no collaborative alignment
-    "trainable-table": {"freeze_table": False},  # the LLM table is trained too
-    "no-adapter": {"adapter": False},  # PCA straight to srs.hidden, no trained map
-}
-
-
-def effective_settings(rat: RATConfig) -> RATConfig:
-    """``rat`` with the switches of its ablation (if any) applied."""
-    if rat.ablation is None:
-        return rat
-    if rat.ablation not in ABLATIONS:
-        raise ValueError(f"unknown ablation {rat.ablation!r}; available: {sorted(ABLATIONS)}")
-    return dataclasses.replace(rat, **ABLATIONS[rat.ablation])
-
-
-def padded_table(vectors: np.ndarray) -> torch.Tensor:
-    """(N + 1, H) float32: a zero padding row at id 0, then item id i at row i.
-
-    The official code inserts its extra zero row before the last row instead, which zeroes
-    the vector of item N (docs/method.md §6.2).
-    """
-    table = torch.as_tensor(np.asarray(vectors), dtype=torch.float32)
-    return torch.cat([table.new_zeros(1, table.shape[1]), table])
-
-
-def reduce_table(vectors: np.ndarray, dim: int | None, whiten: bool = False,
-                 unit_norm: bool = False, seed: int = 42) -> np.ndarray:
-    """Centred PCA of the LLM table to ``dim`` components (None: full width). Centring matters:
-    mean-pooled LLM vectors share one dominant direction (docs/method.md §4.2). ``whiten`` scales
-    each component to unit variance; ``unit_norm`` then rescales the table to mean row norm
-    1, so that the adapter starts near the scale of an ID table (SmolLM2's centred rows have
-    norm ~5) instead of saturating the logits."""
-    from ..llm.pca import reduce
-
-    reduced = reduce(vectors, dim, seed).vectors
-    if whiten:
-        spread = reduced.std(axis=0)
-        reduced = reduced / np.where(spread > 0, spread, 1.0)
-    if unit_norm:
-        reduced = reduced / np.linalg.norm(reduced, axis=1).mean()
-    return reduced
-
-
-def build_adapter(width: int, hidden: int, activation: bool = False) -> nn.Sequential:
-    """Linear(width -> width / 2) -> Linear(-> hidden), Xavier-normal weights, as the official
-    code: no non-linearity between them unless ``activation`` (then a ReLU)."""
-    layers: list[nn.Module] = [nn.Linear(width, width // 2), nn.Linear(width // 2, hidden)]
-    if activation:
-        layers.insert(1, nn.ReLU())
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            nn.init.xavier_normal_(layer.weight)
-    return nn.Sequential(*layers)
+from ..layout import RunLayout
+from ..srs.backbones import PAD
+from ..srs.encoders import ItemEncoder, register_encoder
+from .ablations import effective_settings
+from .adapter import build_adapter
+from .alignment import alignment_loss
+from .inputs import LLMTable, Teacher, load_llm_table, load_teacher
+from .table import padded_table, reduce_table
 
 
 class LLMEmbEncoder(ItemEncoder):
@@ -148,10 +97,8 @@ def encoder_description(rat: RATConfig, llm: LLMTable,
 @register_encoder("llmemb")
 def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEmbEncoder:
     rat = effective_settings(config.rat)
-    if rat.align_form not in ALIGN_FORMS:
-        raise ValueError(f"unknown rat.align_form {rat.align_form!r}; choose one of {ALIGN_FORMS}")
     hidden = config.srs.hidden
-    path = Path(rat.llm_emb) if rat.llm_emb else llm_table_path(config.run_dir, rat.embeddings)
+    path = Path(rat.llm_emb) if rat.llm_emb else RunLayout(config).llm_table(rat.embeddings)
     llm = load_llm_table(path, dataset, rat.embeddings)
     teacher = None
     if rat.alpha > 0:

@@ -1,0 +1,111 @@
+"""Popularity and length buckets: which items are head or tail, which users long or short, and
+the binned analyses of test cases, all from training interactions only (docs/method.md §5.4).
+
+Besides the official code's fixed popularity bins (docs/method.md §5.4), which suit sparse data,
+test targets are split into popularity quintiles: five bins of about equal size whatever the
+dataset (on MovieLens-100k 81 % of test items fall in the fixed ``>=40``). A bin is named by
+its label (``<5``, ``5-9``, ``>=40``), the key under its group in ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..config import ThresholdConfig
+
+if TYPE_CHECKING:
+    from .dataset import PreparedDataset
+
+ITEM_POPULARITY_BINS = (5, 10, 20, 40)  # docs/method.md §5.4: <5, 5-9, 10-19, 20-39, >=40
+USER_LENGTH_BINS = (5, 10, 15, 20)  # <5, 5-9, 10-14, 15-19, >=20
+QUANTILE_BINS = 5
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Head items have >= ``item_head_min`` training interactions; long users have >=
+    ``user_long_min`` training items. Everything else is tail / short."""
+
+    item_head_min: int
+    user_long_min: int
+
+
+def thresholds(item_popularity: np.ndarray, train_lengths: np.ndarray,
+               config: ThresholdConfig) -> Thresholds:
+    """Head/long thresholds from training data only.
+
+    ``pareto``: the ``head_fraction`` most popular items are head, so ``item_head_min`` is the
+    training count of the item at that rank (ties at the boundary are all head); likewise the
+    longest users. ``fixed``: the configured values (the paper's per-dataset numbers).
+    """
+    if config.rule == "fixed":
+        if config.item_head_min is None or config.user_long_min is None:
+            raise ValueError("data.thresholds.rule 'fixed' needs item_head_min and user_long_min")
+        return Thresholds(config.item_head_min, config.user_long_min)
+    if not 0.0 < config.head_fraction < 1.0:
+        raise ValueError(f"data.thresholds.head_fraction must be in (0, 1), "
+                         f"got {config.head_fraction}")
+    return Thresholds(_top_fraction_minimum(item_popularity, config.head_fraction),
+                      _top_fraction_minimum(train_lengths, config.head_fraction))
+
+
+def _top_fraction_minimum(values: np.ndarray, fraction: float) -> int:
+    ordered = np.sort(values)[::-1]
+    rank = max(1, int(np.ceil(fraction * len(ordered))))
+    return int(max(ordered[rank - 1], 1))
+
+
+def bin_labels(edges: tuple[int, ...]) -> list[str]:
+    """Labels of the bins ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last``: (5, 10) -> <5, 5-9, >=10."""
+    middle = [f"{lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    return [f"<{edges[0]}", *middle, f">={edges[-1]}"]
+
+
+def bin_lower_bound(label: str) -> float:
+    """The smallest value of a :func:`bin_labels` label, to sort bins: ``<5`` -> -inf."""
+    if label.startswith("<"):
+        return float("-inf")
+    return float(label.removeprefix(">=").split("-")[0])
+
+
+def bin_masks(values: np.ndarray, edges: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """One boolean mask per bin ``<e0``, ``e0-(e1-1)``, ..., ``>=e_last``."""
+    index = np.digitize(values, edges)
+    return {label: index == b for b, label in enumerate(bin_labels(edges))}
+
+
+def bin_counts(values: np.ndarray, edges: tuple[int, ...]) -> dict[str, int]:
+    """How many ``values`` fall in each bin of :func:`bin_masks`."""
+    return {label: int(mask.sum()) for label, mask in bin_masks(values, edges).items()}
+
+
+def quantile_edges(values: np.ndarray, bins: int = QUANTILE_BINS) -> tuple[int, ...]:
+    """Edges that cut ``values`` into ``bins`` bins of about equal size for :func:`bin_masks`:
+    the values at every ``1 / bins`` of the sorted values, so no bin is empty (fewer bins
+    where ties make an edge repeat)."""
+    ordered = np.sort(np.asarray(values))
+    cuts = ordered[np.arange(1, bins) * len(ordered) // bins]
+    edges = tuple(int(edge) for edge in np.unique(cuts) if edge > ordered[0])
+    return edges or (int(ordered[-1]) + 1,)
+
+
+def group_masks(dataset: PreparedDataset, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """Users whose target is a tail / head item, and short / long users."""
+    head = dataset.is_head_item(targets)
+    long = dataset.is_long_user()
+    return {"item_tail": ~head, "item_head": head, "user_short": ~long, "user_long": long}
+
+
+def binned_masks(dataset: PreparedDataset,
+                 targets: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """The five-bin analyses of docs/method.md §5.4 (target popularity, user training length) and
+    the target popularity quintiles: group -> bin label -> mask over users."""
+    popularity = dataset.item_popularity[targets]
+    return {
+        "item_pop_bins": bin_masks(popularity, ITEM_POPULARITY_BINS),
+        "item_pop_quintiles": bin_masks(popularity, quantile_edges(popularity)),
+        "user_length_bins": bin_masks(dataset.train_lengths, USER_LENGTH_BINS),
+    }

@@ -1,0 +1,78 @@
+"""The study's grid: which runs it holds (every backbone with an ID and an LLMEmb item
+encoder over the configured seeds, the LLMEmb ablations on SASRec) and the config of each."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ..config import ExperimentConfig, StudyConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One run of the study: a backbone, an item encoder, a seed and an optional ablation."""
+
+    backbone: str
+    encoder: str
+    seed: int
+    ablation: str | None = None
+
+    def __str__(self) -> str:
+        encoder = "ID" if self.encoder == "id" else "LLMEmb"
+        ablation = f" ({self.ablation})" if self.ablation else ""
+        return f"{encoder}-{self.backbone}{ablation}, seed {self.seed}"
+
+
+def plan(study: StudyConfig) -> list[RunSpec]:
+    """The runs of ``study``: ID runs first (the LLMEmb runs' teachers are the ID-SASRec runs
+    of their seeds, added when the grid lacks them), then LLMEmb runs, then ablations."""
+    from ..srs.backbones import BACKBONES
+
+    unknown = sorted(set(study.seeds) - set(BACKBONES))
+    if unknown:
+        raise ValueError(f"study.seeds: unknown backbone(s) {unknown}; known: {sorted(BACKBONES)}")
+    for backbone, seeds in study.seeds.items():
+        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            raise ValueError(f"study.seeds.{backbone}: expected a non-empty list of integer "
+                             f"seeds, got {seeds!r}")
+    grid = [(backbone, seed) for backbone, seeds in study.seeds.items() for seed in seeds]
+    ablations = [RunSpec("sasrec", "llmemb", seed, ablation)
+                 for ablation in study.ablations for seed in study.ablation_seeds]
+    llmemb = [RunSpec(backbone, "llmemb", seed) for backbone, seed in grid] + ablations
+    ids = [RunSpec(backbone, "id", seed) for backbone, seed in grid]
+    teachers = [RunSpec("sasrec", "id", seed) for seed in dict.fromkeys(s.seed for s in llmemb)]
+    return list(dict.fromkeys(ids + teachers + llmemb))
+
+
+def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
+                   ablations: list[str] | None = None,
+                   backbones: list[str] | None = None) -> dict[str, Any]:
+    """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
+    every backbone, only ``backbones``, other ``ablations`` (``["all"]``: every one)."""
+    from ..rat import ABLATIONS
+
+    grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
+            if not backbones or backbone in backbones}
+    if not grid:
+        raise ValueError(f"--backbones {' '.join(backbones)}: none of them is in the "
+                         f"config's study.seeds ({', '.join(study.seeds)})")
+    overrides: dict[str, Any] = {"study.seeds": grid}
+    if ablations is not None:
+        overrides["study.ablations"] = sorted(ABLATIONS) if "all" in ablations else ablations
+    return overrides
+
+
+def spec_config(config: ExperimentConfig, spec: RunSpec,
+                tables: dict[str, Path] | None = None) -> ExperimentConfig:
+    """``config`` with the run's seed, backbone and ablation; ``tables`` (kind -> file) pins
+    the LLM table, so that every seed reads the one built from the config's own seed."""
+    from ..rat import effective_settings
+
+    rat = dataclasses.replace(config.rat, ablation=spec.ablation)
+    if tables and spec.encoder == "llmemb":
+        rat.llm_emb = str(tables[effective_settings(rat).embeddings])
+    return dataclasses.replace(
+        config, seed=spec.seed, srs=dataclasses.replace(config.srs, backbone=spec.backbone),
+        rat=rat)

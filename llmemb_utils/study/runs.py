@@ -1,0 +1,62 @@
+"""Training the study: every run of the plan through :mod:`llmemb_utils.pipeline`, so that runs
+land in the folders notebooks 03 and 04 use and are shared with them, and are reused when
+already finished. What the LLMEmb runs read, the LLM tables and their ID-SASRec teachers, is
+built before them."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..config import ExperimentConfig
+from ..data.dataset import PreparedDataset
+from .plan import RunSpec, plan, spec_config
+from .scheduling import default_workers, schedule
+
+EPOCH_COST = {"bert4rec": 1.8, "sasrec": 1.0, "gru4rec": 0.8}  # measured, relative to SASRec
+
+
+def train_run(config: ExperimentConfig, data: PreparedDataset, spec: RunSpec,
+              tables: dict[str, Path] | None = None) -> Path:
+    """The run folder of ``spec``, trained unless it is already finished."""
+    from .. import pipeline
+
+    run_config = spec_config(config, spec, tables)
+    if spec.encoder == "id":
+        return pipeline.srs_run(run_config, data)
+    return pipeline.rat_run(run_config, data, progress=False)
+
+
+def run_study(config: ExperimentConfig, data: PreparedDataset, workers: int | None = None,
+              progress: bool = True) -> dict[RunSpec, Path]:
+    """Train (or reuse) every run of ``config.study``; returns run folders in plan order."""
+    from .. import pipeline
+    from ..rat import effective_settings
+
+    specs = plan(config.study)
+    settings = {spec: effective_settings(spec_config(config, spec).rat) for spec in specs
+                if spec.encoder == "llmemb"}
+    tables = {kind: pipeline.llm_table_file(config, data, kind, progress)  # built once
+              for kind in sorted({rat.embeddings for rat in settings.values()})}
+    needs = {spec: {RunSpec("sasrec", "id", spec.seed)}
+             if spec in settings and settings[spec].alpha > 0 else set() for spec in specs}
+    folders: dict[RunSpec, Path] = {}
+    train = functools.partial(_train_in_worker, config, data.path, tables)
+    with tqdm(total=len(specs), desc="study runs", disable=not progress) as bar:
+        for spec, folder in schedule(train, specs, needs, workers or default_workers(),
+                                     _epoch_cost):
+            folders[spec] = folder
+            bar.set_postfix_str(str(spec))
+            bar.update()
+    return {spec: folders[spec] for spec in specs}
+
+
+def _epoch_cost(spec: RunSpec) -> float:
+    return EPOCH_COST.get(spec.backbone, 1.0)
+
+
+def _train_in_worker(config: ExperimentConfig, data_path: Path, tables: dict[str, Path],
+                     spec: RunSpec) -> Path:
+    return train_run(config, PreparedDataset.load(data_path), spec, tables)
