@@ -33,11 +33,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="runs trained in parallel (default: one per core up to 4)")
     add_overlay_arguments(study)
     study.add_argument("--out", help="also write the table here (always: <run_dir>/results.md)")
+    study.add_argument("--record", help="folder of the run records and paired comparisons "
+                                        "(default: results/<name>)")
     study.set_defaults(handler=_study)
 
 
 def _study(args: argparse.Namespace) -> int:
     from . import pipeline
+    from .evidence.commands import RESULTS
+    from .evidence.records import write_experiment
     from .study import grid_overrides, run_study, write_results_table
 
     config = load_cli_config(args)
@@ -50,4 +54,7 @@ def _study(args: argparse.Namespace) -> int:
     print(f"{table}\n\n(written to {path})")
     if args.out:
         Path(args.out).write_text(table + "\n", encoding="utf-8")
+    record = write_experiment(args.record or Path(RESULTS) / config.name, folders.values(),
+                              args.command_line)
+    print(f"run records and paired comparisons: {record}")
     return 0

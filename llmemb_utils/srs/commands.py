@@ -12,6 +12,7 @@ import torch
 from ..config import add_overlay_arguments, load_cli_config
 from ..data.dataset import PreparedDataset
 from ..eval.results import report_runs
+from ..evidence import commands as evidence_commands
 from .alignment import ALIGN_FORMS
 from .backbones import BACKBONES
 from .encoders import ENCODERS
@@ -64,9 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluator.set_defaults(handler=_evaluate)
 
     reporter = subparsers.add_parser(
-        "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table")
-    reporter.add_argument("runs", nargs="+", help="run folders written by `llmemb train`")
+        "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table; "
+                       "run records and the result blocks of documents")
+    reporter.add_argument("runs", nargs="*", help="run folders written by `llmemb train`")
     reporter.add_argument("--out", help="also write the table to this file")
+    evidence_commands.add_arguments(reporter)
     reporter.set_defaults(handler=_report)
 
 
@@ -100,11 +103,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    table = report_runs(args.runs)
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n", encoding="utf-8")
-    return 0
+    if not (args.runs or args.render or args.check):
+        raise ValueError("give run folders, --render DOC or --check DOC")
+    if args.runs:
+        table = report_runs(args.runs)
+        print(table)
+        if args.out:
+            Path(args.out).write_text(table + "\n", encoding="utf-8")
+    return evidence_commands.run(args)
 
 
 def _print(title: str, metrics: dict[str, Any]) -> None:
