@@ -15,7 +15,7 @@ from llmemb_utils.evidence.bootstrap import paired_bootstrap
 from llmemb_utils.evidence.comparisons import compare_runs
 from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
-from llmemb_utils.evidence.render import find_blocks, seeds_cell
+from llmemb_utils.evidence.render import find_blocks, markdown, seeds_cell
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
@@ -110,6 +110,16 @@ def test_report_writes_records_renders_and_checks_a_document(
     error = capsys.readouterr().err
     assert f"{document}:3: results:tiny/table differs from the records" in error
     assert "+| id-sasrec, full (2) | " in error and "results:tiny/comparison" not in error
+    assert markdown("tiny/comparison", results, value="diff") in text  # for notebook cells
+
+
+def test_a_block_of_a_missing_experiment_is_named(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    document = tmp_path / "README.md"
+    document.write_text("<!-- results:absent/table -->\n<!-- /results:absent/table -->\n")
+    assert main(["report", "--check", str(document)]) == 2
+    assert f"{document}:1: results:absent/table: {tmp_path / 'results' / 'absent'}: no run " \
+        "records" in capsys.readouterr().err
 
 
 def test_a_run_without_rank_files_is_refused_by_name(runs: list[Path], tmp_path: Path) -> None:

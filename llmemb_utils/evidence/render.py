@@ -74,21 +74,27 @@ def find_blocks(text: str, source: str) -> list[Block]:
     return blocks
 
 
+def markdown(name: str, results: str | Path = "results", **options: str) -> str:
+    """The Markdown of block ``name`` (``EXPERIMENT/VIEW``) from the records in ``results``:
+    what a notebook cell prints instead of numbers typed into its prose."""
+    return generate(Block(name, options, 0, 0, 0), Path(results), "block")
+
+
 def generate(block: Block, results: Path, source: str) -> str:
-    """The Markdown the records give for ``block``."""
+    """The Markdown the records give for ``block``; errors name ``source`` and its line."""
+    where = f"{source}:{block.line}: {block.label}"
     experiment, _, view = block.name.rpartition("/")
     if view not in VIEWS or not experiment:
-        raise ValueError(f"{source}:{block.line}: {block.label}: expected EXPERIMENT/VIEW "
-                         f"with VIEW one of {sorted(VIEWS)}")
+        raise ValueError(f"{where}: expected EXPERIMENT/VIEW with VIEW one of "
+                         f"{sorted(VIEWS)}")
     render, allowed = VIEWS[view]
     unknown = sorted(set(block.options) - set(allowed))
     if unknown:
-        raise ValueError(f"{source}:{block.line}: {block.label}: unknown option(s) {unknown}; "
-                         f"known: {sorted(allowed)}")
+        raise ValueError(f"{where}: unknown option(s) {unknown}; known: {sorted(allowed)}")
     try:
         return render(Experiment(results / experiment), block.options)
     except (FileNotFoundError, KeyError, ValueError) as error:
-        raise ValueError(f"{source}:{block.line}: {block.label}: {error}") from error
+        raise ValueError(f"{where}: {error}") from error
 
 
 def rendered(text: str, results: Path, source: str) -> str:
