@@ -11,7 +11,7 @@ LAX_NOTEBOOKS := $(filter-out $(STRICT_NOTEBOOKS),$(NOTEBOOKS))
 NB_ENV := LLMEMB_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg HF_HUB_OFFLINE=1 PYTHONHASHSEED=0
 NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup demo test unit-test notebook-test lint constraints clean
+.PHONY: setup demo test unit-test results-check notebook-test lint constraints clean
 
 setup: $(VENV)/.installed
 
@@ -31,10 +31,14 @@ demo: setup
 	@echo "Results (test split, mean ± std over seeds; also in $(DEMO_RESULTS)):"
 	@cat $(DEMO_RESULTS)
 
-test: unit-test notebook-test
+test: unit-test results-check notebook-test
 
 unit-test: setup
 	$(BIN)/pytest -p no:cacheprovider tests
+
+# Every generated results block of the README equals what results/ gives.
+results-check: setup
+	$(BIN)/llmemb report --check README.md
 
 notebook-test: setup
 ifneq ($(LAX_NOTEBOOKS),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 
 from . import __version__
@@ -35,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.command_line = shlex.join(["llmemb", *argv])  # recorded beside what it writes
     try:
         return int(args.handler(args) or 0)
     except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:

@@ -178,7 +178,7 @@ class RATConfig:
     whiten: bool = False  # scale every PCA component to unit variance
     unit_norm: bool = True  # rescale the PCA'd table to mean row norm 1 (an ID table's scale)
     embeddings: TableKind = "scft"  # what the LLM table must hold (checked, manifest)
-    llm_emb: str | None = None  # .npy from `llmemb embed` (None: <run_dir>/embeddings/<kind>.npy)
+    llm_emb: str | None = None  # .npy from `llmemb embed` (None: the run's embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
     ablation: AblationName | None = None  # llmemb_utils.rat.ablations
 

@@ -9,6 +9,9 @@ the demo all find the same files::
     embeddings/<kind>.npy   the LLM item tables RAT reads, scft or raw (``llmemb embed``)
     srs/<run>/              recommender runs (``llmemb train``), one folder per settings
     results.md              the study's Markdown table (``llmemb study``)
+
+The committed run records of an experiment (``llmemb study``, ``llmemb report --write``) live
+in the kit, not under ``artifacts``: ``results/<name>/`` (:func:`records_dir`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .config import ExperimentConfig
 
 FAST_ENV = "LLMEMB_FAST"
 FIGURES_ENV = "LLMEMB_FIGURES"
+RECORDS = "results"
 
 
 def repo_root() -> Path:
@@ -36,6 +40,11 @@ def from_root(path: str | os.PathLike) -> Path:
     """``path`` itself when absolute, else the same path under the kit's root."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else repo_root() / path
+
+
+def records_dir(name: str) -> Path:
+    """The committed records of experiment ``name``: ``results/<name>`` at the kit's root."""
+    return repo_root() / RECORDS / name
 
 
 def figures_dir() -> Path:

@@ -49,7 +49,9 @@ def test_run_folder_holds_metrics_log_and_item_table(dataset: PreparedDataset,
                                                      tmp_path: Path) -> None:
     train(small_config(**{"srs.epochs": 2}), dataset, tmp_path, device="cpu")
     metrics = read_json(tmp_path / "metrics.json")
-    assert set(metrics) == {"protocol", "overall", "groups", "counts", "config", "inputs"}
+    assert set(metrics) == {"protocol", "overall", "groups", "counts", "config", "inputs",
+                            "environment"}
+    assert (tmp_path / "ranks.npz").is_file() and (tmp_path / "ranks_sampled.npz").is_file()
     assert metrics["protocol"]["candidates"] == "full"
     assert set(metrics["overall"]) == {f"{m}@{k}" for m in ("HR", "NDCG", "MRR")
                                        for k in (5, 10, 20)}

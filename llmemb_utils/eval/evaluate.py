@@ -14,19 +14,26 @@ from .protocol import Protocol
 from .ranking import full_rank_counts, sample_negatives, sampled_rank_counts
 
 
+def rank_counts(user_states: torch.Tensor, item_table: torch.Tensor,
+                dataset: PreparedDataset, split: str,
+                protocol: Protocol) -> tuple[np.ndarray, np.ndarray]:
+    """``(greater, ties)`` of every user's ``split`` target among its candidates under
+    ``protocol``: all a user's metrics follow from these two counts."""
+    targets = dataset.targets(split)
+    if protocol.candidates == "full":
+        history = dataset.history(split) if protocol.exclude_history else None
+        return full_rank_counts(user_states, item_table, targets, history)
+    negatives = sample_negatives(dataset.sequences, dataset.num_items,
+                                 protocol.num_negatives, protocol.seed)
+    return sampled_rank_counts(user_states, item_table, targets, negatives)
+
+
 def per_user_metrics(user_states: torch.Tensor, item_table: torch.Tensor,
                      dataset: PreparedDataset, split: str, protocol: Protocol,
                      ks: tuple[int, ...] = KS) -> dict[str, np.ndarray]:
     """Expected HR/NDCG/MRR@K of every user's ``split`` target under ``protocol``."""
-    targets = dataset.targets(split)
-    if protocol.candidates == "full":
-        history = dataset.history(split) if protocol.exclude_history else None
-        counts = full_rank_counts(user_states, item_table, targets, history)
-    else:
-        negatives = sample_negatives(dataset.sequences, dataset.num_items,
-                                     protocol.num_negatives, protocol.seed)
-        counts = sampled_rank_counts(user_states, item_table, targets, negatives)
-    return expected_metrics(*counts, ks=ks)
+    return expected_metrics(*rank_counts(user_states, item_table, dataset, split, protocol),
+                            ks=ks)
 
 
 def summarize(per_user: dict[str, np.ndarray], dataset: PreparedDataset, split: str,

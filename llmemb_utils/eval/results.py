@@ -14,7 +14,7 @@ each.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -80,14 +80,20 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
+def mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:
+    """``mean ± std``, whatever the number of seeds."""
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
 def format_cells(summary: pd.DataFrame, groups: Sequence[str] = REPORT_GROUPS,
-                 metrics: Sequence[str] = REPORT_METRICS, digits: int = 4) -> pd.DataFrame:
-    """One row per backbone, encoder and protocol (with its seed count), one ``mean ± std``
-    column per group and metric, in the given order."""
+                 metrics: Sequence[str] = REPORT_METRICS, digits: int = 4,
+                 cell: Callable[[float, float, int, int], str] = mean_std) -> pd.DataFrame:
+    """One row per backbone, encoder and protocol (with its seed count), one column per group
+    and metric, in the given order, each cell ``cell(mean, std, seeds, digits)``."""
     chosen = summary[summary["group"].isin(groups) & summary["bin"].isna()
                      & summary["metric"].isin(metrics)].copy()
-    chosen["cell"] = [f"{m:.{digits}f} ± {s:.{digits}f}"
-                      for m, s in zip(chosen["mean"], chosen["std"], strict=True)]
+    chosen["cell"] = [cell(m, s, n, digits) for m, s, n in
+                      zip(chosen["mean"], chosen["std"], chosen["seeds"], strict=True)]
     table = chosen.pivot_table(index=[*KEYS, "seeds"], columns=["group", "metric"],
                                values="cell", aggfunc="first", sort=False)
     columns = [(g, m) for g in groups for m in metrics if (g, m) in table.columns]

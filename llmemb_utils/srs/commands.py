@@ -11,6 +11,7 @@ import torch
 from ..config import add_config_arguments, given_overrides, load_cli_config
 from ..data.dataset import PreparedDataset
 from ..eval.results import write_report
+from ..evidence import commands as evidence_commands
 from ..rat import ABLATIONS, ALIGN_FORMS  # also registers the ``llmemb`` encoder
 from .backbones import BACKBONES
 from .encoders import ENCODERS
@@ -61,9 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluator.set_defaults(handler=run_evaluate)
 
     reporter = subparsers.add_parser(
-        "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table")
-    reporter.add_argument("runs", nargs="+", help="run folders written by `llmemb train`")
+        "report", help="mean ± std over seeds of runs' test metrics, as a Markdown table; "
+                       "run records and the result blocks of documents")
+    reporter.add_argument("runs", nargs="*", help="run folders written by `llmemb train`")
     reporter.add_argument("--out", help="also write the table to this file")
+    evidence_commands.add_arguments(reporter)
     reporter.set_defaults(handler=run_report)
 
 
@@ -96,8 +99,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    print(write_report(args.runs, *[args.out] if args.out else []))
-    return 0
+    if not (args.runs or args.render or args.check):
+        raise ValueError("give run folders, --render DOC or --check DOC")
+    if args.runs:
+        print(write_report(args.runs, *[args.out] if args.out else []))
+    return evidence_commands.run(args)
 
 
 def _print(title: str, metrics: dict[str, Any]) -> None:

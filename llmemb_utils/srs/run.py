@@ -7,8 +7,9 @@ Folder layout::
     train_log.json         one record per epoch: losses, validation metrics, timings
     last.pt / best.pt      resume state / weights of the best validation epoch
     item_table.npy         (N + 1, d) item vectors of the best model, row 0 padding
-    metrics.json           test metrics, full ranking (docs/design.md §4.7)
+    metrics.json           test metrics, full ranking (docs/design.md §4.7), and the environment
     metrics_sampled.json   test metrics, paper-compatible 100-negative protocol
+    ranks.npz, ranks_sampled.npz   per-user rank counts behind each metrics file
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ import yaml
 
 from ..config import ExperimentConfig, load_config
 from ..data.dataset import PreparedDataset
-from ..eval.evaluate import evaluate
+from ..eval.evaluate import rank_counts, summarize
+from ..eval.metrics import expected_metrics
 from ..eval.protocol import Protocol
+from ..evidence.environment import environment
+from ..evidence.ranks import UserRanks, ranks_filename
 from ..io import MANIFEST, make_manifest, read_json, write_json
 from .backbones import build_backbone
 from .checkpoints import BEST, check_same_run, load_checkpoint
@@ -135,11 +139,15 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
                         best_epoch: int, device: torch.device) -> dict[str, Any]:
     states = user_states(model, dataset.history("test"), config.srs.max_length, device)
     with torch.no_grad():
-        metrics = evaluate(states, model.item_table(), dataset, "test", protocol)
+        counts = rank_counts(states, model.item_table(), dataset, "test", protocol)
+    metrics = summarize(expected_metrics(*counts), dataset, "test", protocol)
     metrics["config"] = config.to_dict()
     metrics["inputs"] = {"data": _data_reference(dataset), "encoder": model.encoder.describe(),
                          "checkpoint": {"path": str((out / BEST).resolve()), "epoch": best_epoch}}
-    write_json(out / metrics_filename(protocol), metrics)
+    metrics["environment"] = environment()
+    name = metrics_filename(protocol)
+    UserRanks.of_split(counts, dataset, "test").save(out / ranks_filename(name))
+    write_json(out / name, metrics)
     return metrics
 
 

@@ -85,7 +85,7 @@ class Trainer:
     def fit(self) -> list[dict[str, Any]]:
         """Train until early stopping or ``srs.epochs``; returns the per-epoch log."""
         while not self.stopped_early and self.epoch < self.config.srs.epochs:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             losses = self.train_epoch(self.epoch + 1)
             trained = time.perf_counter()
             valid = self.validate()
@@ -100,6 +100,7 @@ class Trainer:
                 "best_epoch": self.stopper.best_epoch,
                 "train_seconds": round(trained - started, 3),
                 "valid_seconds": round(time.perf_counter() - trained, 3),
+                "cpu_seconds": round(time.process_time() - cpu_started, 3),  # all threads
             })
             self.stopped_early = self.stopper.should_stop
             self._save_state()

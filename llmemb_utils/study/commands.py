@@ -32,13 +32,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_arguments(study)
     study.add_argument("--out", help="also write the table here "
                                      "(always: results.md in the run folder)")
+    study.add_argument("--record", help="folder of the run records and paired comparisons "
+                                        "(default: results/<name>)")
     study.set_defaults(handler=run_study)
 
 
 def run_study(args: argparse.Namespace) -> int:
     from .. import pipeline
     from ..eval.results import write_report
-    from ..layout import RunLayout
+    from ..evidence.records import write_experiment
+    from ..layout import RunLayout, records_dir
     from . import runs
     from .plan import grid_overrides
 
@@ -50,4 +53,7 @@ def run_study(args: argparse.Namespace) -> int:
     path = RunLayout(config).results
     table = write_report(folders, path, *[args.out] if args.out else [])
     print(f"{table}\n\n(written to {path})")
+    record = write_experiment(args.record or records_dir(config.name), folders,
+                              args.command_line)
+    print(f"run records and paired comparisons: {record}")
     return 0

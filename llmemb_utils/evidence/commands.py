@@ -1,0 +1,56 @@
+"""The record options of ``llmemb report``: ``--write`` run records into ``results/``,
+``--render`` and ``--check`` a document's result blocks against them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..layout import RECORDS
+from .records import write_experiment
+from .render import check_file, render_file
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--write", metavar="DIR",
+                        help="write the runs' records and paired comparisons to DIR "
+                             "(results/<experiment>), replacing it")
+    parser.add_argument("--render", metavar="DOC",
+                        help="rewrite the <!-- results:... --> blocks of DOC from the records")
+    parser.add_argument("--check", metavar="DOC",
+                        help="exit 1, showing a diff, if a results block of DOC differs from "
+                             "what the records give")
+    parser.add_argument("--results", metavar="DIR",
+                        help="records folder for --render/--check (default: results/ beside "
+                             "DOC)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write, then render, then check, as asked; 1 when a checked block differs."""
+    if args.write:
+        if not args.runs:
+            raise ValueError("--write needs the run folders to record")
+        command = getattr(args, "command_line", None) or "llmemb report --write"
+        folder = write_experiment(args.write, args.runs, command)
+        print(f"wrote the records of {len(args.runs)} run(s) to {folder}")
+    if args.render:
+        document = Path(args.render)
+        count = render_file(document, _results(args, document))
+        print(f"{document}: rendered {count} results block(s)")
+    if args.check:
+        document = Path(args.check)
+        messages = check_file(document, _results(args, document))
+        if messages:
+            print("\n\n".join(messages), file=sys.stderr)
+            print(f"{document}: {len(messages)} results block(s) differ from the records; "
+                  f"`llmemb report --render {document}` rewrites them", file=sys.stderr)
+            return 1
+        print(f"{document}: no results block differs from the records")
+    return 0
+
+
+def _results(args: argparse.Namespace, document: Path) -> Path:
+    if not document.is_file():
+        raise FileNotFoundError(f"{document}: file not found")
+    return Path(args.results) if args.results else document.parent / RECORDS

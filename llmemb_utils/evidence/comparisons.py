@@ -1,0 +1,93 @@
+"""Every paired comparison of an experiment: LLMEmb against the ID encoder on each backbone,
+each LLMEmb ablation or variant against LLMEmb, runs paired by seed, per protocol, group and
+metric (``comparisons.json``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .bootstrap import REPLICATES, SEED, paired_bootstrap
+from .ranks import UserRanks
+
+GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
+METRICS = ("NDCG@10", "HR@10")
+ID, LLMEMB = "id", "llmemb"
+
+RunKey = tuple[str, str, int]  # backbone, model (the encoder name), seed
+
+
+def baseline_of(model: str) -> str | None:
+    """What ``model`` is compared against: LLMEmb against ID, anything else against LLMEmb."""
+    if model == ID:
+        return None
+    return ID if model == LLMEMB else LLMEMB
+
+
+def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
+                 replicates: int = REPLICATES, seed: int = SEED) -> list[dict[str, Any]]:
+    """One row per backbone, model, protocol, group and metric whose model and baseline share
+    at least one seed; ``runs`` maps (backbone, model, seed) to its ranks by protocol."""
+    rows = []
+    for backbone, model in dict.fromkeys((b, m) for b, m, _ in runs):
+        baseline = baseline_of(model)
+        if baseline is None:
+            continue
+        seeds = sorted(s for b, m, s in runs if (b, m) == (backbone, model)
+                       and (backbone, baseline, s) in runs)
+        for protocol in _shared_protocols(runs, backbone, model, baseline, seeds):
+            pairs = [(runs[backbone, model, s][protocol], runs[backbone, baseline, s][protocol])
+                     for s in seeds]
+            _check_same_users(pairs, f"{backbone} {model} vs {baseline} ({protocol})")
+            common = {"backbone": backbone, "model": model, "baseline": baseline,
+                      "protocol": protocol, "seeds": seeds, "replicates": replicates,
+                      "bootstrap_seed": seed}
+            rows.extend(_group_rows(pairs, common, replicates, seed))
+    return rows
+
+
+def _shared_protocols(runs: Mapping[RunKey, Mapping[str, UserRanks]], backbone: str,
+                      model: str, baseline: str, seeds: list[int]) -> list[str]:
+    if not seeds:
+        return []
+    protocols = [set(runs[backbone, name, s]) for s in seeds for name in (model, baseline)]
+    return sorted(set.intersection(*protocols))
+
+
+def _check_same_users(pairs: list[tuple[UserRanks, UserRanks]], what: str) -> None:
+    reference = pairs[0][0]
+    for ranks in (r for pair in pairs for r in pair):
+        same_groups = ranks.groups.keys() == reference.groups.keys() and all(
+            np.array_equal(ranks.groups[g], reference.groups[g]) for g in reference.groups)
+        if not (np.array_equal(ranks.users, reference.users) and same_groups):
+            raise ValueError(f"{what}: the runs were evaluated on different test users or "
+                             "groups (another dataset?), so they cannot be paired")
+
+
+def _group_rows(pairs: list[tuple[UserRanks, UserRanks]], common: dict[str, Any],
+                replicates: int, seed: int) -> list[dict[str, Any]]:
+    ks = (10,)
+    values = [(model.per_user(ks), baseline.per_user(ks)) for model, baseline in pairs]
+    reference = pairs[0][0]
+    rows = []
+    for group in GROUPS:
+        mask = reference.groups[group] if group != "overall" else np.ones(
+            len(reference.users), dtype=bool)
+        if not mask.any():
+            continue
+        for metric in METRICS:
+            model = np.stack([m[metric][mask] for m, _ in values])
+            baseline = np.stack([b[metric][mask] for _, b in values])
+            estimate = paired_bootstrap(model, baseline, replicates, seed)
+            rows.append({**common, "group": group, "metric": metric,
+                         "users": int(mask.sum()),
+                         "model_mean": float(model.mean()),
+                         "baseline_mean": float(baseline.mean()),
+                         "ratio": estimate.ratio,
+                         "ratio_ci95": None if estimate.ratio_ci95 is None
+                         else list(estimate.ratio_ci95),
+                         "diff": estimate.diff, "diff_ci95": list(estimate.diff_ci95),
+                         "excludes_no_difference": estimate.excludes_no_difference})
+    return rows

@@ -1,0 +1,150 @@
+"""An experiment's committed run records, ``results/<experiment>/``::
+
+    README.md                    the command that wrote the folder
+    comparisons.json             paired statistics of every comparison (:mod:`.comparisons`)
+    runs/<model>-<backbone>-seed<seed>/
+        run.json                 best epoch, epochs run, seconds, settings and their hash,
+                                 environment, the metrics file of each protocol
+        metrics*.json            the run's test metrics, as the run wrote them
+        ranks*.npz               the per-user rank counts behind each (:mod:`.ranks`)
+
+Records are written from finished run folders and only from them; a record whose rank file
+does not reproduce its metrics file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..eval.results import METRICS_GLOB, protocol_name
+from ..io import atomic_directory, read_json, write_json
+from ..srs.checkpoints import LOG
+from .bootstrap import REPLICATES, SEED
+from .comparisons import RunKey, compare_runs
+from .ranks import UserRanks, ranks_filename
+
+RUNS = "runs"
+RUN_RECORD = "run.json"
+COMPARISONS = "comparisons.json"
+README = "README.md"
+HEADLINE_METRICS = "metrics.json"
+# Config keys that only name, locate or schedule a run, left out of its settings hash.
+UNSETTLED = ("seed", "name", "artifacts", "study", "fast", "gpu")
+INPUT_PATHS = ("llm_emb", "teacher")
+
+
+def settings_hash(config: dict[str, Any]) -> str:
+    """16 hex digits naming a run's settings: its config without the seed and without what
+    only names, locates or schedules it, so every seed of one setting shares the hash."""
+    settings = {k: v for k, v in config.items() if k not in UNSETTLED}
+    if "rat" in settings:
+        settings["rat"] = {k: v for k, v in settings["rat"].items() if k not in INPUT_PATHS}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_record(folder: Path) -> dict[str, Any]:
+    """The ``run.json`` of a finished run folder (its metrics files are checked by
+    :func:`write_experiment`)."""
+    metrics = read_json(folder / HEADLINE_METRICS)
+    log = read_json(folder / LOG)
+    config = metrics["config"]
+    best, ran, cap = metrics["inputs"]["checkpoint"]["epoch"], len(log), config["srs"]["epochs"]
+    cpu = [entry.get("cpu_seconds") for entry in log]
+    return {
+        "backbone": config["srs"]["backbone"],
+        "model": metrics["inputs"]["encoder"]["name"],
+        "seed": config["seed"],
+        "source": str(folder.resolve()),
+        "metrics": {protocol_name(read_json(path)["protocol"]): path.name
+                    for path in sorted(folder.glob(METRICS_GLOB))},
+        "best_epoch": best,
+        "epochs_run": ran,
+        "epoch_cap": cap,
+        "cap_reached_while_improving": best == ran == cap,
+        "wall_seconds": round(sum(e["train_seconds"] + e["valid_seconds"] for e in log), 3),
+        "cpu_seconds": None if None in cpu else round(sum(cpu), 3),  # older runs lack it
+        "settings": config,
+        "settings_hash": settings_hash(config),
+        "environment": metrics.get("environment"),
+    }
+
+
+def record_name(record: dict[str, Any]) -> str:
+    return f"{record['model']}-{record['backbone']}-seed{record['seed']}"
+
+
+def write_experiment(destination: str | os.PathLike, run_folders: Iterable[str | os.PathLike],
+                     command: str, replicates: int = REPLICATES, seed: int = SEED) -> Path:
+    """Replace ``destination`` with the records of ``run_folders`` and their comparisons."""
+    destination = Path(destination)
+    with atomic_directory(destination) as staging:
+        sources: dict[str, Path] = {}
+        for folder in map(Path, run_folders):
+            record = run_record(folder)
+            name = record_name(record)
+            if name in sources:
+                raise ValueError(f"{folder} and {sources[name]} are both {name}: an "
+                                 "experiment holds one run per model, backbone and seed")
+            sources[name] = folder
+            _copy_run(folder, staging / RUNS / name, record)
+        experiment = Experiment(staging)
+        write_json(staging / COMPARISONS, compare_runs(experiment.ranks(), replicates, seed))
+        (staging / README).write_text(f"Run records written by `{command}`.\n",
+                                      encoding="utf-8")
+    return destination
+
+
+def _copy_run(folder: Path, target: Path, record: dict[str, Any]) -> None:
+    """Copy each metrics file and its rank file, after checking that they agree."""
+    target.mkdir(parents=True)
+    for name in record["metrics"].values():
+        ranks = folder / ranks_filename(name)
+        if not ranks.is_file():
+            raise FileNotFoundError(f"{ranks}: missing; re-evaluate the run with `llmemb "
+                                    f"evaluate --run {folder}` to write its per-user ranks")
+        metrics = read_json(folder / name)
+        recomputed = UserRanks.load(ranks).summary()
+        if any(recomputed[key] != metrics[key] for key in recomputed):
+            raise ValueError(f"{ranks} does not reproduce {folder / name}")
+        shutil.copyfile(folder / name, target / name)
+        shutil.copyfile(ranks, target / ranks.name)
+    write_json(target / RUN_RECORD, record)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A ``results/<experiment>`` folder, read."""
+
+    folder: Path
+
+    def __post_init__(self) -> None:
+        if not (self.folder / RUNS).is_dir():
+            raise FileNotFoundError(f"{self.folder}: no run records ({RUNS}/ is missing); "
+                                    "write them with `llmemb report --write`")
+
+    def run_folders(self) -> list[Path]:
+        return sorted(path.parent for path in (self.folder / RUNS).glob(f"*/{RUN_RECORD}"))
+
+    def records(self) -> dict[RunKey, tuple[Path, dict[str, Any]]]:
+        """Each run's folder and ``run.json`` by (backbone, model, seed)."""
+        records = {}
+        for folder in self.run_folders():
+            record = read_json(folder / RUN_RECORD)
+            records[record["backbone"], record["model"], record["seed"]] = folder, record
+        return records
+
+    def ranks(self) -> dict[RunKey, dict[str, UserRanks]]:
+        """Each run's per-user ranks by protocol."""
+        return {key: {protocol: UserRanks.load(folder / ranks_filename(name))
+                      for protocol, name in record["metrics"].items()}
+                for key, (folder, record) in self.records().items()}
+
+    def comparisons(self) -> list[dict[str, Any]]:
+        return read_json(self.folder / COMPARISONS)

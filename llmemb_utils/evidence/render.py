@@ -1,0 +1,207 @@
+"""Result blocks of Markdown documents, generated from ``results/`` and never typed.
+
+A block is the text between two markers::
+
+    <!-- results:EXPERIMENT/VIEW key=value ... -->
+    (generated Markdown)
+    <!-- /results:EXPERIMENT/VIEW -->
+
+with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
+
+``table``       mean ± std over seeds per model and protocol; a single run says so
+                (options ``protocol``, ``groups``, ``metrics``: comma-separated lists)
+``comparison``  ratio (``value=ratio``, default) or difference (``value=diff``) of each
+                comparison with its paired 95 % interval (options ``protocol``, default
+                ``full``; ``metric``, default ``NDCG@10``; ``groups``)
+``runs``        per run: best epoch, epochs run of the cap, seconds, CPU and threads
+
+An option's value holds no space unless quoted: ``protocol="full, history excluded"``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
+from ..eval.results import summarize as summarize_results
+from .comparisons import GROUPS
+from .records import Experiment
+
+VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
+OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
+OPEN = re.compile(rf"<!-- results:(?P<name>[^\s>]+)(?P<options>(?:[ \t]+[^\s=>]+=(?:{VALUE}))*)"
+                  r"[ \t]*-->")
+COMPARED_GROUPS = GROUPS[:3]  # overall, item_tail, item_head
+SIGNIFICANT = " *"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One marked block: its name, options, first line and the span of its body."""
+
+    name: str
+    options: dict[str, str]
+    line: int
+    start: int
+    end: int
+
+    @property
+    def label(self) -> str:
+        return f"results:{self.name}"
+
+
+def find_blocks(text: str, source: str) -> list[Block]:
+    """Every block of ``text`` in order; an unclosed or overlapping one is an error naming
+    ``source`` and the line of its opening marker."""
+    blocks: list[Block] = []
+    for match in OPEN.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        name = match["name"]
+        if blocks and match.start() < blocks[-1].end:
+            raise ValueError(f"{source}:{line}: results:{name} opens inside "
+                             f"{blocks[-1].label} (line {blocks[-1].line})")
+        closing = f"<!-- /results:{name} -->"
+        end = text.find(closing, match.end())
+        if end < 0:
+            raise ValueError(f"{source}:{line}: results:{name} has no closing {closing}")
+        options = {key: value.strip('"') for key, value in OPTION.findall(match["options"])}
+        blocks.append(Block(name, options, line, match.end(), end))
+    return blocks
+
+
+def markdown(name: str, results: str | Path = "results", **options: str) -> str:
+    """The Markdown of block ``name`` (``EXPERIMENT/VIEW``) from the records in ``results``:
+    what a notebook cell prints instead of numbers typed into its prose."""
+    return generate(Block(name, options, 0, 0, 0), Path(results), "block")
+
+
+def generate(block: Block, results: Path, source: str) -> str:
+    """The Markdown the records give for ``block``; errors name ``source`` and its line."""
+    where = f"{source}:{block.line}: {block.label}"
+    experiment, _, view = block.name.rpartition("/")
+    if view not in VIEWS or not experiment:
+        raise ValueError(f"{where}: expected EXPERIMENT/VIEW with VIEW one of "
+                         f"{sorted(VIEWS)}")
+    render, allowed = VIEWS[view]
+    unknown = sorted(set(block.options) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown option(s) {unknown}; known: {sorted(allowed)}")
+    try:
+        return render(Experiment(results / experiment), block.options)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        raise ValueError(f"{where}: {error}") from error
+
+
+def rendered(text: str, results: Path, source: str) -> str:
+    """``text`` with every block's body replaced by what the records give."""
+    pieces, position = [], 0
+    for block in find_blocks(text, source):
+        pieces += [text[position:block.start], f"\n{generate(block, results, source)}\n"]
+        position = block.end
+    return "".join([*pieces, text[position:]])
+
+
+def render_file(path: Path, results: Path) -> int:
+    """Rewrite ``path``'s blocks from ``results``; returns how many there are."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(rendered(text, results, str(path)), encoding="utf-8")
+    return len(find_blocks(text, str(path)))
+
+
+def check_file(path: Path, results: Path) -> list[str]:
+    """One message with a unified diff per block of ``path`` that differs from the records."""
+    text = path.read_text(encoding="utf-8")
+    messages = []
+    for block in find_blocks(text, str(path)):
+        written = text[block.start:block.end].strip("\n")
+        expected = generate(block, results, str(path))
+        if written != expected:
+            diff = difflib.unified_diff(written.splitlines(), expected.splitlines(),
+                                        f"{path} ({block.label})",
+                                        f"generated from {results}", lineterm="")
+            messages.append(f"{path}:{block.line}: {block.label} differs from the records:\n"
+                            + "\n".join(diff))
+    return messages
+
+
+def _listed(options: dict[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(options[key].split(",")) if key in options else default
+
+
+def seeds_cell(mean: float, std: float, seeds: int, digits: int = 4) -> str:
+    """``mean ± std`` over seeds, or ``mean (single run)``: one run has no spread."""
+    return f"{mean:.{digits}f} (single run)" if seeds == 1 else mean_std(mean, std, seeds, digits)
+
+
+def table_view(experiment: Experiment, options: dict[str, str]) -> str:
+    metrics = _listed(options, "metrics", ("HR@10", "NDCG@10"))
+    results = load_results(experiment.run_folders(), metrics)
+    if "protocol" in options:
+        results = results[results["protocol"].isin(_listed(options, "protocol", ()))]
+    cells = format_cells(summarize_results(results), _listed(options, "groups", REPORT_GROUPS),
+                         metrics, cell=seeds_cell)
+    return markdown_table(cells)
+
+
+def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
+    protocol, metric = options.get("protocol", "full"), options.get("metric", "NDCG@10")
+    value = options.get("value", "ratio")
+    if value not in ("ratio", "diff"):
+        raise ValueError(f"value must be ratio or diff, got {value!r}")
+    groups = _listed(options, "groups", COMPARED_GROUPS)
+    table: dict[tuple[str, str, str, str], dict[str, str]] = {}
+    for row in experiment.comparisons():
+        if (row["protocol"], row["metric"]) == (protocol, metric) and row["group"] in groups:
+            key = (row["backbone"], row["model"], row["baseline"],
+                   ", ".join(map(str, row["seeds"])))
+            table.setdefault(key, {})[row["group"]] = _comparison_cell(row, value)
+    lines = ["| backbone | model vs baseline | seeds | " + " | ".join(groups) + " |",
+             "|---" * (len(groups) + 3) + "|"]
+    lines += [f"| {backbone} | {model} vs {baseline} | {seeds} | "
+              + " | ".join(cells.get(group, "") for group in groups) + " |"
+              for (backbone, model, baseline, seeds), cells in table.items()]
+    shown = "model / baseline" if value == "ratio" else "model - baseline"
+    lines += ["", f"{metric}, {protocol} ranking: {shown} [paired 95 % bootstrap interval over "
+                  f"users, pooled across seeds];{SIGNIFICANT} the interval of the difference "
+                  "excludes 0."]
+    return "\n".join(lines)
+
+
+def _comparison_cell(row: dict[str, Any], value: str) -> str:
+    mark = SIGNIFICANT if row["excludes_no_difference"] else ""
+    if value == "diff":
+        low, high = row["diff_ci95"]
+        return f"{row['diff']:+.4f} [{low:+.4f}, {high:+.4f}]{mark}"
+    if row["ratio"] is None:
+        return "n/a (baseline 0)"
+    interval = "n/a" if row["ratio_ci95"] is None else "{:.2f}, {:.2f}".format(*row["ratio_ci95"])
+    return f"{row['ratio']:.2f}x [{interval}]{mark}"
+
+
+def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
+    lines = ["| run | best epoch | epochs run | wall s | CPU s | CPU (threads) |",
+             "|---|---|---|---|---|---|"]
+    for folder, record in experiment.records().values():
+        environment = record["environment"] or {}
+        cap = ", still improving" if record["cap_reached_while_improving"] else ""
+        lines.append(f"| {folder.name} | {record['best_epoch']} | {record['epochs_run']} of "
+                     f"{record['epoch_cap']}{cap} | {record['wall_seconds']:.0f} | "
+                     f"{_number(record['cpu_seconds'])} | {environment.get('cpu')} "
+                     f"({environment.get('threads')}) |")
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, ...]]] = {
+    "table": (table_view, ("protocol", "groups", "metrics")),
+    "comparison": (comparison_view, ("protocol", "metric", "groups", "value")),
+    "runs": (runs_view, ()),
+}

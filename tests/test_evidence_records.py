@@ -1,0 +1,159 @@
+"""Run records end to end on tiny runs: the per-user rank files reproduce every metrics file,
+``llmemb report --write`` records runs and their paired comparisons, and ``--render`` /
+``--check`` keep a document's result blocks equal to what the records give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llmemb_utils.cli import main
+from llmemb_utils.config import load_config
+from llmemb_utils.evidence.bootstrap import paired_bootstrap
+from llmemb_utils.evidence.comparisons import compare_runs
+from llmemb_utils.evidence.ranks import UserRanks
+from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
+from llmemb_utils.evidence.render import find_blocks, markdown, seeds_cell
+from llmemb_utils.io import read_json
+from llmemb_utils.llm.embed import save_item_embeddings
+from llmemb_utils.srs.run import train
+from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+TINY = {"srs.hidden": 16, "srs.blocks": 1, "srs.max_length": 8, "srs.batch_size": 64,
+        "srs.learning_rate": 0.005, "srs.epochs": 2, "rat.embeddings": "raw", "rat.alpha": 0.0}
+SEEDS = (1, 2)
+RANKS = {"metrics.json": "ranks.npz", "metrics_sampled.json": "ranks_sampled.npz"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, single_thread: None) -> list[Path]:
+    """ID-SASRec and LLMEmb-SASRec (a random item table, no alignment), two seeds each, two
+    epochs: the four run folders."""
+    folder = tmp_path_factory.mktemp("evidence")
+    dataset = prepare_synthetic(successor_data(num_users=150, num_items=130, length=10),
+                                folder / "data")
+    table = folder / "raw.npy"
+    save_item_embeddings(np.random.default_rng(0).normal(size=(dataset.num_items, 16)), table,
+                         {"model": "synthetic"}, dataset)
+    folders = []
+    for encoder in ("id", "llmemb"):
+        for seed in SEEDS:
+            out = folder / f"{encoder}-{seed}"
+            config = load_config(None, **TINY, seed=seed, **{"rat.llm_emb": str(table)})
+            train(config, dataset, out, encoder=encoder, device="cpu")
+            folders.append(out)
+    return folders
+
+
+def test_rank_files_reproduce_every_metrics_file_exactly(runs: list[Path]) -> None:
+    for run in runs:
+        for metrics_name, ranks_name in RANKS.items():
+            metrics = read_json(run / metrics_name)
+            ranks = UserRanks.load(run / ranks_name)
+            recomputed = ranks.summary()
+            assert recomputed == {key: metrics[key] for key in recomputed}
+            assert set(recomputed["groups"]) == set(metrics["groups"])
+            assert list(ranks.users) == list(range(1, metrics["counts"]["users"] + 1))
+        assert read_json(run / "metrics.json")["environment"]["threads"] == 1
+
+
+def test_report_writes_records_renders_and_checks_a_document(
+        runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "results"
+    assert main(["report", "--write", str(results / "tiny"), *map(str, runs)]) == 0
+    experiment = Experiment(results / "tiny")
+    assert "`llmemb report --write" in (results / "tiny" / "README.md").read_text()
+    records = experiment.records()
+    assert sorted(records) == [("sasrec", e, s) for e in ("id", "llmemb") for s in SEEDS]
+    _, record = records["sasrec", "llmemb", 2]
+    assert (record["epochs_run"], record["epoch_cap"]) == (2, 2)
+    assert record["best_epoch"] in (1, 2) and record["cpu_seconds"] > 0
+    assert record["metrics"] == {"full": "metrics.json", "sampled": "metrics_sampled.json"}
+    assert record["settings_hash"] == settings_hash(records["sasrec", "llmemb", 1][1]["settings"])
+    assert record["environment"]["torch"]
+
+    rows = experiment.comparisons()
+    assert {(r["model"], r["baseline"], r["protocol"]) for r in rows} == {
+        ("llmemb", "id", "full"), ("llmemb", "id", "sampled")}
+    overall = next(r for r in rows if (r["protocol"], r["group"], r["metric"])
+                   == ("full", "overall", "NDCG@10"))
+    assert (overall["seeds"], overall["users"]) == ([1, 2], 150)
+    means = {encoder: np.mean([read_json(run / "metrics.json")["overall"]["NDCG@10"]
+                               for run in runs if run.name.startswith(encoder)])
+             for encoder in ("id", "llmemb")}
+    assert overall["diff"] == pytest.approx(means["llmemb"] - means["id"], abs=1e-12)
+    assert overall["ratio"] == pytest.approx(means["llmemb"] / means["id"], rel=1e-12)
+    low, high = overall["diff_ci95"]
+    assert low <= overall["diff"] <= high
+    assert overall["excludes_no_difference"] == (low > 0 or high < 0)
+
+    document = tmp_path / "README.md"
+    document.write_text("# Results\n\n<!-- results:tiny/table protocol=full -->\n"
+                        "<!-- /results:tiny/table -->\n\nText between.\n\n"
+                        "<!-- results:tiny/comparison value=diff -->\n"
+                        "<!-- /results:tiny/comparison -->\n\n"
+                        "<!-- results:tiny/runs -->\n<!-- /results:tiny/runs -->\n")
+    assert main(["report", "--render", str(document)]) == 0
+    text = document.read_text()
+    assert "| llmemb-sasrec, full (2) |" in text and "Text between." in text
+    assert f"| sasrec | llmemb vs id | 1, 2 | {overall['diff']:+.4f}" in text
+    assert main(["report", "--check", str(document)]) == 0
+
+    cell = f"{means['id']:.4f} ± "
+    assert cell in text
+    document.write_text(text.replace(cell, f"{means['id'] + 0.1:.4f} ± ", 1))
+    capsys.readouterr()
+    assert main(["report", "--check", str(document)]) == 1
+    error = capsys.readouterr().err
+    assert f"{document}:3: results:tiny/table differs from the records" in error
+    assert "+| id-sasrec, full (2) | " in error and "results:tiny/comparison" not in error
+    assert markdown("tiny/comparison", results, value="diff") in text  # for notebook cells
+
+
+def test_a_block_of_a_missing_experiment_is_named(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    document = tmp_path / "README.md"
+    document.write_text("<!-- results:absent/table -->\n<!-- /results:absent/table -->\n")
+    assert main(["report", "--check", str(document)]) == 2
+    assert f"{document}:1: results:absent/table: {tmp_path / 'results' / 'absent'}: no run " \
+        "records" in capsys.readouterr().err
+
+
+def test_a_run_without_rank_files_is_refused_by_name(runs: list[Path], tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    for path in runs[0].glob("*.json"):
+        (old / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(FileNotFoundError, match=f"{old / 'ranks.npz'}: missing; re-evaluate"):
+        write_experiment(tmp_path / "results" / "x", [old], "test")
+    assert not (tmp_path / "results" / "x").exists()  # nothing half-written
+
+
+def test_a_document_without_blocks_passes_and_an_unclosed_block_is_named(tmp_path: Path) -> None:
+    document = tmp_path / "README.md"
+    document.write_text("# Nothing generated here\n")
+    assert main(["report", "--check", str(document)]) == 0
+    with pytest.raises(ValueError, match="README.md:2: results:x/table has no closing"):
+        find_blocks("text\n<!-- results:x/table -->\n", "README.md")
+
+
+def test_single_runs_are_labelled_instead_of_a_zero_spread() -> None:
+    assert seeds_cell(0.03614, 0.0, 1) == "0.0361 (single run)"
+    assert seeds_cell(0.03614, 0.002, 3) == "0.0361 ± 0.0020"
+
+
+def test_comparison_rows_use_the_bootstrap_on_the_users_of_the_group(runs: list[Path]) -> None:
+    """The tail row of a comparison is the bootstrap of the tail users' values."""
+    ranks = {("sasrec", run.name.split("-")[0], int(run.name.split("-")[1])):
+             {"full": UserRanks.load(run / "ranks.npz")} for run in runs}
+    row = next(r for r in compare_runs(ranks, replicates=200, seed=3)
+               if (r["group"], r["metric"]) == ("item_tail", "HR@10"))
+    tail = ranks["sasrec", "id", 1]["full"].groups["item_tail"]
+    values = {e: np.stack([ranks["sasrec", e, s]["full"].per_user((10,))["HR@10"][tail]
+                           for s in SEEDS]) for e in ("id", "llmemb")}
+    expected = paired_bootstrap(values["llmemb"], values["id"], replicates=200, seed=3)
+    assert (row["users"], row["diff"], tuple(row["diff_ci95"])) == (
+        int(tail.sum()), expected.diff, expected.diff_ci95)
