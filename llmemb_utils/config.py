@@ -76,7 +76,7 @@ class LLMConfig:
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     pooling: str = "mean"  # mean | last
     max_tokens: int = 1024
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool = True  # recompute activations in backward (official recipe)
 
 
 @dataclass
