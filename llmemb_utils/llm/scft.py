@@ -28,7 +28,7 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
-from ..config import ExperimentConfig
+from ..config import ExperimentConfig, SCFTConfig
 from ..io import MANIFEST, make_manifest, read_json, sha256_file, write_json
 from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
@@ -52,6 +52,12 @@ class Objective(nn.Module):
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.loss(self.head(hidden, mask))
+
+
+def contrastive_loss(scft: SCFTConfig) -> ContrastiveLoss:
+    """The configured loss with its initial (soft-target) or fixed (InfoNCE) temperature."""
+    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
+    return ContrastiveLoss(scft.loss, temperature)
 
 
 def trunk_states(trunk: Trunk, sequences: Sequence[Sequence[int]], pad_token: int,
@@ -169,9 +175,8 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     torch.manual_seed(config.seed)  # LoRA initialisation
     model = add_lora(model, scft)
     split = split_point(model, scft.lora_layers)
-    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
     core = Objective(trained_part(model, split, llm.pooling, llm.gradient_checkpointing),
-                     ContrastiveLoss(scft.loss, temperature)).to(accelerator.device).train()
+                     contrastive_loss(scft)).to(accelerator.device).train()
     optimizer = torch.optim.AdamW([p for p in core.parameters() if p.requires_grad],
                                   lr=scft.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
