@@ -57,7 +57,8 @@ def test_shape_from_a_config_and_the_known_table():
     assert round(llama.params / 1e9, 2) == 6.61  # 6.74 B with the LM head, absent here
 
 
-def test_plan_command_verdicts(capsys):
+def test_plan_command_verdicts(capsys, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no prepared data under ./artifacts: lengths are assumed
     config = str(ROOT / "configs" / "yelp_llama7b.yaml")
     assert main(["plan", "--config", config, "--gpu-memory", "16", "--tokens", "128"]) == 0
     out = capsys.readouterr().out
