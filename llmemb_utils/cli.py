@@ -17,6 +17,7 @@ from . import __version__
 COMMAND_MODULES = (
     "llmemb_utils.data.commands",
     "llmemb_utils.llm.commands",
+    "llmemb_utils.llm.plan_commands",
     "llmemb_utils.srs.commands",
     "llmemb_utils.study.commands",
 )

@@ -104,7 +104,7 @@ class LLMConfig:
     dtype: Dtype = "auto"
     pooling: Pooling = "mean"
     max_tokens: int = 1024
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool = True  # recompute activations in backward (official recipe)
 
 
 @dataclass

@@ -30,26 +30,12 @@ def dataset(config: ExperimentConfig) -> PreparedDataset:
 
 def scft_adapter(config: ExperimentConfig, data: PreparedDataset,
                  progress: bool = True) -> Path:
-    """The LoRA adapter of SCFT (notebook 02's output); trained when missing or stale."""
+    """The LoRA adapter of SCFT (notebook 02's output); trained when missing or stale (a
+    finished run of the same config and data is reused without loading the model)."""
     from .llm.scft import train_scft
 
-    out = RunLayout(config).scft
-    if _finished_scft(out, config, data):
-        return out / "adapter"
-    return train_scft(data.prompts, config, out, progress=progress,
+    return train_scft(data.prompts, config, RunLayout(config).scft, progress=progress,
                       inputs={"data": data.manifest}).adapter
-
-
-def _finished_scft(out: Path, config: ExperimentConfig, data: PreparedDataset) -> bool:
-    from .llm.scft import SCFT_SECTIONS
-
-    if not (out / MANIFEST).is_file() or not (out / "adapter").is_dir():
-        return False
-    manifest = read_json(out / MANIFEST)
-    recorded = manifest.get("inputs", {}).get("data", {}).get("files")
-    stored = {"seed": manifest.get("seed"),
-              **{k: manifest.get("config", {}).get(k) for k in SCFT_SECTIONS}}
-    return stored == config.identity(*SCFT_SECTIONS) and recorded == data.manifest["files"]
 
 
 def llm_vectors(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,

@@ -11,9 +11,9 @@ import torch
 from llmemb_utils.llm import embed as embed_module
 from llmemb_utils.llm.embed import embed_items
 from llmemb_utils.llm.extract import extract, forward_pooled
-from llmemb_utils.llm.models import load_model
+from llmemb_utils.llm.models import ModelError, load_model
 from llmemb_utils.llm.pca import reduce
-from llmemb_utils.llm.stack import Head, Trunk, split_point
+from llmemb_utils.llm.stack import Trunk, split_point, trained_part
 from llmemb_utils.llm.tiny import save_tiny_llama
 from llmemb_utils.llm.tokens import encode, pad
 
@@ -59,13 +59,27 @@ def test_empty_prompt_is_an_error(tiny):
         encode(tokenizer, ["fine", "  "], 1024)
 
 
-def test_trunk_and_head_equal_the_full_forward(tiny):
-    _, model, tokenizer = tiny
+@pytest.mark.parametrize(("family", "lora_layers"), [("llama", 2), ("llama", None),
+                                                    ("gemma", 2), ("gemma", None),
+                                                    ("gemma2", None)])
+def test_scft_forward_equals_the_models_own_forward(tmp_path: Path, family: str,
+                                                     lora_layers: int | None):
+    """What SCFT trains on is what extraction embeds: Gemma scales its input embeddings,
+    Gemma 2 adds sliding-window attention and soft-capping."""
+    model, tokenizer = load_model(str(save_tiny_llama(tmp_path, family=family)), dtype="float32")
     ids, mask = pad(encode(tokenizer, PROMPTS[:4], 1024), 0)
-    split = split_point(model, 2)
+    assert ids.shape[1] > 8  # longer than Gemma 2's sliding window
+    split = split_point(model, lora_layers)
     with torch.no_grad():
-        pooled = Head(model, split)(Trunk(model, split)(ids), mask)
+        pooled = trained_part(model, split)(Trunk(model, split)(ids), mask)
     torch.testing.assert_close(pooled, forward_pooled(model, ids, mask), atol=1e-5, rtol=0)
+
+
+def test_trunk_shortcut_refuses_a_decoder_it_cannot_reproduce(tmp_path: Path):
+    model, _ = load_model(str(save_tiny_llama(tmp_path, family="gemma2")), dtype="float32")
+    with pytest.raises(ModelError, match="Gemma2Model: the frozen-trunk shortcut does not "
+                                         r"reproduce .*\(scft.lora_layers: null\)"):
+        trained_part(model, split_point(model, 2))
 
 
 def test_embed_items_caches_by_model_and_prompts(tiny, tmp_path: Path, monkeypatch):

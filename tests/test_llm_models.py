@@ -6,12 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from llmemb_utils import assets
 from llmemb_utils.config import SCFTConfig
+from llmemb_utils.llm.embed import cache_key
 from llmemb_utils.llm.extract import extract
 from llmemb_utils.llm.lora import add_lora, load_adapter, save_adapter
-from llmemb_utils.llm.models import ModelError, converted_default, load_model, resolve
+from llmemb_utils.llm.models import (
+    ModelError,
+    choose_dtype,
+    converted_default,
+    load_model,
+    resolve,
+)
 from llmemb_utils.llm.tiny import save_tiny_llama
 
 PROMPTS = ["The movie has the following attributes: \n title is Kolya; year is 1996",
@@ -77,3 +85,29 @@ def test_lora_folder_without_adapter(tmp_path: Path):
     model, _ = load_model(str(save_tiny_llama(tmp_path / "tiny")), dtype="float32")
     with pytest.raises(ModelError, match=f"^LoRA folder {tmp_path} has no adapter_config.json$"):
         load_adapter(model, tmp_path, "tiny")
+
+
+def test_auto_dtype_falls_back_to_float16_without_bf16(monkeypatch):
+    """A T4 (Colab's free GPU) has no bf16: compute, and 4-bit compute, use float16."""
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    assert choose_dtype("auto", "cuda") == torch.float16
+    assert choose_dtype("auto", "cuda", training=True) == torch.float16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert choose_dtype("auto", "cuda") == torch.bfloat16
+    assert choose_dtype("auto", "cpu") == torch.bfloat16
+    assert choose_dtype("auto", "cpu", training=True) == torch.float32
+    assert choose_dtype("float32", "cuda") == torch.float32
+
+
+def test_embedding_cache_key_follows_the_precision_actually_used():
+    def key(**changes):
+        settings = {"model": "m", "lora": None, "prompts": ["a"], "pooling": "mean",
+                    "dtype": "auto", "max_tokens": 64, "load_in_4bit": "auto",
+                    "device": "cpu", **changes}
+        return cache_key(**settings)
+
+    assert key() == key(dtype="bfloat16")  # auto resolves to bfloat16 for CPU inference
+    assert key() == key(load_in_4bit="never")  # auto means full precision on the CPU
+    distinct = {key(), key(dtype="float32"), key(load_in_4bit="always"), key(device="cuda"),
+                key(device="cuda", load_in_4bit="never")}
+    assert len(distinct) == 5

@@ -55,3 +55,14 @@ def test_colab_requirements_are_the_runtime_dependencies_without_torch():
     assert wanted, "pyproject.toml lists runtime dependencies"
     missing = wanted - requirements
     assert not missing, f"requirements-colab.txt lacks (or has other ranges for) {sorted(missing)}"
+
+
+def test_scikit_learn_lower_bound_has_the_pca_solver_the_kit_calls():
+    """llm/pca.py asks for svd_solver="covariance_eigh", new in scikit-learn 1.5."""
+    assert '"covariance_eigh"' in (ROOT / "llmemb_utils/llm/pca.py").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    colab = (ROOT / "requirements-colab.txt").read_text().splitlines()
+    for requirements in (project["dependencies"], colab):
+        bound = next(r for r in requirements if _name(r) == "scikit-learn")
+        version = re.search(r">=\s*([\d.]+)", bound).group(1)
+        assert tuple(int(part) for part in version.split(".")) >= (1, 5), bound

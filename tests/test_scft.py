@@ -12,9 +12,11 @@ from safetensors.torch import load_file
 
 from llmemb_utils.config import load_config
 from llmemb_utils.llm import scft as scft_module
-from llmemb_utils.llm.scft import train_scft
+from llmemb_utils.llm.models import decoder_of, load_model
+from llmemb_utils.llm.scft import ViewBatches, train_scft
+from llmemb_utils.llm.stack import Trunk
 from llmemb_utils.llm.tiny import save_tiny_llama
-from llmemb_utils.llm.views import batch_items, fixed_views, step_views
+from llmemb_utils.llm.views import batch_items, fixed_views, micro_batch_index, step_views
 
 GENRES = ["Drama", "Comedy", "Action", "Horror", "Romance", "War"]
 PROMPTS = [f"The movie has the following attributes: \n title is Film {i}; year is {1960 + i}; "
@@ -39,7 +41,7 @@ def test_views_are_seeded_subsets():
         head, kept = view.split("\n")
         assert head == instruction
         assert len(kept.split(";")) == 3 and set(kept.split(";")) <= set(body.split(";"))
-    assert step_views(PROMPTS, [0, 1], 0.4, 1, step=5) == step_views(PROMPTS, [0, 1], 0.4, 1, 5)
+    assert step_views(PROMPTS, [0, 1], 0.4, 1, 5) == step_views(PROMPTS, [0, 1], 0.4, 1, 5)
 
 
 def test_batches_cover_each_epoch_once():
@@ -91,3 +93,73 @@ def test_resume_refuses_another_config(tiny, tmp_path: Path):
     train_scft(PROMPTS, config(tiny, **{"scft.steps": 3}), tmp_path, progress=False)
     with pytest.raises(ValueError, match="checkpoint.pt was written with a different config"):
         train_scft(PROMPTS, config(tiny, **{"scft.steps": 4}), tmp_path, progress=False)
+
+
+def test_all_layers_need_no_trunk_cache(tiny):
+    """lora_layers: null (the paper's setting) keeps no per-view hidden states in memory."""
+    model, tokenizer = load_model(tiny, dtype="float32")
+    settings = config(tiny, **{"scft.lora_layers": None})
+    every_layer = ViewBatches(PROMPTS, settings, tokenizer, Trunk(model, 0), 64)
+    assert every_layer.cached is None and every_layer.tokens is not None
+    ids, mask = every_layer(np.array([0, 1]), 0)
+    assert ids.dtype == torch.long and ids.shape[0] == mask.shape[0] == 4
+    top_two = ViewBatches(PROMPTS, config(tiny), tokenizer, Trunk(model, 2), 64)
+    assert len(top_two.cached) == 2 * len(PROMPTS)
+
+
+def test_gradient_checkpointing_is_on_by_default_and_changes_no_number(tiny, tmp_path: Path):
+    assert load_config().llm.gradient_checkpointing
+    runs = {}
+    for checkpointing in (True, False):
+        settings = config(tiny, **{"scft.steps": 2, "scft.lora_layers": None,
+                                   "llm.gradient_checkpointing": checkpointing})
+        result = train_scft(PROMPTS, settings, tmp_path / str(checkpointing), progress=False)
+        layer = decoder_of(result.model).layers[0]
+        assert getattr(layer, "gradient_checkpointing", False) == checkpointing
+        runs[checkpointing] = load_file(tmp_path / str(checkpointing) / "adapter" /
+                                        "adapter_model.safetensors")
+    assert len(runs[True]) == 2 * 7 * 4  # every layer
+    for name, tensor in runs[True].items():
+        torch.testing.assert_close(tensor, runs[False][name], rtol=1e-4, atol=1e-6)
+
+
+def test_resampled_views_differ_across_micro_batches_and_processes(tiny, tmp_path: Path,
+                                                                   monkeypatch):
+    drawn = []
+
+    def spy(prompts, items, drop_ratio, seed, index):
+        drawn.append(index)
+        return step_views(prompts, items, drop_ratio, seed, index)
+
+    monkeypatch.setattr(scft_module, "step_views", spy)
+    train_scft(PROMPTS, config(tiny, **{"scft.steps": 2, "scft.grad_accumulation": 2,
+                                        "scft.resample_views": True}), tmp_path, progress=False)
+    assert drawn == [0, 1, 2, 3]
+    keys = {micro_batch_index(step, micro, 2, 3, rank)
+            for step in range(4) for micro in range(2) for rank in range(3)}
+    assert keys == set(range(4 * 2 * 3))
+    items = list(range(8))
+    assert step_views(PROMPTS, items, 0.4, 1, 0) != step_views(PROMPTS, items, 0.4, 1, 1)
+
+
+def test_a_finished_run_is_reused_without_loading_the_model(tiny, tmp_path: Path, monkeypatch,
+                                                            capsys):
+    settings = config(tiny, **{"scft.steps": 3})
+    data = {"data": {"files": {"items.parquet": "abc"}}}
+    first = train_scft(PROMPTS, settings, tmp_path, progress=False, inputs=data)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("model loaded for a finished run")
+
+    monkeypatch.setattr(scft_module, "load_model", refuse)
+    capsys.readouterr()
+    again = train_scft(PROMPTS, settings, tmp_path, progress=False, inputs=data)
+    assert "reusing it" in capsys.readouterr().out
+    assert again.history == first.history and again.steps == 3 and again.model is None
+    assert again.seconds == pytest.approx(first.seconds)  # the recorded run, not a new one
+    for stale in ({"data": {"files": {"items.parquet": "xyz"}}}, None):
+        with pytest.raises(AssertionError, match="model loaded"):
+            train_scft(PROMPTS, settings, tmp_path, progress=False, inputs=stale)
+    with pytest.raises(AssertionError, match="model loaded"):
+        train_scft(PROMPTS, config(tiny, **{"scft.steps": 3, "seed": 7}), tmp_path,
+                   progress=False, inputs=data)

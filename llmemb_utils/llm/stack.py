@@ -2,9 +2,12 @@
 
 SCFT adapts only the top ``lora_layers`` decoder layers, so everything below them is a fixed
 function of the input. The trunk (embeddings + lower layers) therefore runs once per view
-without gradients; the head (upper layers + final norm) is the only part trained. Works for
-decoders exposing ``embed_tokens``, ``layers``, ``norm`` and ``rotary_emb`` (LLaMA, Mistral,
-Qwen2/3 in transformers).
+without gradients; the head (upper layers + final norm) is the only part trained. The cut
+re-runs the decoder's layers itself, which is exact for decoders exposing ``embed_tokens``,
+``layers``, ``norm`` and ``rotary_emb`` whose forward does nothing else (LLaMA, Mistral,
+Qwen2/3, Gemma); :func:`check_split` compares it with the model's own forward and refuses the
+others. With LoRA on every layer (split 0) nothing is cut: the head is the model's own forward,
+exact for any architecture.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .models import ModelError, decoder_of
+from .models import ModelError, decoder_of, enable_checkpointing
 from .pooling import pool
 
 PARTS = ("embed_tokens", "layers", "norm", "rotary_emb")
@@ -59,21 +62,26 @@ class Trunk:
     """Embeddings and the frozen lower layers, run without gradients.
 
     ``compute_dtype`` (e.g. bfloat16 for a float32 model on CPU) runs them under autocast: they
-    are inference only, so they may use the faster inference precision.
+    are inference only, so they may use the faster inference precision. With no frozen layers
+    (split 0) there is nothing to run: the token ids pass through to the head.
     """
 
     def __init__(self, model: nn.Module, split: int,
                  compute_dtype: torch.dtype | None = None) -> None:
         self.decoder = decoder_of(model)
-        missing = [part for part in PARTS if not hasattr(self.decoder, part)]
-        if missing:
-            raise ModelError(f"{type(self.decoder).__name__} lacks {missing}; training only the "
-                             "top layers needs a LLaMA-style decoder (set scft.lora_layers: null)")
+        if split:
+            missing = [part for part in PARTS if not hasattr(self.decoder, part)]
+            if missing:
+                raise ModelError(f"{type(self.decoder).__name__} lacks {missing}; training only "
+                                 "the top layers needs a LLaMA-style decoder (set "
+                                 "scft.lora_layers: null)")
         self.layers = list(self.decoder.layers[:split])
         self.compute_dtype = compute_dtype
 
     @torch.no_grad()
     def __call__(self, input_ids: torch.Tensor) -> torch.Tensor:
+        if not self.layers:
+            return input_ids
         weight = self.decoder.embed_tokens.weight
         autocast = self.compute_dtype not in (None, weight.dtype)
         with torch.autocast(weight.device.type, dtype=self.compute_dtype, enabled=autocast):
@@ -97,3 +105,45 @@ class Head(nn.Module):
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         hidden = run_layers(self.decoder[0], self.layers, hidden, self.use_checkpoint)
         return pool(self.norm(hidden), mask, self.pooling)
+
+
+class WholeDecoder(nn.Module):
+    """Every layer trained: token ids through the model's own forward, ending in fp32 pooling,
+    exactly as extraction embeds (whatever the architecture adds to its layers)."""
+
+    def __init__(self, model: nn.Module, pooling: str = "mean",
+                 use_checkpoint: bool = False) -> None:
+        super().__init__()
+        self.decoder = decoder_of(model)
+        self.pooling = pooling
+        if use_checkpoint:
+            enable_checkpointing(self.decoder)
+
+    def forward(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.decoder(input_ids=input_ids, use_cache=False).last_hidden_state
+        return pool(hidden, mask, self.pooling)
+
+
+def trained_part(model: nn.Module, split: int, pooling: str = "mean",
+                 use_checkpoint: bool = False) -> nn.Module:
+    """What SCFT trains on top of ``Trunk(model, split)``: the head, or the whole decoder."""
+    if split == 0:
+        return WholeDecoder(model, pooling, use_checkpoint)
+    check_split(model, split)
+    return Head(model, split, pooling, use_checkpoint)
+
+
+@torch.no_grad()
+def check_split(model: nn.Module, split: int, tokens: int = 12) -> None:
+    """Refuse a decoder whose own forward does more than the trunk and head re-run (say
+    sliding-window masks or extra scaling): training on the cut would then fit hidden states
+    that extraction never produces."""
+    decoder = decoder_of(model)
+    device = decoder.embed_tokens.weight.device
+    ids = torch.arange(tokens, device=device).remainder(decoder.config.vocab_size)[None]
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    full = pool(decoder(input_ids=ids, use_cache=False).last_hidden_state, mask)
+    cut = Head(model, split)(Trunk(model, split)(ids), mask)
+    if not torch.allclose(cut, full, rtol=1e-2, atol=1e-2 * float(full.abs().max())):
+        raise ModelError(f"{type(decoder).__name__}: the frozen-trunk shortcut does not reproduce "
+                         "the model's own forward; train every layer (scft.lora_layers: null)")

@@ -18,10 +18,17 @@ def fixed_views(prompts: Sequence[str], drop_ratio: float, seed: int) -> list[tu
 
 
 def step_views(prompts: Sequence[str], items: Sequence[int], drop_ratio: float, seed: int,
-               step: int) -> list[tuple[str, str]]:
-    """Fresh views of ``items`` for one step (the per-step resampling option), seeded by step."""
-    rng = random.Random(f"{seed}/{step}")
+               index: int) -> list[tuple[str, str]]:
+    """Fresh views of ``items`` for micro-batch ``index`` (the resampling option), seeded by
+    the index, which differs across micro-batches and processes (:func:`micro_batch_index`)."""
+    rng = random.Random(f"{seed}/{index}")
     return [attribute_drop_views(prompts[i], drop_ratio, rng) for i in items]
+
+
+def micro_batch_index(step: int, micro: int, accumulation: int, world: int, rank: int) -> int:
+    """The global position of one micro-batch: optimiser steps hold ``accumulation`` rounds of
+    ``world`` micro-batches, one per process."""
+    return (step * accumulation + micro) * world + rank
 
 
 def batch_items(num_items: int, batch_size: int, seed: int, index: int) -> np.ndarray:

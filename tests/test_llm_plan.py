@@ -1,0 +1,70 @@
+"""``llmemb plan``: the memory arithmetic on a hand-computed shape, and the command's verdicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmemb_utils.cli import main
+from llmemb_utils.llm.plan import (
+    NF4_BYTES,
+    ModelShape,
+    Precision,
+    lora_params,
+    model_shape,
+    scft_plan,
+    shape_from_config,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+# q, o: 8 -> 8; k, v: 8 -> 4 (one KV head of 4); gate, up: 8 -> 16; down: 16 -> 8
+SHAPE = ModelShape(layers=2, hidden=8, intermediate=16, heads=2, kv_heads=1, head_dim=4,
+                   vocab=10, source="by hand")
+
+
+def test_parameter_counts_by_hand():
+    assert SHAPE.linear_params == 2 * (64 + 32 + 32 + 64 + 128 + 128 + 128)  # 1152
+    assert SHAPE.other_params == 10 * 8 + 5 * 8  # embeddings, 2 norms per layer + final norm
+    # rank 2: r * (in + out) summed over the 7 projections = 32 + 24 + 24 + 32 + 48 + 48 + 48
+    assert lora_params(SHAPE, rank=2, layers=2) == 2 * 256
+
+
+@pytest.mark.parametrize(("checkpointing", "activations"), [
+    (False, 2 * 480 * 30),  # 2 layers x 480 bytes per token x (2 views x 3 pairs x 5 tokens)
+    (True, 2 * 30 * 8 * 2 + 480 * 30),  # each layer's bf16 input kept, one layer recomputed
+])
+def test_scft_estimate_by_hand(checkpointing: bool, activations: int):
+    # per token and layer: 2 bytes x (14 x 8 + 4 x 4 + 5 x 16) + 1-byte masks (6 x 8 + 16)
+    plan = scft_plan(SHAPE, Precision(four_bit=True, weight_bytes=2, compute_bytes=2), pairs=3,
+                     tokens=5, rank=2, trained_layers=2, checkpointing=checkpointing)
+    assert plan.parts == {
+        "weights": pytest.approx(1152 * NF4_BYTES + 120 * 4),  # norms, embeddings in fp32
+        "LoRA + grads + AdamW": 16 * 512,
+        "activations": activations,
+        "backward transients": 2 * (4 * 8 + 2 * 16) * 30,
+    }
+    assert NF4_BYTES == pytest.approx(0.5 + 1 / 64 + 4 / 16384)
+
+
+def test_shape_from_a_config_and_the_known_table():
+    config = {"num_hidden_layers": 30, "hidden_size": 576, "intermediate_size": 1536,
+              "num_attention_heads": 9, "num_key_value_heads": 3, "vocab_size": 49152}
+    shape = shape_from_config(config, "test")
+    assert (shape.head_dim, shape.kv_width) == (64, 192)
+    llama = model_shape("meta-llama/Llama-2-7b-hf")
+    assert "known shape table" in llama.source
+    assert round(llama.params / 1e9, 2) == 6.61  # 6.74 B with the LM head, absent here
+
+
+def test_plan_command_verdicts(capsys, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no prepared data under ./artifacts: lengths are assumed
+    config = str(ROOT / "configs" / "yelp_llama7b.yaml")
+    assert main(["plan", "--config", config, "--gpu-memory", "16", "--tokens", "128"]) == 0
+    out = capsys.readouterr().out
+    assert "SCFT (checkpointing)" in out and "extraction" in out and "RAT" in out
+    assert "NO (not configured)" in out  # the same batch without checkpointing
+    assert main(["plan", "--config", config, "--gpu-memory", "16"]) == 1
+    out = capsys.readouterr().out
+    assert "assumed llm.max_tokens = 1024 tokens" in out
+    assert "SCFT (checkpointing) does not fit" in out and "scft.grad_accumulation" in out
