@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ExperimentConfig, add_overlay_arguments, load_cli_config
+from ..io import kit_relative
 from .dataset import PreparedDataset
 
 
@@ -106,4 +107,4 @@ def summary_table(dataset: PreparedDataset) -> str:
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"{name:<{width}}  {a:>10}  {b:>10}" for name, a, b in rows]
-    return f"{dataset.path}\n" + "\n".join(lines)
+    return f"{kit_relative(dataset.path)}\n" + "\n".join(lines)

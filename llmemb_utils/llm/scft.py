@@ -25,7 +25,7 @@ from accelerate import Accelerator
 from torch import nn
 
 from ..config import ExperimentConfig
-from ..io import make_manifest, sha256_file, write_json
+from ..io import kit_relative, make_manifest, sha256_file, write_json
 from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
@@ -253,5 +253,5 @@ def _load_checkpoint(path: Path, config: ExperimentConfig, core: nn.Module, opti
     core.load_state_dict(state["trainable"], strict=False)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
-    print(f"[scft] resumed from {path} at step {state['step']}")
+    print(f"[scft] resumed from {kit_relative(path)} at step {state['step']}")
     return state["step"], state["history"]
