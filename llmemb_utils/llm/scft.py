@@ -135,6 +135,35 @@ def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
 
 
+@dataclass
+class SCFTParts:
+    """What an SCFT run trains, built once by :func:`build_parts` for the run and for checks
+    by hand (notebook 02 recomputes a step of it)."""
+
+    model: nn.Module  # the LoRA-wrapped LLM
+    tokenizer: Any
+    objective: Objective  # head layers + loss: the trained module
+    trunk: Trunk  # the frozen lower layers
+    max_tokens: int
+
+
+def build_parts(config: ExperimentConfig, device: str) -> SCFTParts:
+    """Load ``config.llm.model`` for training, add fresh LoRA adapters (seeded) and cut it
+    into the frozen trunk and the trained objective."""
+    llm, scft = config.llm, config.scft
+    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device,
+                                  gradient_checkpointing=llm.gradient_checkpointing,
+                                  for_training=True)
+    torch.manual_seed(config.seed)  # LoRA initialisation
+    model = add_lora(model, scft)
+    split = split_point(model, scft.lora_layers)
+    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
+    objective = Objective(Head(model, split, llm.pooling, llm.gradient_checkpointing),
+                          ContrastiveLoss(scft.loss, temperature)).to(device).train()
+    trunk = Trunk(model, split, choose_dtype(llm.dtype, torch.device(device).type))
+    return SCFTParts(model, tokenizer, objective, trunk, context_limit(model, llm.max_tokens))
+
+
 def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path,
                resume: bool = True, progress: bool = True,
                inputs: dict[str, Any] | None = None) -> SCFTResult:
@@ -146,18 +175,10 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     out = Path(out)
-    llm, scft = config.llm, config.scft
+    scft = config.scft
     accelerator = training_accelerator()
-    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit,
-                                  device=str(accelerator.device),
-                                  gradient_checkpointing=llm.gradient_checkpointing,
-                                  for_training=True)
-    torch.manual_seed(config.seed)  # LoRA initialisation
-    model = add_lora(model, scft)
-    split = split_point(model, scft.lora_layers)
-    temperature = scft.temperature if scft.loss == "soft-target" else scft.infonce_temperature
-    core = Objective(Head(model, split, llm.pooling, llm.gradient_checkpointing),
-                     ContrastiveLoss(scft.loss, temperature)).to(accelerator.device).train()
+    parts = build_parts(config, str(accelerator.device))
+    model, core = parts.model, parts.objective
     optimizer = torch.optim.AdamW([p for p in core.parameters() if p.requires_grad],
                                   lr=scft.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -168,8 +189,7 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     wrapped, optimizer = accelerator.prepare(core, optimizer)
 
     clock = time.perf_counter()
-    trunk = Trunk(model, split, choose_dtype(llm.dtype, accelerator.device.type))
-    batches = ViewBatches(prompts, config, tokenizer, trunk, context_limit(model, llm.max_tokens))
+    batches = ViewBatches(prompts, config, parts.tokenizer, parts.trunk, parts.max_tokens)
     cache_seconds, clock = time.perf_counter() - clock, time.perf_counter()
     bar = progress_bar(range(start, scft.steps), progress and accelerator.is_main_process,
                        desc="scft", unit="step", initial=start, total=scft.steps)
