@@ -43,3 +43,18 @@ def test_fast_mode_never_writes(notebook_file, monkeypatch):
 
 def test_source_hash_is_sha256_of_the_text():
     assert source_hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+@pytest.mark.slow
+def test_a_published_figure_shows_once_under_the_inline_backend(tmp_path, monkeypatch):
+    monkeypatch.delenv("LLMEMB_FAST", raising=False)
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # Jupyter's own inline backend
+    path = tmp_path / "figure.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(
+        "import numpy as np\nfrom llmemb_utils import plots\n"
+        f"plots.publish(plots.popularity_curve(np.array([9, 3, 1]), 3), 'pop', {str(tmp_path)!r})"
+    )]), path)
+    execute(path)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [sorted(o.get("data", {})) for o in outputs] == [["image/png", "text/plain"]]
+    assert (tmp_path / "pop.png").is_file()
