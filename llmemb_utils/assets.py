@@ -96,7 +96,7 @@ def fetch(name: str, verbose: bool = True) -> Path:
     asset = ASSETS[name]
     if (asset.folder / CHECKSUMS).is_file():
         asset.verify(asset.folder)
-        _say(verbose, f"[assets] {name}: cached at {asset.folder}")
+        _say(verbose, f"[assets] {name}: in the asset cache")
         return asset.folder
     manual = asset.manual.format(folder=asset.folder)
     if all((asset.folder / f).is_file() for f in asset.files):  # provided by hand
@@ -115,7 +115,7 @@ def fetch(name: str, verbose: bool = True) -> Path:
         except (OSError, AssetError, zipfile.BadZipFile) as error:
             failures.append(f"  - {source.description}: {error}")
             continue
-        _say(verbose, f"[assets] {name}: from {source.description} -> {asset.folder}")
+        _say(verbose, f"[assets] {name}: from {source.description}, now in the asset cache")
         return asset.folder
     raise AssetError(f"could not obtain asset {name!r}; tried:\n" + "\n".join(failures)
                      + f"\nTo provide it by hand: {manual}")

@@ -17,6 +17,14 @@ from typing import Any
 from . import __version__
 
 MANIFEST = "manifest.json"
+KIT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def kit_relative(path: str | os.PathLike) -> str:
+    """``path`` relative to the kit's root when it lies inside it: logs and notebook outputs
+    then name ``artifacts/...`` rather than the folders of the machine they ran on."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(KIT_ROOT)) if resolved.is_relative_to(KIT_ROOT) else str(path)
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -6,8 +6,10 @@ import json
 import pytest
 
 from llmemb_utils.io import (
+    KIT_ROOT,
     atomic_directory,
     fingerprint,
+    kit_relative,
     make_manifest,
     read_json,
     sha256_file,
@@ -55,3 +57,8 @@ def test_fingerprint_depends_on_files_only():
     three = make_manifest("k", {"x": 1}, files={"a": "01"})
     assert fingerprint(one) == fingerprint(two) != fingerprint(three)
     assert json.dumps(one)  # serialisable
+
+
+def test_kit_relative_hides_the_machines_folders_inside_the_kit(tmp_path):
+    assert kit_relative(KIT_ROOT / "artifacts" / "x" / "data") == "artifacts/x/data"
+    assert kit_relative(str(tmp_path / "data")) == str(tmp_path / "data")  # outside: as given

@@ -1,7 +1,8 @@
 """Committed notebooks are clean: python3 kernel, no widget state, no pip logs, one
-parameters cell and a Colab badge."""
+parameters cell, and one short Colab cell first."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,11 @@ def test_notebook_is_clean(path):
     assert "application/vnd.jupyter.widget-view+json" not in json.dumps(cells)
     parameters = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(parameters) == 1, "exactly one cell tagged 'parameters'"
-    assert "colab.research.google.com" in "".join(cells[0]["source"])
+    colab = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+    assert len(colab.splitlines()) <= 6 and colab.startswith('KIT_REPO_URL = ""')
+    assert "/content/llmemb-kit/llmemb_utils/colab.py" in colab
+    addresses = set(re.findall(r"github\.com/[\w.-]+/[\w.-]+", json.dumps(cells)))
+    assert addresses <= {"github.com/OWNER/REPO.git"}, "a repository address besides the example"
 
 
 def test_there_are_notebooks():

@@ -14,6 +14,36 @@ def test_save_figure_writes_png(tmp_path):
     assert labels == ["head (2 items, >= 10 interactions)", "tail (3 items)"]
 
 
+def test_publish_saves_shows_once_and_closes(tmp_path, monkeypatch):
+    import IPython
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig = plots.popularity_curve(np.array([50, 10, 3, 1, 0]), head_min=10)
+    assert plots.publish(fig, "pop", tmp_path) is None
+    png = (tmp_path / "pop.png").read_bytes()
+    assert len(shown) == 1 and shown[0].data == png
+    pixels = int.from_bytes(png[16:20], "big")  # PNG header: width in pixels at 150 dpi
+    assert shown[0].width == pixels * 2 // 3
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_publish_outside_ipython_only_saves(tmp_path):
+    plots.publish(plots.popularity_curve(np.array([5, 1]), head_min=2), "pop", tmp_path)
+    assert (tmp_path / "pop.png").is_file()
+
+
+def test_fast_mode_figures_never_land_in_figures(monkeypatch):
+    monkeypatch.delenv(plots.FIGURES_ENV, raising=False)
+    monkeypatch.setenv("LLMEMB_FAST", "1")
+    assert plots.figures_dir().parts[-2:] == ("artifacts", "fast_figures")
+    monkeypatch.setenv("LLMEMB_FAST", "0")
+    assert plots.figures_dir().name == "figures"
+
+
 def test_uniformity_figure_has_one_column_per_set():
     circle = np.stack([np.cos(np.linspace(0, 6, 50)), np.sin(np.linspace(0, 6, 50))], axis=1)
     head = np.arange(50) < 10

@@ -14,6 +14,7 @@ from ..config import (
     given_overrides,
     load_cli_config,
 )
+from ..io import kit_relative
 from ..layout import RunLayout
 from .dataset import PreparedDataset
 
@@ -114,4 +115,4 @@ def summary_table(dataset: PreparedDataset) -> str:
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"{name:<{width}}  {a:>10}  {b:>10}" for name, a, b in rows]
-    return f"{dataset.path}\n" + "\n".join(lines)
+    return f"{kit_relative(dataset.path)}\n" + "\n".join(lines)

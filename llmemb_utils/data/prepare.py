@@ -12,7 +12,15 @@ import numpy as np
 import pandas as pd
 
 from ..config import DataConfig
-from ..io import MANIFEST, atomic_directory, make_manifest, read_json, sha256_file, write_json
+from ..io import (
+    MANIFEST,
+    atomic_directory,
+    kit_relative,
+    make_manifest,
+    read_json,
+    sha256_file,
+    write_json,
+)
 from .buckets import ITEM_POPULARITY_BINS, USER_LENGTH_BINS, bin_counts, thresholds
 from .dataset import KIND, PreparedDataset
 from .preprocess import Sequences, build_sequences
@@ -36,7 +44,7 @@ def prepare(config: DataConfig, out: str | Path, seed: int = 42,
     raw = load_raw(config.source)
     load_seconds = time.perf_counter() - started
     if not force and _is_up_to_date(out, config, raw):
-        print(f"[prepare] {out}: up to date (same config and source files), reused")
+        print(f"[prepare] {kit_relative(out)}: up to date (same config and source files), reused")
         return PreparedDataset.load(out)
     return prepare_from_raw(raw, config, out, seed, timings={"load_raw": load_seconds})
 

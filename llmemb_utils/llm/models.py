@@ -80,7 +80,7 @@ def converted_default() -> Path:
     if (target / "config.json").is_file():
         return target
     source = assets.fetch(GGUF_ASSET) / assets.SMOLLM2_GGUF
-    print(f"[llm] converting {source.name} to a Hugging Face folder (once) -> {target}")
+    print(f"[llm] converting {source.name} to a Hugging Face folder in the asset cache (once)")
     model, tokenizer = _load_pretrained(ModelSource(DEFAULT_MODEL, str(source.parent), source.name),
                                         torch.float32)
     # a GGUF-loaded model refuses save_pretrained otherwise (docs/design.md §3)

@@ -29,7 +29,7 @@ from accelerate import Accelerator
 from torch import nn
 
 from ..config import ExperimentConfig, SCFTConfig
-from ..io import MANIFEST, make_manifest, read_json, sha256_file, write_json
+from ..io import MANIFEST, kit_relative, make_manifest, read_json, sha256_file, write_json
 from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
@@ -151,6 +151,33 @@ def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
 
 
+@dataclass
+class SCFTParts:
+    """What an SCFT run trains, built once by :func:`build_parts` for the run and for checks
+    by hand (notebook 02 recomputes a step of it)."""
+
+    model: nn.Module  # the LoRA-wrapped LLM
+    tokenizer: Any
+    objective: Objective  # head layers + loss: the trained module
+    trunk: Trunk  # the frozen lower layers
+    max_tokens: int
+
+
+def build_parts(config: ExperimentConfig, device: str) -> SCFTParts:
+    """Load ``config.llm.model`` for training, add fresh LoRA adapters (seeded) and cut it
+    into the frozen trunk and the trained objective."""
+    llm, scft = config.llm, config.scft
+    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device,
+                                  for_training=True)
+    torch.manual_seed(config.seed)  # LoRA initialisation
+    model = add_lora(model, scft)
+    split = split_point(model, scft.lora_layers)
+    objective = Objective(trained_part(model, split, llm.pooling, llm.gradient_checkpointing),
+                          contrastive_loss(scft)).to(device).train()
+    trunk = Trunk(model, split, choose_dtype(llm.dtype, torch.device(device).type))
+    return SCFTParts(model, tokenizer, objective, trunk, context_limit(model, llm.max_tokens))
+
+
 def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path,
                resume: bool = True, progress: bool = True,
                inputs: dict[str, Any] | None = None) -> SCFTResult:
@@ -164,19 +191,14 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     if resume:
         finished = finished_run(out, config, inputs)
         if finished is not None:
-            print(f"[scft] {out} holds a finished run of this config ({finished.steps} steps); "
-                  "reusing it")
+            print(f"[scft] {kit_relative(out)} holds a finished run of this config "
+                  f"({finished.steps} steps); reusing it")
             return finished
     started, cpu_started = time.perf_counter(), time.process_time()
-    llm, scft = config.llm, config.scft
+    scft = config.scft
     accelerator = training_accelerator()
-    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit,
-                                  device=str(accelerator.device), for_training=True)
-    torch.manual_seed(config.seed)  # LoRA initialisation
-    model = add_lora(model, scft)
-    split = split_point(model, scft.lora_layers)
-    core = Objective(trained_part(model, split, llm.pooling, llm.gradient_checkpointing),
-                     contrastive_loss(scft)).to(accelerator.device).train()
+    parts = build_parts(config, str(accelerator.device))
+    model, core = parts.model, parts.objective
     optimizer = torch.optim.AdamW([p for p in core.parameters() if p.requires_grad],
                                   lr=scft.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -187,8 +209,7 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
     wrapped, optimizer = accelerator.prepare(core, optimizer)
 
     clock = time.perf_counter()
-    trunk = Trunk(model, split, choose_dtype(llm.dtype, accelerator.device.type))
-    batches = ViewBatches(prompts, config, tokenizer, trunk, context_limit(model, llm.max_tokens))
+    batches = ViewBatches(prompts, config, parts.tokenizer, parts.trunk, parts.max_tokens)
     cache_seconds, clock = time.perf_counter() - clock, time.perf_counter()
     bar = progress_bar(range(start, scft.steps), progress and accelerator.is_main_process,
                        desc="scft", unit="step", initial=start, total=scft.steps)
@@ -296,5 +317,5 @@ def _load_checkpoint(path: Path, config: ExperimentConfig, core: nn.Module, opti
     core.load_state_dict(state["trainable"], strict=False)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
-    print(f"[scft] resumed from {path} at step {state['step']}")
+    print(f"[scft] resumed from {kit_relative(path)} at step {state['step']}")
     return state["step"], state["history"]
