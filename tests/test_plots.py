@@ -36,14 +36,6 @@ def test_publish_outside_ipython_only_saves(tmp_path):
     assert (tmp_path / "pop.png").is_file()
 
 
-def test_fast_mode_figures_never_land_in_figures(monkeypatch):
-    monkeypatch.delenv(plots.FIGURES_ENV, raising=False)
-    monkeypatch.setenv("LLMEMB_FAST", "1")
-    assert plots.figures_dir().parts[-2:] == ("artifacts", "fast_figures")
-    monkeypatch.setenv("LLMEMB_FAST", "0")
-    assert plots.figures_dir().name == "figures"
-
-
 def test_uniformity_figure_has_one_column_per_set():
     circle = np.stack([np.cos(np.linspace(0, 6, 50)), np.sin(np.linspace(0, 6, 50))], axis=1)
     head = np.arange(50) < 10
