@@ -1,7 +1,6 @@
 """Atomic writes and manifests."""
 
 import hashlib
-import json
 
 import pytest
 
@@ -54,4 +53,13 @@ def test_fingerprint_depends_on_files_only():
     two = make_manifest("k", {"x": 2}, files={"a": "00"})
     three = make_manifest("k", {"x": 1}, files={"a": "01"})
     assert fingerprint(one) == fingerprint(two) != fingerprint(three)
-    assert json.dumps(one)  # serialisable
+
+
+def test_manifest_survives_a_json_round_trip(tmp_path):
+    manifest = make_manifest("k", {"x": [1, 2]}, seed=7, files={"a": "00"},
+                             inputs={"data": {"files": {"b": "01"}}})
+    write_json(tmp_path / "manifest.json", manifest)
+    assert read_json(tmp_path / "manifest.json") == manifest
+    assert {k: manifest[k] for k in ("kind", "seed", "config", "files", "inputs")} == {
+        "kind": "k", "seed": 7, "config": {"x": [1, 2]}, "files": {"a": "00"},
+        "inputs": {"data": {"files": {"b": "01"}}}}
