@@ -30,12 +30,16 @@ def dataset(config: ExperimentConfig) -> PreparedDataset:
     return prepare(config.data, run_dir(config) / "data", seed=config.seed)
 
 
-def scft_adapter(config: ExperimentConfig, data: PreparedDataset,
-                 progress: bool = True) -> Path:
-    """The LoRA adapter of SCFT (notebook 02's output); trained when missing or stale."""
+def scft_adapter(config: ExperimentConfig, data: PreparedDataset, progress: bool = True,
+                 scft_seed: int | None = None) -> Path:
+    """The LoRA adapter of SCFT (notebook 02's output) with the config's seed, or with
+    ``scft_seed`` in ``<run_dir>/scft-seed<S>``; trained when missing or stale."""
     from .llm.scft import train_scft
 
     out = run_dir(config) / "scft"
+    if scft_seed is not None:
+        out = out.with_name(f"scft-seed{scft_seed}")
+        config = dataclasses.replace(config, seed=scft_seed)
     if _finished_scft(out, config, data):
         return out / "adapter"
     return train_scft(data.prompts, config, out, progress=progress,
@@ -82,20 +86,23 @@ def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | N
 
 
 def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = "scft",
-                   progress: bool = True) -> Path:
+                   progress: bool = True, scft_seed: int | None = None) -> Path:
     """The LLM item table file RAT reads (``<run_dir>/embeddings/<kind>.npy`` and its manifest,
-    as ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter, ``raw`` without.
-    Rewritten when missing or made from other data, model settings or adapter."""
+    as ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter (of the SCFT run
+    with ``scft_seed``, default the config's seed), ``raw`` without. Rewritten when missing or
+    made from other data, model settings or adapter."""
     from .llm.embed import save_item_embeddings
     from .llm.lora import adapter_checksum
+    from .llm.models import precision
     from .srs.rat_inputs import llm_table_path, load_llm_table
 
-    adapter = scft_adapter(config, data, progress) if kind == "scft" else None
+    adapter = scft_adapter(config, data, progress, scft_seed) if kind == "scft" else None
     llm = config.llm
     settings = {"model": llm.model, "lora": str(adapter) if adapter else None,
                 "adapter_sha256": adapter_checksum(adapter), "pooling": llm.pooling,
-                "dtype": llm.dtype, "max_tokens": llm.max_tokens, "pca_dim": None}
-    path = llm_table_path(run_dir(config), kind)
+                "dtype": llm.dtype, "precision": precision(llm.dtype, llm.load_in_4bit),
+                "max_tokens": llm.max_tokens, "pca_dim": None}
+    path = llm_table_path(run_dir(config), kind, scft_seed)
     try:
         if load_llm_table(path, data, kind).reference["manifest"]["config"] == settings:
             return path
@@ -153,7 +160,8 @@ def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = Tr
     from .srs.llmemb import effective_settings
 
     rat = effective_settings(config.rat)
-    table = config.rat.llm_emb or str(llm_table_file(config, data, rat.embeddings, progress))
+    table = config.rat.llm_emb or str(llm_table_file(config, data, rat.embeddings, progress,
+                                                     rat.scft_seed))
     teacher = config.rat.teacher
     if teacher is None and rat.alpha > 0:
         teacher = str(rat_teacher(config, data))

@@ -23,7 +23,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .config import ExperimentConfig, StudyConfig
+from .config import ExperimentConfig, RATConfig, StudyConfig
 from .data.dataset import PreparedDataset
 
 RESULTS_FILE = "results.md"
@@ -88,22 +88,37 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
     return overrides
 
 
+TableKey = tuple[str, int | None]  # the LLM table's kind and its SCFT seed (None: the config's)
+
+
 def spec_config(config: ExperimentConfig, spec: RunSpec,
-                tables: dict[str, Path] | None = None) -> ExperimentConfig:
-    """``config`` with the run's seed, backbone and ablation; ``tables`` (kind -> file) pins
-    the LLM table, so that every seed reads the one built from the config's own seed."""
+                tables: dict[TableKey, Path] | None = None) -> ExperimentConfig:
+    """``config`` with the run's seed, backbone and ablation. An SCFT table comes from the
+    config's own seed, or with ``study.scft_per_seed`` from an SCFT run on the run's seed;
+    ``tables`` (:func:`table_key` -> file) pins the file."""
     from .srs.llmemb import effective_settings
 
     rat = dataclasses.replace(config.rat, ablation=spec.ablation)
+    if (spec.encoder == "llmemb" and config.study.scft_per_seed and spec.seed != config.seed
+            and effective_settings(rat).embeddings == "scft"):
+        rat.scft_seed = spec.seed
     if tables and spec.encoder == "llmemb":
-        rat.llm_emb = str(tables[effective_settings(rat).embeddings])
+        rat.llm_emb = str(tables[table_key(rat)])
     return dataclasses.replace(
         config, seed=spec.seed, srs=dataclasses.replace(config.srs, backbone=spec.backbone),
         rat=rat)
 
 
+def table_key(rat: RATConfig) -> TableKey:
+    """The LLM table an LLMEmb run's settings read: its kind and SCFT seed."""
+    from .srs.llmemb import effective_settings
+
+    kind = effective_settings(rat).embeddings
+    return kind, rat.scft_seed if kind == "scft" else None
+
+
 def train_run(config: ExperimentConfig, data: PreparedDataset, spec: RunSpec,
-              tables: dict[str, Path] | None = None) -> Path:
+              tables: dict[TableKey, Path] | None = None) -> Path:
     """The run folder of ``spec``, trained unless it is already finished."""
     from . import pipeline
 
@@ -127,10 +142,11 @@ def run_study(config: ExperimentConfig, data: PreparedDataset, workers: int | No
     from .srs.llmemb import effective_settings
 
     specs = plan(config.study)
-    settings = {spec: effective_settings(spec_config(config, spec).rat) for spec in specs
-                if spec.encoder == "llmemb"}
-    tables = {kind: pipeline.llm_table_file(config, data, kind, progress)  # built once
-              for kind in sorted({rat.embeddings for rat in settings.values()})}
+    rats = {spec: spec_config(config, spec).rat for spec in specs if spec.encoder == "llmemb"}
+    settings = {spec: effective_settings(rat) for spec, rat in rats.items()}
+    keys = sorted({table_key(rat) for rat in rats.values()}, key=str)
+    tables = {(kind, seed): pipeline.llm_table_file(config, data, kind, progress, seed)
+              for kind, seed in keys}  # each built once
     needs = {spec: {RunSpec("sasrec", "id", spec.seed)}
              if spec in settings and settings[spec].alpha > 0 else set() for spec in specs}
     folders: dict[RunSpec, Path] = {}
@@ -200,8 +216,8 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _train_in_worker(config: ExperimentConfig, data_path: Path, tables: dict[str, Path],
-                     spec: RunSpec) -> Path:
+def _train_in_worker(config: ExperimentConfig, data_path: Path,
+                     tables: dict[TableKey, Path], spec: RunSpec) -> Path:
     return train_run(config, PreparedDataset.load(data_path), spec, tables)
 
 

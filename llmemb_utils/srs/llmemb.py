@@ -151,7 +151,8 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
     if rat.align_form not in ALIGN_FORMS:
         raise ValueError(f"unknown rat.align_form {rat.align_form!r}; choose one of {ALIGN_FORMS}")
     hidden = config.srs.hidden
-    path = Path(rat.llm_emb) if rat.llm_emb else llm_table_path(config.run_dir, rat.embeddings)
+    path = (Path(rat.llm_emb) if rat.llm_emb
+            else llm_table_path(config.run_dir, rat.embeddings, rat.scft_seed))
     llm = load_llm_table(path, dataset, rat.embeddings)
     teacher = None
     if rat.alpha > 0:

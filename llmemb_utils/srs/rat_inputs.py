@@ -38,9 +38,11 @@ class Teacher:
     reference: dict[str, Any]
 
 
-def llm_table_path(run_dir: str | Path, kind: str) -> Path:
-    """``<run_dir>/embeddings/<kind>.npy``: where the kit looks for and writes the tables."""
-    return Path(run_dir) / "embeddings" / f"{kind}.npy"
+def llm_table_path(run_dir: str | Path, kind: str, scft_seed: int | None = None) -> Path:
+    """``<run_dir>/embeddings/<kind>.npy`` (``scft-seed<S>.npy`` for the SCFT run of another
+    seed than the experiment's): where the kit looks for and writes the tables."""
+    name = kind if scft_seed is None or kind != "scft" else f"{kind}-seed{scft_seed}"
+    return Path(run_dir) / "embeddings" / f"{name}.npy"
 
 
 def load_llm_table(path: str | Path, dataset: PreparedDataset, expect: str) -> LLMTable:
