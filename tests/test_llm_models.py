@@ -6,12 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from llmemb_utils import assets
 from llmemb_utils.config import SCFTConfig
 from llmemb_utils.llm.extract import extract
 from llmemb_utils.llm.lora import add_lora, load_adapter, save_adapter
-from llmemb_utils.llm.models import ModelError, converted_default, load_model, resolve
+from llmemb_utils.llm.models import (
+    ModelError,
+    choose_dtype,
+    converted_default,
+    load_model,
+    precision,
+    resolve,
+)
 from llmemb_utils.llm.tiny import save_tiny_llama
 
 PROMPTS = ["The movie has the following attributes: \n title is Kolya; year is 1996",
@@ -77,3 +85,12 @@ def test_lora_folder_without_adapter(tmp_path: Path):
     model, _ = load_model(str(save_tiny_llama(tmp_path / "tiny")), dtype="float32")
     with pytest.raises(ModelError, match=f"^LoRA folder {tmp_path} has no adapter_config.json$"):
         load_adapter(model, tmp_path, "tiny")
+
+
+def test_cpus_compute_in_float32_unless_asked() -> None:
+    assert choose_dtype("auto", "cpu") == torch.float32
+    assert choose_dtype("auto", "cuda") == torch.bfloat16
+    assert choose_dtype("bfloat16", "cpu") == torch.bfloat16
+    assert precision("auto", "auto", "cpu") == "float32"
+    assert precision("auto", "auto", "cuda") == "nf4+bfloat16"
+    assert precision("float32", "never", "cuda") == "float32"

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     embed.add_argument("--pooling", choices=POOLINGS, default="mean")
     embed.add_argument("--pca-dim", type=int,
                        help="PCA width (the LLM's width centres without reducing)")
-    embed.add_argument("--dtype", default="auto")
+    embed.add_argument("--dtype", default="auto",
+                       help="auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16, float16")
     embed.add_argument("--batch-size", type=int, default=32)
     embed.add_argument("--max-tokens", type=int, default=1024)
     embed.add_argument("--seed", type=int, default=42)
@@ -61,12 +62,14 @@ def run_scft(args: argparse.Namespace) -> int:
 
 def run_embed(args: argparse.Namespace) -> int:
     from .embed import embed_items, save_item_embeddings
+    from .models import precision
 
     dataset = PreparedDataset.load(args.data)
     vectors = embed_items(dataset.prompts, args.model, args.lora, args.pooling, args.dtype,
                           max_tokens=args.max_tokens, batch_size=args.batch_size)
     settings = {"model": args.model, "lora": args.lora, "pooling": args.pooling,
-                "dtype": args.dtype, "max_tokens": args.max_tokens, "pca_dim": args.pca_dim}
+                "dtype": args.dtype, "precision": precision(args.dtype, "auto"),
+                "max_tokens": args.max_tokens, "pca_dim": args.pca_dim}
     path = save_item_embeddings(vectors, args.out, settings, dataset, args.lora, args.seed)
     print(f"[embed] {dataset.num_items} items x {vectors.shape[1]} -> {path}")
     return 0

