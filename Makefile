@@ -45,8 +45,9 @@ unit-test: setup
 results-check: setup
 	$(BIN)/llmemb report --check README.md
 
-# Fast mode: any error fails; only cells marked NBVAL_CHECK_OUTPUT (the same in fast and full
-# mode on every CPU) have their output compared.
+# Fast mode, lax: any error fails; trained and LLM numbers move in their last printed digits
+# between CPUs, so cells check them with asserts and tolerances; only cells marked
+# NBVAL_CHECK_OUTPUT (the same in fast and full mode on every CPU) compare their output.
 notebook-test: setup
 	$(NB_ENV) $(NBVAL) --nbval-lax $(NOTEBOOKS)
 

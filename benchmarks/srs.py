@@ -9,8 +9,11 @@ with the ID table, and the default data and full Beauty scale also with the LLME
 peak RSS is its own.
 
     .venv/bin/python benchmarks/srs.py [--threads 2] [--epochs 2] [--quick]
+    .venv/bin/python benchmarks/srs.py --thread-sweep 2 1
 
-Writes ``benchmarks/srs.json`` (machine info and load average included).
+Writes ``benchmarks/srs.json`` (machine info and load average included); ``--thread-sweep``
+times only ID-SASRec on the default data, once per thread count, into
+``benchmarks/srs_idle.json`` (meant for an otherwise idle machine: its load is recorded).
 """
 
 from __future__ import annotations
@@ -150,7 +153,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--quick", action="store_true", help="a tiny synthetic scale only")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_suffix(".json"))
+    parser.add_argument("--thread-sweep", type=int, nargs="+", metavar="T",
+                        help="only ID-SASRec on the default data, with each thread count")
+    parser.add_argument("--out", type=Path,
+                        help="default: benchmarks/srs.json (srs_idle.json with --thread-sweep)")
     args = parser.parse_args()
     if args.case:
         print(json.dumps(measure(*args.case, args.epochs, args.threads)))
@@ -158,22 +164,30 @@ def main() -> None:
 
     import torch
 
+    if args.thread_sweep:
+        runs = [(f"ml100k/sasrec, threads {t}", str(default_data()), "sasrec", "id", t)
+                for t in args.thread_sweep]
+    else:
+        runs = [(*case, args.threads) for case in cases(args.quick)]
+    out = args.out or Path(__file__).with_name("srs_idle.json" if args.thread_sweep
+                                               else "srs.json")
     results = {
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "torch": torch.__version__, "cpu_count": os.cpu_count(),
-                    "threads": args.threads, "load_average_before": os.getloadavg()},
+                    "threads": args.thread_sweep or args.threads,
+                    "load_average_before": os.getloadavg()},
         "config": {"epochs": args.epochs, "note": "paper hyper-parameters (hidden 128, "
                    "2 blocks, batch 128, max length 200); epoch_seconds excludes validation, "
                    "which costs about one test_full_ranking_seconds"},
         "cases": {},
     }
-    for label, data, backbone, encoder in cases(args.quick):
+    for label, data, backbone, encoder, threads in runs:
         print(f"[srs benchmark] {label}", flush=True)
-        results["cases"][label] = run_case(data, backbone, encoder, args.epochs, args.threads)
+        results["cases"][label] = run_case(data, backbone, encoder, args.epochs, threads)
         print(json.dumps(results["cases"][label]), flush=True)
         results["machine"]["load_average_after"] = os.getloadavg()
-        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # so far
-    print(f"wrote {args.out}")
+        out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # so far
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

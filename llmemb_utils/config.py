@@ -39,6 +39,7 @@ SRSLoss = Literal["bce", "ce"]
 AlignForm = Literal["official", "cosine"]
 TableKind = Literal["scft", "raw"]
 AblationName = Literal["no-scft", "no-align", "trainable-table", "no-adapter"]
+Budget = Literal["convergence", "demo"]  # demo: a short fixed budget, labelled as such
 
 
 DEFAULT_ASSET = "ml-100k"
@@ -101,7 +102,7 @@ class LLMConfig:
 
     model: str = "smollm2-135m-instruct"  # asset name, hub id, local folder or .gguf file
     load_in_4bit: FourBit = "auto"  # auto: on CUDA
-    dtype: Dtype = "auto"
+    dtype: Dtype = "auto"  # auto: bfloat16 on CUDA (float16 without bf16), float32 on CPU
     pooling: Pooling = "mean"
     max_tokens: int = 1024
     gradient_checkpointing: bool = True  # recompute activations in backward (official recipe)
@@ -157,10 +158,13 @@ class SRSConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 128
-    epochs: int = 200
+    epochs: int = 200  # the cap: training runs until early stopping, at most this many epochs
     patience: int = 40  # epochs without a better smoothed NDCG@10 (paper: 20, raw value)
     early_stop_window: int = 5  # trailing mean of validation NDCG@10 (1: the paper's raw value)
+    budget: Budget = "convergence"
     paper_compat: bool = False  # SASRec without causal / padding mask, as the official code
+    exclude_history: bool = True  # full ranking (validation and test) leaves out each user's
+    # earlier items; False: the with-history variant, every item a candidate
 
 
 @dataclass
@@ -178,6 +182,8 @@ class RATConfig:
     whiten: bool = False  # scale every PCA component to unit variance
     unit_norm: bool = True  # rescale the PCA'd table to mean row norm 1 (an ID table's scale)
     embeddings: TableKind = "scft"  # what the LLM table must hold (checked, manifest)
+    scft_seed: int | None = None  # the scft table from the SCFT run of this seed, in its own
+    # folders (scft-seed<S>, embeddings/scft-seed<S>.npy); None: the one run of `seed`
     llm_emb: str | None = None  # .npy from `llmemb embed` (None: the run's embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
     ablation: AblationName | None = None  # llmemb_utils.rat.ablations
@@ -193,6 +199,8 @@ class StudyConfig:
         default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
     ablations: list[AblationName] = field(default_factory=list)
     ablation_seeds: list[int] = field(default_factory=lambda: [42])
+    scft_per_seed: bool = False  # each LLMEmb seed on its own SCFT run (its seed), so that the
+    # spread over seeds includes SCFT's; False: one SCFT run (the config's seed) for all
 
 
 @dataclass

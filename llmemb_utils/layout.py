@@ -6,6 +6,7 @@ the demo all find the same files::
 
     data/                   the prepared dataset (``llmemb prepare``)
     scft/                   the SCFT checkpoint and LoRA adapter (``llmemb scft``)
+    scft-seed<S>/           the SCFT run of seed S, when each study seed has its own
     embeddings/<kind>.npy   the LLM item tables RAT reads, scft or raw (``llmemb embed``)
     srs/<run>/              recommender runs (``llmemb train``), one folder per settings
     results.md              the study's Markdown table (``llmemb study``)
@@ -73,14 +74,21 @@ class RunLayout:
         """The SCFT output folder (checkpoint, history, ``adapter/``)."""
         return self.root / "scft"
 
+    def scft_run(self, seed: int | None = None) -> Path:
+        """The SCFT folder of the run with ``seed`` (``scft-seed<S>``; None: the experiment's
+        own seed, :attr:`scft`), for studies that give each seed its own SCFT run."""
+        return self.scft if seed is None else self.root / f"scft-seed{seed}"
+
     @property
     def embeddings(self) -> Path:
         """The folder of the LLM item tables."""
         return self.root / "embeddings"
 
-    def llm_table(self, kind: str) -> Path:
-        """The LLM item table of ``kind`` (scft | raw), with its ``.json`` manifest beside."""
-        return self.embeddings / f"{kind}.npy"
+    def llm_table(self, kind: str, scft_seed: int | None = None) -> Path:
+        """The LLM item table of ``kind`` (scft | raw), with its ``.json`` manifest beside;
+        ``scft-seed<S>.npy`` for the SCFT run of another seed (:meth:`scft_run`)."""
+        seeded = kind == "scft" and scft_seed is not None
+        return self.embeddings / (f"{kind}-seed{scft_seed}.npy" if seeded else f"{kind}.npy")
 
     @property
     def srs(self) -> Path:

@@ -58,7 +58,7 @@ def test_summary_has_overall_groups_counts_and_protocol(dataset: PreparedDataset
     summary = summarize(per_user, dataset, "test", Protocol("full"))
     assert set(summary) == {"protocol", "overall", "groups", "counts"}
     assert summary["protocol"] == {"candidates": "full", "num_negatives": None,
-                                   "exclude_history": False, "ties": "expected",
+                                   "exclude_history": True, "ties": "expected",
                                    "split": "leave-one-out", "seed": 0}
     assert summary["overall"] == {"HR@10": 0.5, "NDCG@10": pytest.approx(1.25 / 3)}
     assert summary["groups"]["item_tail"] == {"HR@10": 0.25, "NDCG@10": 0.125}

@@ -20,6 +20,19 @@ def test_defaults_are_the_papers_hyper_parameters():
     assert (config.rat.alpha, config.rat.tau) == (0.01, 2.0)
 
 
+def test_runs_train_to_convergence_unless_a_config_sets_a_demo_budget():
+    srs = load_config().srs
+    assert (srs.budget, srs.epochs, srs.patience, srs.early_stop_window) == (
+        "convergence", 200, 40, 5)
+    assert load_config().srs.exclude_history and not load_config().study.scft_per_seed
+    for path in sorted(CONFIGS.glob("*_llama7b.yaml")):
+        assert (load_config(path).srs.budget, load_config(path).srs.epochs) == ("convergence", 200)
+    demo = CONFIGS / "ml100k_smollm2.yaml"
+    assert (load_config(demo).srs.budget, load_config(demo).srs.epochs) == ("demo", 20)
+    on_gpu = load_config(demo, gpu=True).srs
+    assert (on_gpu.budget, on_gpu.epochs) == ("convergence", 200)
+
+
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_config_loads(path):
     config = load_config(path)
@@ -113,6 +126,7 @@ def test_cli_overlay_flags_select_the_overlays(flags, name, epochs):
     ("scft.loss", "'soft-target', 'infonce'"),
     ("srs.backbone", "'sasrec', 'bert4rec', 'gru4rec'"),
     ("srs.loss", "'bce', 'ce'"),
+    ("srs.budget", "'convergence', 'demo'"),
     ("rat.align_form", "'official', 'cosine'"),
     ("rat.embeddings", "'scft', 'raw'"),
     ("rat.ablation", "'no-scft', 'no-align', 'trainable-table', 'no-adapter'"),

@@ -32,7 +32,7 @@ def write_run(folder: Path, backbone: str, encoder: str, seed: int, ndcg: float,
         groups = {g: section for g in GROUPS} | {"item_tail": {"HR@10": value,
                                                                 "NDCG@10": value / 2}}
         groups["item_pop_bins"] = {"<5": {"HR@10": None, "NDCG@10": None}, ">=40": section}
-        return {"protocol": {"candidates": candidates, "exclude_history": False,
+        return {"protocol": {"candidates": candidates, "exclude_history": True,
                              "num_negatives": 100 if candidates == "sampled" else None},
                 "overall": section, "groups": groups,
                 "counts": {"users": 10, "item_tail": 4, "item_head": 6, "user_short": 8,
@@ -53,10 +53,10 @@ def runs(tmp_path: Path) -> list[Path]:
 
 
 def test_protocol_names() -> None:
-    assert protocol_name({"candidates": "full", "exclude_history": False}) == "full"
-    assert protocol_name({"candidates": "full", "exclude_history": True}) == \
-        "full, history excluded"
-    assert protocol_name({"candidates": "sampled", "exclude_history": False}) == "sampled"
+    assert protocol_name({"candidates": "full", "exclude_history": True}) == "full"
+    assert protocol_name({"candidates": "full", "exclude_history": False}) == \
+        "full, with history"
+    assert protocol_name({"candidates": "sampled", "exclude_history": True}) == "sampled"
 
 
 def test_load_results_has_one_row_per_run_protocol_group_and_metric(runs) -> None:

@@ -1,7 +1,6 @@
 """Atomic writes and manifests."""
 
 import hashlib
-import json
 
 import pytest
 
@@ -56,9 +55,18 @@ def test_fingerprint_depends_on_files_only():
     two = make_manifest("k", {"x": 2}, files={"a": "00"})
     three = make_manifest("k", {"x": 1}, files={"a": "01"})
     assert fingerprint(one) == fingerprint(two) != fingerprint(three)
-    assert json.dumps(one)  # serialisable
 
 
 def test_kit_relative_hides_the_machines_folders_inside_the_kit(tmp_path):
     assert kit_relative(KIT_ROOT / "artifacts" / "x" / "data") == "artifacts/x/data"
     assert kit_relative(str(tmp_path / "data")) == str(tmp_path / "data")  # outside: as given
+
+
+def test_manifest_survives_a_json_round_trip(tmp_path):
+    manifest = make_manifest("k", {"x": [1, 2]}, seed=7, files={"a": "00"},
+                             inputs={"data": {"files": {"b": "01"}}})
+    write_json(tmp_path / "manifest.json", manifest)
+    assert read_json(tmp_path / "manifest.json") == manifest
+    assert {k: manifest[k] for k in ("kind", "seed", "config", "files", "inputs")} == {
+        "kind": "k", "seed": 7, "config": {"x": [1, 2]}, "files": {"a": "00"},
+        "inputs": {"data": {"files": {"b": "01"}}}}

@@ -10,14 +10,32 @@ import torch
 from llmemb_utils.llm.losses import ContrastiveLoss, infonce_loss, soft_target_loss
 
 
+def soft_target_by_hand() -> float:
+    """The soft-target loss of x = (e1, e2), y = (e1, e1 + e2), t = 2, derived by hand.
+
+    Logits Z = X Y^T / t = [[1, 1], [0, 1]] / 2 = [[.5, .5], [0, .5]].
+    X X^T + Y Y^T = I + [[1, 1], [1, 2]] = [[2, 1], [1, 3]]; times t / 2 = 1 it stays
+    [[2, 1], [1, 3]], whose row softmax is T = [[a, 1 - a], [1 - b, b]] with
+    a = e / (1 + e) and b = e^2 / (1 + e^2).
+    With L = log(1 + e^.5), log-softmax of [.5, .5] is [-log 2, -log 2] and of [0, .5] (or
+    [.5, 0]) is [-L, .5 - L] (or [.5 - L, -L]). Cross-entropies -sum_j T_ij log p_ij:
+      forward (rows of Z, rows of T):   log 2,           L - b / 2
+      backward (rows of Z^T, of T^T):   L (1 + a - b) - a / 2,   (1 - a + b) log 2
+    (T^T's rows need not sum to 1). The loss is the mean of the four over 2 rows x 2 sides:
+      [(2 - a + b) log 2 + (2 + a - b) L - (a + b) / 2] / 4 = 0.62161362...
+    """
+    a = math.e / (1 + math.e)
+    b = math.e ** 2 / (1 + math.e ** 2)
+    big_l = math.log(1 + math.exp(0.5))
+    return ((2 - a + b) * math.log(2) + (2 + a - b) * big_l - (a + b) / 2) / 4
+
+
 def test_soft_target_matches_hand_computation():
-    # x = e1, e2; y = e1, e1 + e2; t = 2. By hand: Z = [[.5, .5], [0, .5]],
-    # T = softmax rows of t (XX^T + YY^T) / 2 = [[2, 1], [1, 2]] -> [[a, 1-a], [1-a, a]],
-    # a = e / (1 + e); loss = mean_i (CE(softmax Z_i, T_i) + CE(softmax Z^T_i, T^T_i)) / 2.
     x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     y = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
     loss = soft_target_loss(x, y, torch.tensor(2.0))
-    assert loss.item() == pytest.approx(0.6216136234899958, abs=1e-6)
+    assert soft_target_by_hand() == pytest.approx(0.6216136, abs=1e-7)
+    assert loss.item() == pytest.approx(soft_target_by_hand(), abs=1e-6)
 
 
 def test_soft_target_reduces_to_log_two_for_identical_rows():
@@ -36,7 +54,7 @@ def test_contrastive_loss_splits_views_and_learns_temperature():
     pooled = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     loss_fn = ContrastiveLoss("soft-target", temperature=2.0)
     loss = loss_fn(pooled)
-    assert loss.item() == pytest.approx(0.6216136234899958, abs=1e-6)
+    assert loss.item() == pytest.approx(soft_target_by_hand(), abs=1e-6)
     loss.backward()
     assert loss_fn.temperature.grad is not None
     assert not ContrastiveLoss("infonce", 0.05).temperature.requires_grad

@@ -18,6 +18,7 @@ from llmemb_utils.llm.models import (
     choose_dtype,
     converted_default,
     load_model,
+    precision,
     resolve,
 )
 from llmemb_utils.llm.tiny import save_tiny_llama
@@ -91,12 +92,18 @@ def test_auto_dtype_falls_back_to_float16_without_bf16(monkeypatch):
     """A T4 (Colab's free GPU) has no bf16: compute, and 4-bit compute, use float16."""
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
     assert choose_dtype("auto", "cuda") == torch.float16
-    assert choose_dtype("auto", "cuda", training=True) == torch.float16
+    assert precision("auto", "auto", "cuda") == "nf4+float16"
+
+
+def test_cpus_compute_in_float32_unless_asked(monkeypatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert choose_dtype("auto", "cpu") == torch.float32
     assert choose_dtype("auto", "cuda") == torch.bfloat16
-    assert choose_dtype("auto", "cpu") == torch.bfloat16
-    assert choose_dtype("auto", "cpu", training=True) == torch.float32
+    assert choose_dtype("bfloat16", "cpu") == torch.bfloat16
     assert choose_dtype("float32", "cuda") == torch.float32
+    assert precision("auto", "auto", "cpu") == "float32"
+    assert precision("auto", "auto", "cuda") == "nf4+bfloat16"
+    assert precision("float32", "never", "cuda") == "float32"
 
 
 def test_embedding_cache_key_follows_the_precision_actually_used():
@@ -106,8 +113,8 @@ def test_embedding_cache_key_follows_the_precision_actually_used():
                     "device": "cpu", **changes}
         return cache_key(**settings)
 
-    assert key() == key(dtype="bfloat16")  # auto resolves to bfloat16 for CPU inference
+    assert key() == key(dtype="float32")  # auto resolves to float32 on the CPU
     assert key() == key(load_in_4bit="never")  # auto means full precision on the CPU
-    distinct = {key(), key(dtype="float32"), key(load_in_4bit="always"), key(device="cuda"),
+    distinct = {key(), key(dtype="bfloat16"), key(load_in_4bit="always"), key(device="cuda"),
                 key(device="cuda", load_in_4bit="never")}
     assert len(distinct) == 5

@@ -16,7 +16,13 @@ from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.io import read_json
 from llmemb_utils.srs.run import build_model, evaluate_run, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
-from llmemb_utils.srs.trainer import Trainer, TrainingDivergedError
+from llmemb_utils.srs.trainer import (
+    Trainer,
+    TrainingDivergedError,
+    UnconvergedWarning,
+    convergence,
+    warn_if_unconverged,
+)
 
 SMALL = {"srs.hidden": 32, "srs.blocks": 1, "srs.dropout": 0.1, "srs.max_length": 12,
          "srs.batch_size": 32, "srs.learning_rate": 0.005, "srs.early_stop_window": 1}
@@ -39,20 +45,22 @@ def test_every_backbone_learns_the_successor_rule(backbone: str, dataset: Prepar
     config = small_config(**{"srs.backbone": backbone, "srs.epochs": LEARNING_EPOCHS[backbone]})
     results = train(config, dataset, tmp_path, device="cpu")
     assert results["sampled"]["overall"]["HR@10"] > 0.9
-    # Bert4Rec also scores the items just before the mask highly, so on this rule the full
-    # ranking is only meaningful without the user's history.
-    unseen = evaluate_run(tmp_path, "full", exclude_history=True, device="cpu")
-    assert unseen["overall"]["HR@10"] > 0.9
+    assert results["full"]["overall"]["HR@10"] > 0.9
 
 
 def test_run_folder_holds_metrics_log_and_item_table(dataset: PreparedDataset,
                                                      tmp_path: Path) -> None:
-    train(small_config(**{"srs.epochs": 2}), dataset, tmp_path, device="cpu")
+    with pytest.warns(UnconvergedWarning, match="cap of 2 epochs while validation NDCG@10 "
+                                                "was still improving"):
+        train(small_config(**{"srs.epochs": 2}), dataset, tmp_path, device="cpu")
     metrics = read_json(tmp_path / "metrics.json")
+    assert {k: metrics["training"][k] for k in ("cap", "epochs_run", "converged", "budget")} \
+        == {"cap": 2, "epochs_run": 2, "converged": False, "budget": "convergence"}
     assert set(metrics) == {"protocol", "overall", "groups", "counts", "config", "inputs",
-                            "environment"}
+                            "training", "environment"}
     assert (tmp_path / "ranks.npz").is_file() and (tmp_path / "ranks_sampled.npz").is_file()
-    assert metrics["protocol"]["candidates"] == "full"
+    assert (metrics["protocol"]["candidates"], metrics["protocol"]["exclude_history"]) == (
+        "full", True)
     assert set(metrics["overall"]) == {f"{m}@{k}" for m in ("HR", "NDCG", "MRR")
                                        for k in (5, 10, 20)}
     assert metrics["inputs"]["data"]["fingerprint"] == dataset.fingerprint
@@ -82,9 +90,14 @@ def test_cli_trains_and_evaluates(dataset: PreparedDataset, tmp_path: Path,
     (run / "metrics_sampled.json").unlink()
     assert main(["evaluate", "--run", str(run), "--protocol", "sampled"]) == 0
     assert read_json(run / "metrics_sampled.json")["config"]["seed"] == 7
+    assert main(["evaluate", "--run", str(run), "--with-history"]) == 0
+    assert read_json(run / "metrics_full_with_history.json")["protocol"]["exclude_history"] is False
+    assert read_json(run / "metrics.json")["protocol"]["exclude_history"] is True
     capsys.readouterr()
     assert main(["report", str(run)]) == 0
-    assert "| id-gru4rec, sampled (1) |" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    for protocol in ("full", "full, with history", "sampled"):
+        assert f"| id-gru4rec, {protocol} (1) |" in table
 
 
 def test_nan_loss_names_epoch_and_batch(dataset: PreparedDataset, tmp_path: Path) -> None:
@@ -139,3 +152,28 @@ def test_a_stopped_run_continues_when_given_more_patience(dataset: PreparedDatas
     train(small_config(**{"srs.epochs": 40, "srs.patience": 3}), dataset, tmp_path, device="cpu")
     continued = read_json(tmp_path / "train_log.json")
     assert len(continued) > len(stopped) and continued[:len(stopped)] == stopped
+
+
+def validation_log(scores: list[float]) -> list[dict]:
+    return [{"epoch": e, "valid": {"NDCG@10": s}} for e, s in enumerate(scores, start=1)]
+
+
+def test_convergence_tells_a_patience_stop_from_a_cap() -> None:
+    srs = small_config(**{"srs.epochs": 10, "srs.patience": 2}).srs
+    # best epoch 2 (0.2), then two epochs without a better score: patience 2 is spent
+    stopped = convergence(validation_log([0.1, 0.2, 0.15, 0.14]), srs)
+    assert (stopped["best_epoch"], stopped["epochs_run"], stopped["converged"]) == (2, 4, True)
+    # still rising at the cap of 3 epochs
+    capped = convergence(validation_log([0.1, 0.2, 0.3]),
+                         small_config(**{"srs.epochs": 3, "srs.budget": "demo"}).srs)
+    assert (capped["best_epoch"], capped["cap"], capped["converged"]) == (3, 3, False)
+    with pytest.warns(UnconvergedWarning, match=r"run: stopped at the srs.epochs cap of 3 "
+                                                r"epochs .* srs.budget is demo"):
+        warn_if_unconverged(capped, "run")
+
+
+def test_unknown_budget_names_the_field(dataset: PreparedDataset, tmp_path: Path) -> None:
+    config = small_config(**{"srs.budget": "short"})
+    with pytest.raises(ValueError, match=r"srs.budget: expected one of \('convergence', "
+                                         r"'demo'\), got 'short'"):
+        Trainer(build_model(config, dataset, "id"), dataset, config, tmp_path, identity={})

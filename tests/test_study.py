@@ -3,14 +3,17 @@ scheduler that starts an LLMEmb run only after its teacher."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
 
 import pytest
 
-from llmemb_utils.config import StudyConfig, load_config
-from llmemb_utils.study import RunSpec, plan, spec_config
+from llmemb_utils import pipeline
+from llmemb_utils.config import RATConfig, StudyConfig, load_config
+from llmemb_utils.layout import RunLayout
+from llmemb_utils.study import RunSpec, plan, spec_config, table_key
 from llmemb_utils.study.scheduling import schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +41,7 @@ def test_plan_names_the_bad_field(study: StudyConfig, message: str) -> None:
 
 def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
     config = load_config(ROOT / "configs/ml100k_smollm2.yaml")
-    tables = {"scft": Path("/t/scft.npy"), "raw": Path("/t/raw.npy")}
+    tables = {("scft", None): Path("/t/scft.npy"), ("raw", None): Path("/t/raw.npy")}
     run = spec_config(config, RunSpec("gru4rec", "llmemb", 43, "no-scft"), tables)
     assert (run.seed, run.srs.backbone, run.rat.ablation) == (43, "gru4rec", "no-scft")
     assert run.rat.llm_emb == "/t/raw.npy"  # no-scft reads the raw table
@@ -46,6 +49,38 @@ def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
         "/t/scft.npy"
     assert spec_config(config, RunSpec("sasrec", "id", 42), tables).rat.llm_emb is None
     assert config.seed == 42 and config.rat.ablation is None  # the input is not changed
+    assert spec_config(config, RunSpec("sasrec", "llmemb", 43), tables).rat.scft_seed is None
+
+
+def test_scft_per_seed_gives_each_llmemb_seed_its_own_scft_table() -> None:
+    config = load_config(ROOT / "configs/ml100k_smollm2.yaml", **{"study.scft_per_seed": True})
+    tables = {("scft", None): Path("/t/scft.npy"), ("scft", 43): Path("/t/scft-seed43.npy"),
+              ("raw", None): Path("/t/raw.npy")}
+
+    def rat(spec: RunSpec) -> RATConfig:
+        return spec_config(config, spec, tables).rat
+
+    assert (rat(RunSpec("sasrec", "llmemb", 43)).scft_seed,
+            rat(RunSpec("sasrec", "llmemb", 43)).llm_emb) == (43, "/t/scft-seed43.npy")
+    assert rat(RunSpec("sasrec", "llmemb", 42)).llm_emb == "/t/scft.npy"  # the config's seed
+    assert rat(RunSpec("sasrec", "llmemb", 43, "no-scft")).llm_emb == "/t/raw.npy"
+    assert rat(RunSpec("sasrec", "llmemb", 43, "no-scft")).scft_seed is None
+    assert rat(RunSpec("sasrec", "id", 43)).scft_seed is None
+    assert table_key(RATConfig(scft_seed=44)) == ("scft", 44)
+    assert table_key(RATConfig(scft_seed=44, ablation="no-scft")) == ("raw", None)
+
+
+def test_scft_seeds_have_their_own_files_and_run_folders() -> None:
+    config = load_config(ROOT / "configs/ml100k_smollm2.yaml")
+    layout = RunLayout(config)
+    assert layout.llm_table("scft") == layout.root / "embeddings" / "scft.npy"
+    assert layout.llm_table("scft", 43) == layout.root / "embeddings" / "scft-seed43.npy"
+    assert layout.llm_table("raw", 43) == layout.root / "embeddings" / "raw.npy"
+    assert (layout.scft_run(), layout.scft_run(43)) == (layout.root / "scft",
+                                                       layout.root / "scft-seed43")
+    own = dataclasses.replace(config, rat=dataclasses.replace(config.rat, scft_seed=43))
+    assert pipeline._srs_folder(own, "llmemb") != pipeline._srs_folder(config, "llmemb")
+    assert pipeline._srs_folder(own, "id") == pipeline._srs_folder(config, "id")
 
 
 def record_run(folder: Path, seconds: dict[RunSpec, float], spec: RunSpec) -> Path:

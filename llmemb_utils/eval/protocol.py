@@ -12,13 +12,19 @@ PAPER_NEGATIVES = 100  # docs/method.md §5.1: 100 uniform negatives per user
 class Protocol:
     """How candidates are formed: every item (``full``) or the target plus sampled negatives.
 
+    ``full`` removes each user's earlier items (the model's input sequence, other than the
+    target itself) from the candidates by default, the usual full-ranking convention:
+    MovieLens has no repeated ratings, so a seen item is never the answer and ranking it
+    only measures how well the model learnt not to repeat. ``exclude_history=False`` is the
+    with-history variant, every item ranked.
+
     ``sampled`` is the paper-compatible protocol: ``num_negatives`` uniform negatives excluding
     the user's items, drawn once from ``seed`` so that every run ranks the same candidates.
     """
 
     candidates: str = "full"  # full | sampled
     num_negatives: int | None = None
-    exclude_history: bool = False
+    exclude_history: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -28,8 +34,9 @@ class Protocol:
             raise ValueError("num_negatives is required by, and only by, the sampled protocol")
 
     @classmethod
-    def named(cls, name: str, seed: int = 0, exclude_history: bool = False) -> Protocol:
-        """``full`` (the headline) or ``sampled`` (100 negatives, paper-compatible)."""
+    def named(cls, name: str, seed: int = 0, exclude_history: bool = True) -> Protocol:
+        """``full`` (the headline) or ``sampled`` (100 negatives, paper-compatible; it always
+        leaves the user's items out)."""
         if name == "sampled":
             return cls("sampled", PAPER_NEGATIVES, exclude_history=True, seed=seed)
         return cls(name, exclude_history=exclude_history, seed=seed)

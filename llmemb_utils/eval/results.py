@@ -28,13 +28,15 @@ REPORT_METRICS = ("HR@10", "NDCG@10")
 METRICS_GLOB = "metrics*.json"
 KEYS = ("backbone", "encoder", "protocol")
 BINNED = ("item_pop_bins", "item_pop_quintiles", "user_length_bins")
+WITH_HISTORY = "full, with history"
 
 
 def protocol_name(protocol: Mapping) -> str:
-    """``full``, ``full, history excluded`` or ``sampled`` (100 negatives)."""
+    """``full`` (the user's earlier items excluded), ``full, with history`` or ``sampled``
+    (100 negatives)."""
     if protocol["candidates"] != "full":
         return protocol["candidates"]
-    return "full, history excluded" if protocol["exclude_history"] else "full"
+    return "full" if protocol["exclude_history"] else WITH_HISTORY
 
 
 def load_results(run_folders: Iterable[str | os.PathLike],

@@ -17,7 +17,7 @@ from ..data.dataset import PreparedDataset
 from ..io import make_manifest, read_json, sha256_file, write_json
 from .extract import extract
 from .lora import ADAPTER_INFO, adapter_checksum, load_adapter
-from .models import choose_dtype, default_device, load_model, use_4bit
+from .models import default_device, load_model, precision
 from .pca import reduce
 from .processes import process_state
 
@@ -25,13 +25,12 @@ from .processes import process_state
 def cache_key(model: str, lora: str | Path | None, prompts: Sequence[str], pooling: str,
               dtype: str, max_tokens: int, load_in_4bit: str, device: str) -> str:
     """Hex key of one extraction: model name, adapter weights, prompts and settings, with the
-    precision actually used on ``device`` (4-bit or not, the resolved dtype), since each
-    changes the vectors."""
+    precision actually computed in on ``device`` (:func:`.models.precision`: 4-bit or not,
+    the resolved dtype), since each changes the vectors."""
     prompts_digest = hashlib.sha256("\n\0".join(prompts).encode()).hexdigest()
     payload = {"model": model, "adapter": adapter_checksum(lora), "prompts": prompts_digest,
-               "pooling": pooling, "dtype": str(choose_dtype(dtype, device)),
-               "4bit": use_4bit(load_in_4bit, device), "device": device,
-               "max_tokens": max_tokens, "version": __version__}
+               "pooling": pooling, "precision": precision(dtype, load_in_4bit, device),
+               "device": device, "max_tokens": max_tokens, "version": __version__}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -101,12 +100,13 @@ def embedder(config: ExperimentConfig, adapter: str | Path | None = None,
 
 def table_settings(config: ExperimentConfig, adapter: str | Path | None) -> dict[str, Any]:
     """What an item table written from ``config`` (+ ``adapter``) holds, as its manifest
-    records it: the model, the adapter and its weights' checksum, pooling, dtype, length and
-    PCA width."""
+    records it: the model, the adapter and its weights' checksum, pooling, dtype and the
+    precision it computes in here, length and PCA width."""
     llm = config.llm
     return {"model": llm.model, "lora": str(adapter) if adapter else None,
             "adapter_sha256": adapter_checksum(adapter), "pooling": llm.pooling,
-            "dtype": llm.dtype, "max_tokens": llm.max_tokens, "pca_dim": config.embed.pca_dim}
+            "dtype": llm.dtype, "precision": precision(llm.dtype, llm.load_in_4bit),
+            "max_tokens": llm.max_tokens, "pca_dim": config.embed.pca_dim}
 
 
 def same_table(recorded: dict[str, Any], settings: dict[str, Any]) -> bool:

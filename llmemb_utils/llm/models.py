@@ -5,8 +5,8 @@ de-quantised once into a cached Hugging Face folder (docs/design.md §3) and loa
 Only the bare decoder (``AutoModel``, no LM head) is loaded, as in the official code
 (docs/method.md §3.1).
 On CUDA the weights are quantised to 4-bit NF4 with bitsandbytes (double quantisation, bf16
-compute, fp16 on GPUs without bf16 such as the T4); on CPU they stay in full precision or
-bfloat16 unless 4-bit is asked for (``load_in_4bit: always``; bitsandbytes runs NF4 on CPU).
+compute, fp16 on GPUs without bf16 such as the T4); on CPU they stay in float32 unless the
+config asks for bfloat16 or 4-bit (``load_in_4bit: always``; bitsandbytes runs NF4 on CPU).
 """
 
 from __future__ import annotations
@@ -93,20 +93,34 @@ def converted_default() -> Path:
     return target
 
 
-def choose_dtype(dtype: str, device: str, training: bool = False) -> torch.dtype:
-    """``auto``: bfloat16 on CUDA (float16 where the GPU lacks bf16, e.g. a T4); on CPU
-    bfloat16 for inference (benchmarks/llm.py: several times faster, cosine > 0.999 to
-    float32) but float32 for training (bf16 backward through LoRA measured 2-4x slower on
-    CPU)."""
+def choose_dtype(dtype: str, device: str) -> torch.dtype:
+    """``auto``: bfloat16 on CUDA (float16 where the GPU lacks bf16, e.g. a T4), float32 on
+    CPU. CPU bfloat16 kernels differ between CPUs with and without avx512_bf16, moving
+    embeddings in their third significant digit, while float32 ones agree to about 1e-6
+    relative (benchmarks/cross_cpu.json); without native bf16 float32 is also the faster
+    (benchmarks/llm.json)."""
     if dtype == "auto":
         if device == "cpu":
-            return torch.float32 if training else torch.bfloat16
+            return torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return DTYPES[dtype]
 
 
 def use_4bit(load_in_4bit: str, device: str) -> bool:
     return load_in_4bit == "always" or (load_in_4bit == "auto" and device == "cuda")
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def precision(dtype: str, load_in_4bit: str, device: str | None = None) -> str:
+    """What a model loaded with these settings computes in (``float32``, ``bfloat16``,
+    ``nf4+bfloat16`` ...): caches and table manifests key on it rather than on ``auto``, whose
+    meaning depends on the device and the kit version."""
+    device = device or default_device()
+    name = str(choose_dtype(dtype, device)).removeprefix("torch.")
+    return f"nf4+{name}" if use_4bit(load_in_4bit, device) else name
 
 
 def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str = "auto",
@@ -118,7 +132,7 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str
     """
     device = device or default_device()
     quantize = use_4bit(load_in_4bit, device)
-    model, tokenizer = _load_pretrained(resolve(name), choose_dtype(dtype, device, for_training),
+    model, tokenizer = _load_pretrained(resolve(name), choose_dtype(dtype, device),
                                         device if quantize else None)
     if not quantize:
         model.to(device)
@@ -130,10 +144,6 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str
     model.eval()
     tokenizer.padding_side = "right"
     return model, tokenizer
-
-
-def default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def enable_checkpointing(model: nn.Module) -> None:

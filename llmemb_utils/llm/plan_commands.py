@@ -61,13 +61,13 @@ def budget(gpu_memory: float | None) -> Budget:
     return Budget("cpu", total, total)
 
 
-def precision(config: ExperimentConfig, device: str, training: bool) -> Precision:
+def precision(config: ExperimentConfig, device: str) -> Precision:
     """Weight and compute bytes as ``load_model`` would choose them on ``device``."""
     from .models import use_4bit
 
     dtype = config.llm.dtype
     if dtype == "auto":
-        wide = device == "cpu" and training  # choose_dtype: fp32 CPU training, else 16-bit
+        wide = device == "cpu"  # choose_dtype: float32 on the CPU, else 16-bit
         element = 4 if wide else 2
     else:
         element = 4 if dtype == "float32" else 2
@@ -102,16 +102,16 @@ def prompt_tokens(config: ExperimentConfig, shape_name: str) -> tuple[int, str]:
 def stage_plans(config: ExperimentConfig, shape: ModelShape, device: str, tokens: int,
                 items: int) -> tuple[list[StagePlan], StagePlan]:
     """The configured stages, and SCFT with the other checkpointing setting for comparison."""
-    scft, train = config.scft, precision(config, device, training=True)
+    scft, computed = config.scft, precision(config, device)
     layers = scft.lora_layers or shape.layers
 
     def scft_with(checkpointing: bool, pairs: int = scft.batch_size) -> StagePlan:
-        return scft_plan(shape, train, pairs, tokens, scft.lora_r, layers, checkpointing)
+        return scft_plan(shape, computed, pairs, tokens, scft.lora_r, layers, checkpointing)
 
     checkpointing = config.llm.gradient_checkpointing
     width = config.rat.pca_dim or config.embed.pca_dim or shape.hidden
     stages = [scft_with(checkpointing),
-              extraction_plan(shape, precision(config, device, training=False),
+              extraction_plan(shape, computed,
                               config.embed.batch_size, tokens, scft.lora_r),
               rat_plan(items, width, config.srs.hidden, config.srs.blocks,
                        config.srs.batch_size, config.srs.max_length)]
@@ -125,7 +125,7 @@ def suggestion(config: ExperimentConfig, shape: ModelShape, plan: StagePlan, dev
     if plan.stage.startswith("SCFT"):
         if not config.llm.gradient_checkpointing:
             return "set llm.gradient_checkpointing: true"
-        train = precision(config, device, training=True)
+        train = precision(config, device)
         layers = scft.lora_layers or shape.layers
         fitting = [pairs for pairs in range(scft.batch_size, 0, -1)
                    if scft_plan(shape, train, pairs, tokens, scft.lora_r, layers,

@@ -2,13 +2,12 @@
 trained so that two attribute-drop views of an item embed close together.
 
 Speed on CPU comes from the frozen trunk (stack.py): with views fixed once per run, the
-lower layers' outputs for every view are computed once (at the inference precision, bf16 on
+lower layers' outputs for every view are computed once (at the inference precision, fp32 on
 CPU) and reused at every step, so a step costs only the ``lora_layers`` top layers forward and
-backward (in fp32 on CPU, where bf16 backward is slower). With LoRA on every layer (the
-paper's setting, ``lora_layers: null``) there is no trunk to cache: each micro-batch runs the
-model's own forward, with gradient checkpointing when ``llm.gradient_checkpointing``. A
-finished run is recognised from its manifest and reused without loading the model. The same
-code runs on one
+backward. With LoRA on every layer (the paper's setting, ``lora_layers: null``) there is no
+trunk to cache: each micro-batch runs the model's own forward, with gradient checkpointing
+when ``llm.gradient_checkpointing``. A finished run is recognised from its manifest and reused
+without loading the model. The same code runs on one
 process or under ``accelerate launch`` (DDP: each process takes its own micro-batches,
 gradients are averaged; in-batch negatives stay per device as in the official code).
 """

@@ -98,7 +98,8 @@ def encoder_description(rat: RATConfig, llm: LLMTable,
 def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEmbEncoder:
     rat = effective_settings(config.rat)
     hidden = config.srs.hidden
-    path = Path(rat.llm_emb) if rat.llm_emb else RunLayout(config).llm_table(rat.embeddings)
+    path = (Path(rat.llm_emb) if rat.llm_emb
+            else RunLayout(config).llm_table(rat.embeddings, rat.scft_seed))
     llm = load_llm_table(path, dataset, rat.embeddings)
     teacher = None
     if rat.alpha > 0:

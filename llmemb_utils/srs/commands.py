@@ -55,8 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluator.add_argument("--run", required=True, help="run folder written by `llmemb train`")
     evaluator.add_argument("--protocol", choices=PROTOCOLS, default="full")
     evaluator.add_argument("--data", help="dataset folder (default: the one the run recorded)")
-    evaluator.add_argument("--exclude-history", action="store_true",
-                           help="full ranking: drop the user's earlier items from candidates")
+    history = evaluator.add_mutually_exclusive_group()
+    history.add_argument("--with-history", dest="exclude_history", action="store_false",
+                         default=None, help="full ranking: keep the user's earlier items among "
+                         "the candidates (default: as the run's srs.exclude_history, which "
+                         "leaves them out unless the config says otherwise)")
+    history.add_argument("--exclude-history", dest="exclude_history", action="store_true",
+                         default=None, help="full ranking: leave the user's earlier items out")
     evaluator.add_argument("--device", default="auto")
     evaluator.add_argument("--threads", type=int, help=THREADS_HELP)
     evaluator.set_defaults(handler=run_evaluate)

@@ -5,9 +5,12 @@ Folder layout::
     manifest.json          kind, config, encoder, data fingerprint (what identifies the run)
     config.yaml            the full experiment config, reloadable with ``load_config``
     train_log.json         one record per epoch: losses, validation metrics, timings
+                           (each metrics file sums it up under ``training``: epochs run, best
+                           epoch, and whether the patience rule stopped it or the cap did)
     last.pt / best.pt      resume state / weights of the best validation epoch
     item_table.npy         (N + 1, d) item vectors of the best model, row 0 padding
-    metrics.json           test metrics, full ranking (docs/design.md §4.7), and the environment
+    metrics.json           test metrics, full ranking as srs.exclude_history says
+                           (docs/design.md §4.7), and the environment
     metrics_sampled.json   test metrics, paper-compatible 100-negative protocol
     ranks.npz, ranks_sampled.npz   per-user rank counts behind each metrics file
 """
@@ -32,11 +35,11 @@ from ..evidence.environment import environment
 from ..evidence.ranks import UserRanks, ranks_filename
 from ..io import MANIFEST, make_manifest, read_json, write_json
 from .backbones import build_backbone
-from .checkpoints import BEST, check_same_run, load_checkpoint
+from .checkpoints import BEST, LOG, check_same_run, load_checkpoint
 from .encoders import build_encoder
 from .inference import user_states
 from .model import SequentialRecommender
-from .trainer import Trainer
+from .trainer import Trainer, convergence, warn_if_unconverged
 
 RUN_KIND = "srs-run"
 CONFIG = "config.yaml"
@@ -66,7 +69,7 @@ def run_identity(config: ExperimentConfig, model: SequentialRecommender,
 
 
 def candidate_protocol(name: str, dataset: PreparedDataset,
-                       exclude_history: bool = False) -> Protocol:
+                       exclude_history: bool = True) -> Protocol:
     """The named protocol, its negatives seeded by the dataset so all runs share them."""
     return Protocol.named(name, seed=int(dataset.manifest.get("seed") or 0),
                           exclude_history=exclude_history)
@@ -90,17 +93,21 @@ def train(config: ExperimentConfig, dataset: PreparedDataset, out: str | Path,
                               encoding="utf-8")
     trainer = Trainer(model, dataset, config, out, identity, device)
     trainer.resume()
-    trainer.fit()
+    warn_if_unconverged(convergence(trainer.fit(), config.srs), out)
     best_epoch = _load_best(model, out, identity, device)
     np.save(out / ITEM_TABLE, model.item_table().detach().cpu().numpy())
-    return {name: _evaluate_and_write(model, dataset, config, candidate_protocol(name, dataset),
+    history = config.srs.exclude_history
+    return {name: _evaluate_and_write(model, dataset, config,
+                                      candidate_protocol(name, dataset, history),
                                       out, best_epoch, device)
             for name in PROTOCOLS}
 
 
 def evaluate_run(run: str | Path, protocol: str, data: str | Path | None = None,
-                 exclude_history: bool = False, device: str = "auto") -> dict[str, Any]:
-    """Re-evaluate a finished run's best checkpoint on the test split and write its metrics."""
+                 exclude_history: bool | None = None, device: str = "auto") -> dict[str, Any]:
+    """Re-evaluate a finished run's best checkpoint on the test split and write its metrics;
+    full ranking leaves out the user's earlier items as ``exclude_history`` says (None: as
+    the run's ``srs.exclude_history``)."""
     run = Path(run)
     manifest = read_json(run / MANIFEST)
     if manifest.get("kind") != RUN_KIND:
@@ -116,6 +123,8 @@ def evaluate_run(run: str | Path, protocol: str, data: str | Path | None = None,
     model = build_model(config, dataset, manifest["encoder"]).to(torch_device)
     best_epoch = _load_best(model, run, run_identity(config, model, dataset),
                             torch_device)
+    if exclude_history is None:
+        exclude_history = config.srs.exclude_history
     chosen = candidate_protocol(protocol, dataset, exclude_history)
     return _evaluate_and_write(model, dataset, config, chosen, run, best_epoch,
                                torch_device)
@@ -142,17 +151,23 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
         counts = rank_counts(states, model.item_table(), dataset, "test", protocol)
     metrics = summarize(expected_metrics(*counts), dataset, "test", protocol)
     metrics["config"] = config.to_dict()
+    metrics["training"] = convergence(read_json(out / LOG), config.srs)
     metrics["inputs"] = {"data": _data_reference(dataset), "encoder": model.encoder.describe(),
                          "checkpoint": {"path": str((out / BEST).resolve()), "epoch": best_epoch}}
     metrics["environment"] = environment()
-    name = metrics_filename(protocol)
+    name = metrics_filename(protocol, config.srs.exclude_history)
     UserRanks.of_split(counts, dataset, "test").save(out / ranks_filename(name))
     write_json(out / name, metrics)
     return metrics
 
 
-def metrics_filename(protocol: Protocol) -> str:
-    """``metrics.json`` for the headline full ranking, a suffixed name for the others."""
+def metrics_filename(protocol: Protocol, headline_excludes_history: bool = True) -> str:
+    """``metrics.json`` for the run's headline full ranking (history excluded or not, as
+    ``srs.exclude_history`` says), a suffixed name for the others; every file records its
+    protocol."""
     if protocol.name == "sampled":
         return "metrics_sampled.json"
-    return "metrics_full_exclude_history.json" if protocol.exclude_history else "metrics.json"
+    if protocol.exclude_history == headline_excludes_history:
+        return "metrics.json"
+    return ("metrics_full_exclude_history.json" if protocol.exclude_history
+            else "metrics_full_with_history.json")

@@ -4,6 +4,7 @@ checkpoints, resume after interruption, and a JSON log per epoch."""
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..config import ExperimentConfig
+from ..config import ExperimentConfig, SRSConfig
 from ..data.dataset import PreparedDataset
 from ..eval.evaluate import per_user_metrics
 from ..eval.protocol import Protocol
@@ -23,6 +24,10 @@ from .inference import user_states
 from .model import SequentialRecommender
 
 SELECTION_METRIC = "NDCG@10"
+
+
+class UnconvergedWarning(UserWarning):
+    """Training reached its epoch cap while validation was still improving."""
 
 
 class TrainingDivergedError(RuntimeError):
@@ -129,11 +134,13 @@ class Trainer:
         return {name: total / len(self.batches) for name, total in totals.items()}
 
     def validate(self) -> dict[str, float]:
-        """Full-ranking HR@10 and NDCG@10 on the validation targets."""
+        """Full-ranking HR@10 and NDCG@10 on the validation targets, under the protocol of
+        the test's headline (``srs.exclude_history``)."""
         states = user_states(self.model, self.dataset.history("valid"),
                              self.config.srs.max_length, self.device)
+        protocol = Protocol("full", exclude_history=self.config.srs.exclude_history)
         metrics = per_user_metrics(states, self.model.item_table().detach(), self.dataset,
-                                   "valid", Protocol("full"), ks=(10,))
+                                   "valid", protocol, ks=(10,))
         return {name: float(metrics[name].mean()) for name in ("HR@10", SELECTION_METRIC)}
 
     def _save_state(self) -> None:
@@ -147,3 +154,27 @@ class Trainer:
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "log": self.log,
         })
+
+
+def convergence(log: list[dict[str, Any]], srs: SRSConfig) -> dict[str, Any]:
+    """How a run's training ended, from its per-epoch log: stopped by the patience rule
+    (``converged``) or by the epoch cap while validation was still improving."""
+    scores = [entry["valid"][SELECTION_METRIC] for entry in log]
+    stopper = EarlyStopping.replay(scores, srs.patience, srs.early_stop_window)
+    return {"rule": f"trailing mean of validation {SELECTION_METRIC}",
+            "window": srs.early_stop_window, "patience": srs.patience, "cap": srs.epochs,
+            "budget": srs.budget, "epochs_run": len(scores), "best_epoch": stopper.best_epoch,
+            "converged": stopper.should_stop}
+
+
+def warn_if_unconverged(summary: dict[str, Any], run: str | Path) -> None:
+    """Say so when a run hit its cap before its patience ran out: its numbers come from a
+    model that may still be improving."""
+    if summary["converged"]:
+        return
+    kind = ("srs.budget is demo, a fixed short budget" if summary["budget"] == "demo"
+            else "raise srs.epochs to train to convergence")
+    warnings.warn(f"{run}: stopped at the srs.epochs cap of {summary['cap']} epochs while "
+                  f"validation {SELECTION_METRIC} was still improving (best epoch "
+                  f"{summary['best_epoch']}, patience {summary['patience']}); {kind}",
+                  UnconvergedWarning, stacklevel=2)

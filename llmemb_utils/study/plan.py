@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..config import ExperimentConfig, StudyConfig
+from ..config import ExperimentConfig, RATConfig, StudyConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,15 +64,30 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
     return overrides
 
 
+TableKey = tuple[str, int | None]  # the LLM table's kind and its SCFT seed (None: the config's)
+
+
 def spec_config(config: ExperimentConfig, spec: RunSpec,
-                tables: dict[str, Path] | None = None) -> ExperimentConfig:
-    """``config`` with the run's seed, backbone and ablation; ``tables`` (kind -> file) pins
-    the LLM table, so that every seed reads the one built from the config's own seed."""
+                tables: dict[TableKey, Path] | None = None) -> ExperimentConfig:
+    """``config`` with the run's seed, backbone and ablation. An SCFT table comes from the
+    config's own seed, or with ``study.scft_per_seed`` from an SCFT run on the run's seed;
+    ``tables`` (:func:`table_key` -> file) pins the file."""
     from ..rat import effective_settings
 
     rat = dataclasses.replace(config.rat, ablation=spec.ablation)
+    if (spec.encoder == "llmemb" and config.study.scft_per_seed and spec.seed != config.seed
+            and effective_settings(rat).embeddings == "scft"):
+        rat.scft_seed = spec.seed
     if tables and spec.encoder == "llmemb":
-        rat.llm_emb = str(tables[effective_settings(rat).embeddings])
+        rat.llm_emb = str(tables[table_key(rat)])
     return dataclasses.replace(
         config, seed=spec.seed, srs=dataclasses.replace(config.srs, backbone=spec.backbone),
         rat=rat)
+
+
+def table_key(rat: RATConfig) -> TableKey:
+    """The LLM table an LLMEmb run's settings read: its kind and SCFT seed."""
+    from ..rat import effective_settings
+
+    kind = effective_settings(rat).embeddings
+    return kind, rat.scft_seed if kind == "scft" else None

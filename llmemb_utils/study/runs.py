@@ -12,14 +12,14 @@ from tqdm.auto import tqdm
 
 from ..config import ExperimentConfig
 from ..data.dataset import PreparedDataset
-from .plan import RunSpec, plan, spec_config
+from .plan import RunSpec, TableKey, plan, spec_config, table_key
 from .scheduling import default_workers, schedule
 
 EPOCH_COST = {"bert4rec": 1.8, "sasrec": 1.0, "gru4rec": 0.8}  # measured, relative to SASRec
 
 
 def train_run(config: ExperimentConfig, data: PreparedDataset, spec: RunSpec,
-              tables: dict[str, Path] | None = None) -> Path:
+              tables: dict[TableKey, Path] | None = None) -> Path:
     """The run folder of ``spec``, trained unless it is already finished."""
     from .. import pipeline
 
@@ -36,10 +36,11 @@ def run_study(config: ExperimentConfig, data: PreparedDataset, workers: int | No
     from ..rat import effective_settings
 
     specs = plan(config.study)
-    settings = {spec: effective_settings(spec_config(config, spec).rat) for spec in specs
-                if spec.encoder == "llmemb"}
-    tables = {kind: pipeline.llm_table_file(config, data, kind, progress)  # built once
-              for kind in sorted({rat.embeddings for rat in settings.values()})}
+    rats = {spec: spec_config(config, spec).rat for spec in specs if spec.encoder == "llmemb"}
+    settings = {spec: effective_settings(rat) for spec, rat in rats.items()}
+    keys = sorted({table_key(rat) for rat in rats.values()}, key=str)
+    tables = {(kind, seed): pipeline.llm_table_file(config, data, kind, progress, seed)
+              for kind, seed in keys}  # each built once
     needs = {spec: {RunSpec("sasrec", "id", spec.seed)}
              if spec in settings and settings[spec].alpha > 0 else set() for spec in specs}
     folders: dict[RunSpec, Path] = {}
@@ -57,6 +58,6 @@ def _epoch_cost(spec: RunSpec) -> float:
     return EPOCH_COST.get(spec.backbone, 1.0)
 
 
-def _train_in_worker(config: ExperimentConfig, data_path: Path, tables: dict[str, Path],
-                     spec: RunSpec) -> Path:
+def _train_in_worker(config: ExperimentConfig, data_path: Path,
+                     tables: dict[TableKey, Path], spec: RunSpec) -> Path:
     return train_run(config, PreparedDataset.load(data_path), spec, tables)
