@@ -163,8 +163,9 @@ def main() -> None:
 
     from llmemb_utils.config import load_config
     from llmemb_utils.io import read_json, write_json
+    from llmemb_utils.layout import RunLayout
 
-    data = load_config(CONFIG).run_dir / "data"
+    data = RunLayout(load_config(CONFIG)).data
     scratch = ROOT / "artifacts" / "benchmarks" / "cross_cpu"
     table = stand_in_table(data, scratch / "stand_in_llm_table.npy")
     load_before = os.getloadavg()
