@@ -170,10 +170,3 @@ def test_convergence_tells_a_patience_stop_from_a_cap() -> None:
     with pytest.warns(UnconvergedWarning, match=r"run: stopped at the srs.epochs cap of 3 "
                                                 r"epochs .* srs.budget is demo"):
         warn_if_unconverged(capped, "run")
-
-
-def test_unknown_budget_names_the_field(dataset: PreparedDataset, tmp_path: Path) -> None:
-    config = small_config(**{"srs.budget": "short"})
-    with pytest.raises(ValueError, match=r"srs.budget: expected one of \('convergence', "
-                                         r"'demo'\), got 'short'"):
-        Trainer(build_model(config, dataset, "id"), dataset, config, tmp_path, identity={})
