@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from .io import kit_relative
-from .notebook import fast_mode
+from .layout import fast_mode
 
 RECORD = "llmemb"  # metadata key of the records, in cells and in the notebook
 

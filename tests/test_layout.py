@@ -71,7 +71,7 @@ def test_fast_mode_figures_never_land_in_figures(monkeypatch) -> None:
 
 
 def test_every_stage_writes_where_the_layout_says(tiny_run: tuple[Path, ExperimentConfig],
-                                                  capsys) -> None:
+                                                  tmp_path: Path, capsys) -> None:
     path, config = tiny_run
     layout = RunLayout(config)
     assert main(["prepare", "--config", str(path)]) == 0
@@ -84,9 +84,10 @@ def test_every_stage_writes_where_the_layout_says(tiny_run: tuple[Path, Experime
     assert table == layout.llm_table("raw") and table.with_suffix(".json").is_file()
     run = pipeline.rat_run(config, data, progress=False)
     assert run.parent == layout.srs and (run / "metrics.json").is_file()
+    records = tmp_path / "records"
     assert main(["study", "--config", str(path), "--backbones", "sasrec", "--seeds", "42",
-                 "--workers", "1"]) == 0
-    assert layout.results.is_file()
+                 "--workers", "1", "--record", str(records)]) == 0
+    assert layout.results.is_file() and (records / "comparisons.json").is_file()
     assert {p.name for p in layout.root.iterdir()} == {
         "data", "scft", "embeddings", "srs", layout.results.name}
     capsys.readouterr()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..eval.results import METRICS_GLOB, protocol_name
-from ..io import atomic_directory, read_json, write_json
+from ..io import atomic_directory, kit_relative, read_json, write_json
 from ..srs.checkpoints import LOG
 from .bootstrap import REPLICATES, SEED
 from .comparisons import RunKey, compare_runs
@@ -61,7 +61,7 @@ def run_record(folder: Path) -> dict[str, Any]:
         "backbone": config["srs"]["backbone"],
         "model": metrics["inputs"]["encoder"]["name"],
         "seed": config["seed"],
-        "source": str(folder.resolve()),
+        "source": kit_relative(folder),
         "metrics": {protocol_name(read_json(path)["protocol"]): path.name
                     for path in sorted(folder.glob(METRICS_GLOB))},
         "best_epoch": best,

@@ -24,13 +24,15 @@ from .plan import (
 ASSUMED_ITEMS = 100_000  # RAT's item count when the prepared data is not there yet
 
 
+DESCRIPTION = ("Estimate each stage's peak memory from the model's shape, the prompts' token "
+               "lengths (the prepared data when present) and the config's batch sizes; print a "
+               "table with a fit verdict per stage and exit with status 1 and a suggestion when "
+               "a stage does not fit.")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    plan = subparsers.add_parser(
-        "plan", help="estimate the peak memory of SCFT, extraction and RAT",
-        description="Estimate each stage's peak memory from the model's shape, the prompts' "
-                    "token lengths (the prepared data when present) and the config's batch "
-                    "sizes; print a table with a fit verdict per stage and exit with status 1 "
-                    "and a suggestion when a stage does not fit.")
+    plan = subparsers.add_parser("plan", description=DESCRIPTION,
+                                 help="estimate the peak memory of SCFT, extraction and RAT")
     plan.add_argument("--gpu-memory", type=float, metavar="GB",
                       help="GPU memory in GB (default: the CUDA device's, else this machine's "
                            "RAM with the CPU recipe's precision)")
