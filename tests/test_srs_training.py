@@ -4,6 +4,7 @@ resume, run files, the CLI and bad-input errors."""
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,9 @@ def test_convergence_tells_a_patience_stop_from_a_cap() -> None:
     capped = convergence(validation_log([0.1, 0.2, 0.3]),
                          small_config(**{"srs.epochs": 3, "srs.budget": "demo"}).srs)
     assert (capped["best_epoch"], capped["cap"], capped["converged"]) == (3, 3, False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_unconverged(capped, "run")  # a demo budget is short by declaration: no warning
     with pytest.warns(UnconvergedWarning, match=r"run: stopped at the srs.epochs cap of 3 "
-                                                r"epochs .* srs.budget is demo"):
-        warn_if_unconverged(capped, "run")
+                                                r"epochs .* raise srs.epochs"):
+        warn_if_unconverged({**capped, "budget": "convergence"}, "run")

@@ -16,7 +16,7 @@ from ..config import ExperimentConfig, SRSConfig
 from ..data.dataset import PreparedDataset
 from ..eval.evaluate import per_user_metrics
 from ..eval.protocol import Protocol
-from ..io import write_json
+from ..io import kit_relative, write_json
 from .batches import TrainingBatches
 from .checkpoints import BEST, LAST, LOG, check_same_run, load_checkpoint, save_checkpoint
 from .early_stopping import EarlyStopping
@@ -168,13 +168,12 @@ def convergence(log: list[dict[str, Any]], srs: SRSConfig) -> dict[str, Any]:
 
 
 def warn_if_unconverged(summary: dict[str, Any], run: str | Path) -> None:
-    """Say so when a run hit its cap before its patience ran out: its numbers come from a
-    model that may still be improving."""
-    if summary["converged"]:
+    """Say so when a run meant to converge hit its cap before its patience ran out: its
+    numbers come from a model that may still be improving. A demo budget is short by
+    declaration, and its metrics files record how each run ended, so it does not warn."""
+    if summary["converged"] or summary["budget"] == "demo":
         return
-    kind = ("srs.budget is demo, a fixed short budget" if summary["budget"] == "demo"
-            else "raise srs.epochs to train to convergence")
-    warnings.warn(f"{run}: stopped at the srs.epochs cap of {summary['cap']} epochs while "
-                  f"validation {SELECTION_METRIC} was still improving (best epoch "
-                  f"{summary['best_epoch']}, patience {summary['patience']}); {kind}",
-                  UnconvergedWarning, stacklevel=2)
+    warnings.warn(f"{kit_relative(run)}: stopped at the srs.epochs cap of {summary['cap']} "
+                  f"epochs while validation {SELECTION_METRIC} was still improving (best epoch "
+                  f"{summary['best_epoch']}, patience {summary['patience']}); raise srs.epochs "
+                  "to train to convergence", UnconvergedWarning, stacklevel=2)
