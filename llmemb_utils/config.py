@@ -262,14 +262,7 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
     ``gpu=True`` the file's ``gpu`` overrides (paper-size settings) apply first, then with
     ``fast=True`` its ``fast`` ones (a data slice, few steps), then ``overrides``.
     """
-    raw: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
+    raw: dict[str, Any] = {} if path is None else _read_yaml(Path(path))
     layers = [overlay for overlay, wanted in (("gpu", gpu), ("fast", fast)) if wanted]
     for overlay in layers:
         if not isinstance(raw.get(overlay, {}), dict):
@@ -280,6 +273,36 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
     where = str(path) if path is not None else "<defaults>"
     _check_source(raw, where)
     return _build(ExperimentConfig, raw, where)
+
+
+def _read_yaml(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The mapping of ``path``; with ``extends: <file>`` (relative to ``path``'s folder) that
+    file's mapping first, this one merged over it key by key, so that a variant of an
+    experiment states only what it changes."""
+    if not path.is_file():
+        where = f" (extended by {extended_by[-1]})" if extended_by else ""
+        raise ConfigError(f"config file not found: {path}{where}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: extends must be a file name, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in extended_by or base_path == path.resolve():
+        raise ConfigError(f"{path}: extends {base} leads back to itself")
+    return _merged(_read_yaml(base_path, (*extended_by, path.resolve())), raw)
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` on top: mappings merge key by key, any other value replaces."""
+    merged = dict(base)
+    for key, value in changes.items():
+        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merged(merged[key], value) if both_mappings else value
+    return merged
 
 
 def _check_source(raw: dict[str, Any], where: str) -> None:

@@ -164,3 +164,34 @@ def test_choices_are_the_implemented_ones():
     assert set(get_args(Dtype)) == {"auto", *DTYPES}
     assert set(get_args(Backbone)) == set(BACKBONES)
     assert set(get_args(AblationName)) == set(ABLATIONS)
+
+
+def test_extends_reads_the_base_file_and_merges_the_variant_over_it(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "name: base\nsrs: {epochs: 20, hidden: 64}\nfast: {name: base_fast, srs.epochs: 2}\n")
+    (tmp_path / "variant.yaml").write_text(
+        "extends: base.yaml\nname: variant\nsrs: {epochs: 200}\nfast: {name: variant_fast}\n")
+    variant = load_config(tmp_path / "variant.yaml")
+    assert (variant.name, variant.srs.epochs, variant.srs.hidden) == ("variant", 200, 64)
+    fast = load_config(tmp_path / "variant.yaml", fast=True)
+    assert (fast.name, fast.srs.epochs, fast.srs.hidden) == ("variant_fast", 2, 64)
+
+
+def test_extends_names_a_missing_base_and_refuses_a_cycle(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: missing.yaml\n")
+    with pytest.raises(ConfigError, match=r"missing\.yaml \(extended by .*a\.yaml\)"):
+        load_config(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("extends: c.yaml\n")
+    (tmp_path / "c.yaml").write_text("extends: b.yaml\n")
+    with pytest.raises(ConfigError, match="leads back to itself"):
+        load_config(tmp_path / "b.yaml")
+
+
+def test_the_converged_study_is_the_demo_recipe_trained_to_convergence():
+    demo = load_config(CONFIGS / "ml100k_smollm2.yaml")
+    converged = load_config(CONFIGS / "ml100k_smollm2_converged.yaml")
+    assert (converged.srs.budget, converged.srs.epochs) == ("convergence", 200)
+    assert converged.study.scft_per_seed and len(converged.study.seeds["sasrec"]) >= 5
+    assert min(len(seeds) for seeds in converged.study.seeds.values()) >= 3
+    for section in ("data", "llm", "scft", "rat"):  # the same recipe
+        assert getattr(converged, section) == getattr(demo, section)
