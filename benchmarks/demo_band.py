@@ -1,0 +1,132 @@
+"""How far `make demo`'s numbers move on another CPU or thread count; writes the band into the
+demo study's records (results/ml100k_smollm2/cpu_band.json), where the README renders it.
+
+On one CPU with one thread count a seeded run repeats bit for bit. Another thread count or
+instruction set changes the order of floating-point sums; over 20 epochs the small differences
+grow into other trajectories. This script trains the demo study's seed-42 ID-SASRec and
+LLMEmb-SASRec (the demo config, its SCFT table, the LLMEmb run aligned to its own ID run) under
+several perturbations, each in a child process:
+
+* ``native`` with 2 threads: how the records' seed-42 runs were trained (checked against them);
+* ``native`` with 1 thread: another reduction order;
+* ``sse41`` with 2 threads: the kernels of a CPU without AVX (``benchmarks/cross_cpu.py``).
+
+The band is, per model and group, the largest absolute difference of test NDCG@10 and HR@10 from
+the reference. Run it after `make demo` or `make notebooks` (it reads the demo's data and table):
+
+    .venv/bin/python benchmarks/demo_band.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cross_cpu import ISA_VARIABLES, MODES, cpu_facts
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "configs" / "ml100k_smollm2.yaml"
+PERTURBATIONS = (("native", 2), ("native", 1), ("sse41", 2))  # the first is the reference
+SEED = 42
+ENCODERS = ("id", "llmemb")
+GROUPS = ("overall", "item_tail", "item_head")
+METRICS = ("NDCG@10", "HR@10")
+
+
+def train_pair(folder: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Train the seed's ID-SASRec, then LLMEmb-SASRec aligned to it, into ``folder``; returns
+    each run's full-ranking test metrics by group."""
+    from llmemb_utils.config import load_config
+    from llmemb_utils.data.dataset import PreparedDataset
+    from llmemb_utils.layout import RunLayout
+    from llmemb_utils.srs.run import train
+
+    config = load_config(CONFIG, seed=SEED)
+    layout = RunLayout(config)
+    table = layout.llm_table("scft")
+    if not table.is_file():
+        raise FileNotFoundError(f"{table}: the demo's SCFT table is missing; run `make demo` "
+                                "or `make notebooks` first")
+    data = PreparedDataset.load(layout.data)
+    scores = {}
+    for encoder in ENCODERS:
+        rat = dataclasses.replace(config.rat, llm_emb=str(table), teacher=str(folder / "id"))
+        metrics = train(dataclasses.replace(config, rat=rat), data, folder / encoder, encoder,
+                        device="cpu")["full"]
+        scores[encoder] = {group: {m: _group_metrics(metrics, group)[m] for m in METRICS}
+                           for group in GROUPS}
+    return scores
+
+
+def _group_metrics(metrics: dict, group: str) -> dict[str, float]:
+    return metrics["overall"] if group == "overall" else metrics["groups"][group]
+
+
+def recorded_scores() -> dict[str, dict[str, dict[str, float]]]:
+    """The same numbers from the demo study's committed records of seed 42."""
+    from llmemb_utils.io import read_json
+
+    runs = ROOT / "results" / "ml100k_smollm2" / "runs"
+    return {encoder: {group: {m: _group_metrics(read_json(
+        runs / f"{encoder}-sasrec-seed{SEED}" / "metrics.json"), group)[m] for m in METRICS}
+        for group in GROUPS} for encoder in ENCODERS}
+
+
+def largest_differences(scores: dict[str, dict], reference: str) -> dict[str, dict]:
+    """Per encoder, group and metric: the largest absolute difference from ``reference``."""
+    return {encoder: {group: {metric: max(abs(run[encoder][group][metric]
+                                              - scores[reference][encoder][group][metric])
+                                          for run in scores.values())
+                              for metric in METRICS} for group in GROUPS}
+            for encoder in ENCODERS}
+
+
+def label(mode: str, threads: int) -> str:
+    return f"{mode}, {threads} thread{'s' if threads > 1 else ''}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "results" / "ml100k_smollm2" / "cpu_band.json")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    from llmemb_utils.io import read_json, write_json
+
+    if args.child:
+        write_json(args.child / "scores.json", {"cpu": cpu_facts(),
+                                                "scores": train_pair(args.child)})
+        return
+    base_env = {k: v for k, v in os.environ.items() if k not in ISA_VARIABLES}
+    runs = {}
+    with tempfile.TemporaryDirectory(prefix="demo_band_") as scratch:
+        for mode, threads in PERTURBATIONS:
+            folder = Path(scratch) / f"{mode}-{threads}"
+            folder.mkdir()
+            print(f"training the seed-{SEED} pair: {label(mode, threads)}", flush=True)
+            subprocess.run([sys.executable, __file__, "--child", str(folder)], check=True,
+                           env={**base_env, **MODES[mode], "TQDM_DISABLE": "1",
+                                "OMP_NUM_THREADS": str(threads)})
+            runs[label(mode, threads)] = read_json(folder / "scores.json")
+    reference = label(*PERTURBATIONS[0])
+    scores = {name: run["scores"] for name, run in runs.items()}
+    write_json(args.out, {
+        "settings": {"config": str(CONFIG.relative_to(ROOT)), "seed": SEED,
+                     "backbone": "sasrec", "protocol": "full", "reference": reference,
+                     "perturbations": {label(m, t): {"threads": t, **MODES[m]}
+                                       for m, t in PERTURBATIONS}},
+        "cpu": {name: run["cpu"] for name, run in runs.items()},
+        "scores": scores,
+        "band": largest_differences(scores, reference),
+        "reference_equals_records": scores[reference] == recorded_scores(),
+    })
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
