@@ -109,25 +109,36 @@ def evaluate_run(run: str | Path, protocol: str, data: str | Path | None = None,
     full ranking leaves out the user's earlier items as ``exclude_history`` says (None: as
     the run's ``srs.exclude_history``)."""
     run = Path(run)
-    manifest = read_json(run / MANIFEST)
-    if manifest.get("kind") != RUN_KIND:
-        raise ValueError(f"{run / MANIFEST}: kind is {manifest.get('kind')!r}, "
-                         f"expected {RUN_KIND!r}")
-    config = load_config(run / CONFIG)
-    dataset = PreparedDataset.load(data or manifest["inputs"]["data"]["path"])
-    if dataset.fingerprint != manifest["identity"]["data"]:
-        raise ValueError(f"{dataset.path}: dataset fingerprint {dataset.fingerprint} does not "
-                         f"match the run's training data {manifest['identity']['data']}")
     torch_device = resolve_device(device)
-    torch.manual_seed(config.seed)
-    model = build_model(config, dataset, manifest["encoder"]).to(torch_device)
-    best_epoch = _load_best(model, run, run_identity(config, model, dataset),
-                            torch_device)
+    model, config, dataset, best_epoch = load_trained(run, data, torch_device)
     if exclude_history is None:
         exclude_history = config.srs.exclude_history
     chosen = candidate_protocol(protocol, dataset, exclude_history)
     return _evaluate_and_write(model, dataset, config, chosen, run, best_epoch,
                                torch_device)
+
+
+def load_trained(run: str | Path, data: str | Path | PreparedDataset | None = None,
+                 device: torch.device | str = "cpu",
+                 ) -> tuple[SequentialRecommender, ExperimentConfig, PreparedDataset, int]:
+    """A finished run's best model (eval mode), its config, its dataset (``data``, by default
+    the one it was trained on, checked by fingerprint) and its best epoch."""
+    run = Path(run)
+    manifest = read_json(run / MANIFEST)
+    if manifest.get("kind") != RUN_KIND:
+        raise ValueError(f"{run / MANIFEST}: kind is {manifest.get('kind')!r}, "
+                         f"expected {RUN_KIND!r}")
+    config = load_config(run / CONFIG)
+    dataset = data if isinstance(data, PreparedDataset) else PreparedDataset.load(
+        data or manifest["inputs"]["data"]["path"])
+    if dataset.fingerprint != manifest["identity"]["data"]:
+        raise ValueError(f"{dataset.path}: dataset fingerprint {dataset.fingerprint} does not "
+                         f"match the run's training data {manifest['identity']['data']}")
+    device = torch.device(device)
+    torch.manual_seed(config.seed)
+    model = build_model(config, dataset, manifest["encoder"]).to(device)
+    best_epoch = _load_best(model, run, run_identity(config, model, dataset), device)
+    return model.eval(), config, dataset, best_epoch
 
 
 def _data_reference(dataset: PreparedDataset) -> dict[str, Any]:

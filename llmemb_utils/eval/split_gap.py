@@ -1,0 +1,88 @@
+"""Validation against test under leave-one-out: where a model's validation NDCG@10 and its test
+NDCG@10 part, split by how the two held-out items were ordered.
+
+Leave-one-out holds out each user's last item for test and the one before for validation. When
+both carry the same timestamp (MovieLens rates in batches), only file order says which is
+which, and the two targets come from one distribution; when the test item is rated later, it
+is a target of its own kind. Comparing validation and test on these two groups of users tells
+a selection artefact or a leak (the gap would show on both groups) from a shift of the test
+targets (it shows only where the test item comes later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.dataset import PreparedDataset
+from .evaluate import rank_counts
+from .metrics import expected_metrics
+
+METRIC = "NDCG@10"
+
+
+def tied_held_out_items(dataset: PreparedDataset) -> np.ndarray:
+    """Per user (in user order): whether the test item shares its timestamp with the
+    validation item."""
+    path = dataset.path / "interactions.parquet"
+    frame = pd.read_parquet(path, columns=["user_id", "timestamp"])
+    if frame["timestamp"].isna().any():
+        raise ValueError(f"{path}: timestamps are missing, so held-out items cannot be ordered")
+    last_two = frame.groupby("user_id", sort=True)["timestamp"].apply(
+        lambda stamps: stamps.iloc[-2:].to_numpy())
+    return np.array([stamps[0] == stamps[1] for stamps in last_two], dtype=bool)
+
+
+def held_out_popularity(dataset: PreparedDataset, tied: np.ndarray) -> pd.DataFrame:
+    """Median training interactions of the validation and test targets, per group of users."""
+    counts = dataset.item_popularity
+    rows = {}
+    for group, users in _groups(tied).items():
+        rows[group] = {split: float(np.median(counts[dataset.targets(split)][users]))
+                       for split in ("valid", "test")}
+    return pd.DataFrame(rows).T.rename(columns={"valid": "validation target",
+                                                "test": "test target"})
+
+
+def per_user_ndcg(run: str | Path, dataset: PreparedDataset, split: str) -> np.ndarray:
+    """Per-user NDCG@10 of a finished run's best model on ``split``, full ranking as the run
+    was evaluated (its ``srs.exclude_history``)."""
+    from ..srs.inference import user_states
+    from ..srs.run import candidate_protocol, load_trained
+
+    model, config, dataset, _ = load_trained(run, dataset)
+    protocol = candidate_protocol("full", dataset, config.srs.exclude_history)
+    states = user_states(model, dataset.history(split), config.srs.max_length, "cpu")
+    with torch.no_grad():
+        counts = rank_counts(states, model.item_table(), dataset, split, protocol)
+    return expected_metrics(*counts)[METRIC]
+
+
+def split_gap(runs: Mapping[str, str | Path], dataset: PreparedDataset) -> pd.DataFrame:
+    """Per run: validation and test NDCG@10 of its best model for all users, for users whose
+    held-out items are tied, and for users whose test item comes later; the ratios
+    validation / test."""
+    groups = _groups(tied_held_out_items(dataset))
+    rows = {}
+    for name, run in runs.items():
+        scores = {split: per_user_ndcg(run, dataset, split) for split in ("valid", "test")}
+        row = {}
+        for group, users in groups.items():
+            valid, test = (scores[split][users].mean() if users.any() else np.nan
+                           for split in ("valid", "test"))
+            row |= {(group, "validation"): valid, (group, "test"): test,
+                    (group, "validation / test"): valid / test if test > 0 else np.nan}
+        rows[name] = row
+    frame = pd.DataFrame(rows).T
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame
+
+
+def _groups(tied: np.ndarray) -> dict[str, np.ndarray]:
+    return {f"all users ({tied.size})": np.ones_like(tied),
+            f"tied held-out items ({tied.sum()})": tied,
+            f"test item later ({(~tied).sum()})": ~tied}
