@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from llmemb_utils.cli import main
 from llmemb_utils.config import load_config
 from llmemb_utils.evidence.bootstrap import paired_bootstrap
-from llmemb_utils.evidence.comparisons import compare_runs
+from llmemb_utils.evidence.comparisons import compare_runs, ratio_text, verdict
 from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
 from llmemb_utils.evidence.render import find_blocks, markdown, seeds_cell
@@ -157,3 +158,39 @@ def test_comparison_rows_use_the_bootstrap_on_the_users_of_the_group(runs: list[
     expected = paired_bootstrap(values["llmemb"], values["id"], replicates=200, seed=3)
     assert (row["users"], row["diff"], tuple(row["diff_ci95"])) == (
         int(tail.sum()), expected.diff, expected.diff_ci95)
+
+
+def test_a_measurement_beside_the_runs_survives_a_rewrite_and_renders(
+        runs: list[Path], tmp_path: Path) -> None:
+    target = tmp_path / "results" / "tiny"
+    write_experiment(target, runs, "test")
+    scores = {"native, 2 threads": {"id": {"overall": {"NDCG@10": 0.5}},
+                                    "llmemb": {"overall": {"NDCG@10": 0.25}}},
+              "native, 1 thread": {"id": {"overall": {"NDCG@10": 0.375}},
+                                   "llmemb": {"overall": {"NDCG@10": 0.3125}}}}
+    band = {"id": {"overall": {"NDCG@10": 0.125}}, "llmemb": {"overall": {"NDCG@10": 0.0625}}}
+    (target / "cpu_band.json").write_text(json.dumps(
+        {"settings": {"protocol": "full"}, "scores": scores, "band": band,
+         "reference_equals_records": True}))
+    write_experiment(target, runs[:2], "test")  # rewritten with fewer runs
+    assert len(Experiment(target).records()) == 2
+    assert markdown("tiny/band", tmp_path / "results").splitlines() == [
+        "| seed-42 SASRec pair trained with | id overall | llmemb overall |",
+        "|---|---|---|",
+        "| native, 2 threads | 0.5000 | 0.2500 |",
+        "| native, 1 thread | 0.3750 | 0.3125 |",
+        "| largest difference | 0.1250 | 0.0625 |",
+        "",
+        "Test NDCG@10, full ranking, demo budget. The first row is how the records' seed-42 "
+        "runs were trained and reproduces them exactly."]
+
+
+def test_a_comparison_reads_as_a_tie_unless_its_interval_excludes_no_difference() -> None:
+    row = {"baseline": "id", "diff": 0.01, "diff_ci95": [-0.002, 0.02], "ratio": 1.25,
+           "ratio_ci95": [0.95, 1.6], "excludes_no_difference": False}
+    assert (verdict(row), ratio_text(row)) == ("tie", "1.25x [0.95, 1.60]")
+    shifted = {**row, "diff": -0.01, "diff_ci95": [-0.02, -0.004], "ratio": 0.8,
+               "ratio_ci95": None, "excludes_no_difference": True}
+    assert verdict(shifted) == "worse"
+    assert ratio_text(shifted) == "0.80x (difference -0.0100 [-0.0200, -0.0040])"
+    assert ratio_text({**row, "ratio": None}) == "id scores 0"

@@ -91,3 +91,23 @@ def _group_rows(pairs: list[tuple[UserRanks, UserRanks]], common: dict[str, Any]
                          "diff": estimate.diff, "diff_ci95": list(estimate.diff_ci95),
                          "excludes_no_difference": estimate.excludes_no_difference})
     return rows
+
+
+def verdict(row: Mapping[str, Any]) -> str:
+    """``better``, ``worse`` or ``tie`` for the model of a comparison row: a difference whose
+    interval holds 0 is a tie, whichever way the point estimate points."""
+    if not row["excludes_no_difference"]:
+        return "tie"
+    return "better" if row["diff"] > 0 else "worse"
+
+
+def ratio_text(row: Mapping[str, Any]) -> str:
+    """``1.23x [1.05, 1.41]``; where some resamples hold no baseline hit the ratio has no
+    interval and the difference with its interval is given instead."""
+    if row["ratio"] is None:
+        return f"{row['baseline']} scores 0"
+    if row["ratio_ci95"] is None:
+        low, high = row["diff_ci95"]
+        return f"{row['ratio']:.2f}x (difference {row['diff']:+.4f} [{low:+.4f}, {high:+.4f}])"
+    low, high = row["ratio_ci95"]
+    return f"{row['ratio']:.2f}x [{low:.2f}, {high:.2f}]"

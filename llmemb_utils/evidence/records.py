@@ -34,6 +34,8 @@ RUNS = "runs"
 RUN_RECORD = "run.json"
 COMPARISONS = "comparisons.json"
 README = "README.md"
+CPU_BAND = "cpu_band.json"  # benchmarks/demo_band.py
+MEASUREMENTS = (CPU_BAND,)
 HEADLINE_METRICS = "metrics.json"
 # Config keys that only name, locate or schedule a run, left out of its settings hash.
 UNSETTLED = ("seed", "name", "artifacts", "study", "fast", "gpu")
@@ -82,9 +84,13 @@ def record_name(record: dict[str, Any]) -> str:
 
 def write_experiment(destination: str | os.PathLike, run_folders: Iterable[str | os.PathLike],
                      command: str, replicates: int = REPLICATES, seed: int = SEED) -> Path:
-    """Replace ``destination`` with the records of ``run_folders`` and their comparisons."""
+    """Replace ``destination`` with the records of ``run_folders`` and their comparisons.
+    Measurements written beside them by other tools (``MEASUREMENTS``) are kept."""
     destination = Path(destination)
     with atomic_directory(destination) as staging:
+        for name in MEASUREMENTS:
+            if (destination / name).is_file():
+                shutil.copyfile(destination / name, staging / name)
         sources: dict[str, Path] = {}
         for folder in map(Path, run_folders):
             record = run_record(folder)
@@ -148,3 +154,11 @@ class Experiment:
 
     def comparisons(self) -> list[dict[str, Any]]:
         return read_json(self.folder / COMPARISONS)
+
+    def measurement(self, name: str) -> dict[str, Any]:
+        """A measurement kept beside the runs (one of ``MEASUREMENTS``)."""
+        path = self.folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing; it is written by the tool that "
+                                    "measures it (benchmarks/demo_band.py for cpu_band.json)")
+        return read_json(path)

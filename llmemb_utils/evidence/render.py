@@ -14,6 +14,9 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 comparison with its paired 95 % interval (options ``protocol``, default
                 ``full``; ``metric``, default ``NDCG@10``; ``groups``)
 ``runs``        per run: best epoch, epochs run of the cap, seconds, CPU and threads
+``band``        how far the seed-42 SASRec pair moved with another thread count or
+                instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
+                ``metric``)
 
 An option's value holds no space unless quoted: ``protocol="full, history excluded"``.
 """
@@ -30,7 +33,7 @@ from typing import Any
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from .comparisons import GROUPS
-from .records import Experiment
+from .records import CPU_BAND, Experiment
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -196,6 +199,25 @@ def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def band_view(experiment: Experiment, options: dict[str, str]) -> str:
+    measured = experiment.measurement(CPU_BAND)
+    metric = options.get("metric", "NDCG@10")
+    columns = [(encoder, group) for encoder in measured["band"]
+               for group in measured["band"][encoder]]
+    lines = ["| seed-42 SASRec pair trained with | "
+             + " | ".join(f"{encoder} {group}" for encoder, group in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{scores[e][g][metric]:.4f}" for e, g in columns)
+              + " |" for name, scores in measured["scores"].items()]
+    lines.append("| largest difference | "
+                 + " | ".join(f"{measured['band'][e][g][metric]:.4f}" for e, g in columns) + " |")
+    same = ("reproduces them exactly" if measured["reference_equals_records"]
+            else "does not reproduce them")
+    lines += ["", f"Test {metric}, {measured['settings']['protocol']} ranking, demo budget. The "
+                  f"first row is how the records' seed-42 runs were trained and {same}."]
+    return "\n".join(lines)
+
+
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
@@ -204,4 +226,5 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "table": (table_view, ("protocol", "groups", "metrics")),
     "comparison": (comparison_view, ("protocol", "metric", "groups", "value")),
     "runs": (runs_view, ()),
+    "band": (band_view, ("metric",)),
 }
