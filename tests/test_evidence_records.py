@@ -96,11 +96,15 @@ def test_report_writes_records_renders_and_checks_a_document(
                         "<!-- /results:tiny/table -->\n\nText between.\n\n"
                         "<!-- results:tiny/comparison value=diff -->\n"
                         "<!-- /results:tiny/comparison -->\n\n"
-                        "<!-- results:tiny/runs -->\n<!-- /results:tiny/runs -->\n")
+                        "<!-- results:tiny/runs -->\n<!-- /results:tiny/runs -->\n"
+                        "<!-- results:tiny/headline -->\n<!-- /results:tiny/headline -->\n")
     assert main(["report", "--render", str(document)]) == 0
     text = document.read_text()
     assert "| llmemb-sasrec, full (2) |" in text and "Text between." in text
     assert f"| sasrec | llmemb vs id | 1, 2 | {overall['diff']:+.4f}" in text
+    ratio = f"{overall['ratio']:.2f}x [{overall['ratio_ci95'][0]:.2f}, "
+    assert f"| sasrec | ID (2) | {means['id']:.4f} ± " in text
+    assert f"| sasrec | LLMEmb / ID | {ratio}" in text
     assert main(["report", "--check", str(document)]) == 0
 
     cell = f"{means['id']:.4f} ± "

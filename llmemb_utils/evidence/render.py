@@ -13,6 +13,9 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 ``comparison``  ratio (``value=ratio``, default) or difference (``value=diff``) of each
                 comparison with its paired 95 % interval (options ``protocol``, default
                 ``full``; ``metric``, default ``NDCG@10``; ``groups``)
+``headline``    per backbone: ID and LLMEmb, mean ± std over seeds, and LLMEmb / ID with
+                its paired 95 % interval (options ``protocol``, default ``full``; ``metric``,
+                default ``NDCG@10``; ``groups``)
 ``runs``        per run: best epoch, epochs run of the cap, seconds, CPU and threads
 ``band``        how far the seed-42 SASRec pair moved with another thread count or
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
@@ -175,6 +178,35 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
+    protocol, metric = options.get("protocol", "full"), options.get("metric", "NDCG@10")
+    groups = _listed(options, "groups", COMPARED_GROUPS)
+    summary = summarize_results(load_results(experiment.run_folders(), (metric,)))
+    summary = summary[(summary["protocol"] == protocol) & summary["bin"].isna()]
+    comparisons = {(row["backbone"], row["group"]): row for row in experiment.comparisons()
+                   if (row["protocol"], row["metric"], row["model"], row["baseline"])
+                   == (protocol, metric, "llmemb", "id")}
+    lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
+             "|---" * (len(groups) + 2) + "|"]
+    for backbone in sorted(set(summary["backbone"]), key=lambda b: (b != "sasrec", b)):
+        for model, name in (("id", "ID"), ("llmemb", "LLMEmb")):
+            rows = summary[(summary["backbone"] == backbone) & (summary["encoder"] == model)]
+            cells = {row.group: seeds_cell(row.mean, row.std, row.seeds)
+                     for row in rows.itertuples()}
+            if cells:
+                seeds = int(rows["seeds"].max())
+                lines.append(f"| {backbone} | {name} ({seeds}) | "
+                             + " | ".join(cells.get(group, "") for group in groups) + " |")
+        if any((backbone, group) in comparisons for group in groups):
+            lines.append(f"| {backbone} | LLMEmb / ID | " + " | ".join(
+                _comparison_cell(comparisons[backbone, group], "ratio")
+                if (backbone, group) in comparisons else "" for group in groups) + " |")
+    lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; LLMEmb / ID: ratio of "
+                  "the means [paired 95 % bootstrap interval over users, pooled across seeds];"
+                  f"{SIGNIFICANT} the interval of the difference excludes 0."]
+    return "\n".join(lines)
+
+
 def _comparison_cell(row: dict[str, Any], value: str) -> str:
     mark = SIGNIFICANT if row["excludes_no_difference"] else ""
     if value == "diff":
@@ -225,6 +257,7 @@ def _number(value: float | None) -> str:
 VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, ...]]] = {
     "table": (table_view, ("protocol", "groups", "metrics")),
     "comparison": (comparison_view, ("protocol", "metric", "groups", "value")),
+    "headline": (headline_view, ("protocol", "metric", "groups")),
     "runs": (runs_view, ()),
     "band": (band_view, ("metric",)),
 }
