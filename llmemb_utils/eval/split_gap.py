@@ -11,7 +11,7 @@ targets (it shows only where the test item comes later).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,20 +62,32 @@ def per_user_ndcg(run: str | Path, dataset: PreparedDataset, split: str) -> np.n
     return expected_metrics(*counts)[METRIC]
 
 
-def split_gap(runs: Mapping[str, str | Path], dataset: PreparedDataset) -> pd.DataFrame:
-    """Per run: validation and test NDCG@10 of its best model for all users, for users whose
-    held-out items are tied, and for users whose test item comes later; the ratios
-    validation / test."""
+def split_gap(models: Mapping[str, Sequence[str | Path]], dataset: PreparedDataset,
+              ) -> pd.DataFrame:
+    """Per model (its runs over seeds, pooled): validation and test NDCG@10 of the best
+    models for all users, for users whose held-out items are tied and for users whose test
+    item comes later; validation / test with its paired 95 % bootstrap interval over users
+    (``low``, ``high``), the same users scored on both splits."""
+    from ..evidence.bootstrap import paired_bootstrap
+
     groups = _groups(tied_held_out_items(dataset))
     rows = {}
-    for name, run in runs.items():
-        scores = {split: per_user_ndcg(run, dataset, split) for split in ("valid", "test")}
-        row = {}
+    for name, runs in models.items():
+        scores = {split: np.stack([per_user_ndcg(run, dataset, split) for run in runs])
+                  for split in ("valid", "test")}
+        row: dict[tuple[str, str], float] = {}
         for group, users in groups.items():
-            valid, test = (scores[split][users].mean() if users.any() else np.nan
-                           for split in ("valid", "test"))
-            row |= {(group, "validation"): valid, (group, "test"): test,
-                    (group, "validation / test"): valid / test if test > 0 else np.nan}
+            values = dict.fromkeys(("validation", "test", "validation / test", "low", "high"),
+                                   np.nan)
+            if users.any():
+                valid, test = scores["valid"][:, users], scores["test"][:, users]
+                estimate = paired_bootstrap(valid, test)
+                values |= {"validation": valid.mean(), "test": test.mean()}
+                if estimate.ratio is not None:
+                    values["validation / test"] = estimate.ratio
+                if estimate.ratio_ci95 is not None:
+                    values["low"], values["high"] = estimate.ratio_ci95
+            row |= {(group, key): value for key, value in values.items()}
         rows[name] = row
     frame = pd.DataFrame(rows).T
     frame.columns = pd.MultiIndex.from_tuples(frame.columns)
