@@ -21,6 +21,18 @@ from typing import Any, Literal
 
 import yaml
 
+# ``rat`` fields added after the first runs were recorded, with their defaults. While at the
+# default they are left out of a config's dict, so that the run folders, identities and
+# settings hashes of every earlier run stay what they were; a run that sets one records it.
+LATER_RAT_FIELDS: dict[str, Any] = {"adapter_output": "linear", "table_learning_rate": None,
+                                    "variant": None}
+
+
+def recorded_settings(rat: dict[str, Any]) -> dict[str, Any]:
+    """``rat`` settings as runs record them: later fields at their defaults left out."""
+    return {key: value for key, value in rat.items()
+            if key not in LATER_RAT_FIELDS or value != LATER_RAT_FIELDS[key]}
+
 
 class ConfigError(ValueError):
     """A configuration file or override is invalid; the message names the field."""
@@ -37,6 +49,7 @@ SCFTLoss = Literal["soft-target", "infonce"]
 Backbone = Literal["sasrec", "bert4rec", "gru4rec"]
 SRSLoss = Literal["bce", "ce"]
 AlignForm = Literal["official", "cosine"]
+AdapterOutput = Literal["linear", "normalized"]
 TableKind = Literal["scft", "raw"]
 AblationName = Literal["no-scft", "no-align", "trainable-table", "no-adapter"]
 Budget = Literal["convergence", "demo"]  # demo: a short fixed budget, labelled as such
@@ -187,6 +200,12 @@ class RATConfig:
     llm_emb: str | None = None  # .npy from `llmemb embed` (None: the run's embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
     ablation: AblationName | None = None  # llmemb_utils.rat.ablations
+    adapter_output: AdapterOutput = "linear"  # normalized: every item vector on a sphere whose
+    # radius is learned, so the adapter cannot crowd the items together (docs/method.md §4.7)
+    table_learning_rate: float | None = None  # with freeze_table: false, the LLM table's own
+    # learning rate (None: srs.learning_rate), so that it can move slower than the adapter
+    variant: str | None = None  # the name of a study.variants entry these settings come from;
+    # names the encoder llmemb-<variant> in runs and records
 
 
 @dataclass
@@ -199,6 +218,10 @@ class StudyConfig:
         default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
     ablations: list[AblationName] = field(default_factory=list)
     ablation_seeds: list[int] = field(default_factory=lambda: [42])
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> rat settings
+    # that differ from the recipe's, e.g. {cosine-align: {align_form: cosine, alpha: 0.1}}:
+    # each an LLMEmb-SASRec model of its own, compared with LLMEmb and with ID
+    variant_seeds: list[int] | None = None  # None: the SASRec seeds of `seeds`
     scft_per_seed: bool = False  # each LLMEmb seed on its own SCFT run (its seed), so that the
     # spread over seeds includes SCFT's; False: one SCFT run (the config's seed) for all
 
@@ -221,8 +244,11 @@ class ExperimentConfig:
     gpu: dict[str, Any] = field(default_factory=dict)  # dotted overrides when CUDA is used
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible values (tuples become lists), as written in manifests."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
+        """Plain JSON-compatible values (tuples become lists), as written in manifests; fields
+        added after runs were first recorded are left out while at their defaults
+        (:func:`recorded_settings`)."""
+        values = json.loads(json.dumps(dataclasses.asdict(self)))
+        return {**values, "rat": recorded_settings(values["rat"])}
 
     def identity(self, *sections: str) -> dict[str, Any]:
         """The seed and the named sections: what a stage's output depends on, so that a
@@ -272,7 +298,7 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
     _check_source(raw, where)
-    return _build(ExperimentConfig, raw, where)
+    return build_section(ExperimentConfig, raw, where)
 
 
 def _read_yaml(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -320,8 +346,9 @@ def _set_dotted(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     tree[keys[-1]] = value
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    """Instantiate dataclass ``cls`` from a mapping, checking names and types recursively."""
+def build_section(cls: type, values: dict[str, Any], where: str) -> Any:
+    """Instantiate dataclass ``cls`` from a mapping, checking names and types recursively;
+    errors name ``where`` and the field."""
     if not isinstance(values, dict):
         raise ConfigError(f"{where}: expected a mapping, got {values!r}")
     hints = typing.get_type_hints(cls)
@@ -336,7 +363,7 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, where)
+        return build_section(hint, value, where)
     origin = typing.get_origin(hint)
     if origin is Literal:
         allowed = typing.get_args(hint)

@@ -139,14 +139,16 @@ def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = Tr
 
 
 def _srs_folder(config: ExperimentConfig, encoder: str) -> Path:
-    """``<backbone>-<encoder>[-<ablation>]-seed<seed>-<settings hash>``: runs of other settings
-    (say another ``rat.alpha`` or ``srs.epochs``) get folders of their own instead of clashing."""
-    ablation = f"-{config.rat.ablation}" if encoder == "llmemb" and config.rat.ablation else ""
+    """``<backbone>-<encoder>[-<ablation or variant>]-seed<seed>-<settings hash>``: runs of
+    other settings (say another ``rat.alpha`` or ``srs.epochs``) get folders of their own
+    instead of clashing."""
+    named = config.rat.ablation or config.rat.variant
+    suffix = f"-{named}" if encoder == "llmemb" and named else ""
     settings = {k: v for k, v in _run_sections(config.to_dict(), encoder).items()
                 if k not in ("name", "artifacts", "seed")}
     if "rat" in settings:  # input files are checked through their manifests, not their paths
         settings["rat"] = {k: v for k, v in settings["rat"].items()
                            if k not in ("llm_emb", "teacher")}
     tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
-    return RunLayout(config).srs_run(f"{config.srs.backbone}-{encoder}{ablation}"
+    return RunLayout(config).srs_run(f"{config.srs.backbone}-{encoder}{suffix}"
                                      f"-seed{config.seed}-{tag}")

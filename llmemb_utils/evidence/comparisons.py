@@ -1,6 +1,6 @@
 """Every paired comparison of an experiment: LLMEmb against the ID encoder on each backbone,
-each LLMEmb ablation or variant against LLMEmb, runs paired by seed, per protocol, group and
-metric (``comparisons.json``)."""
+each LLMEmb ablation or variant against LLMEmb and against ID, runs paired by seed, per
+protocol, group and metric (``comparisons.json``)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ ID, LLMEMB = "id", "llmemb"
 RunKey = tuple[str, str, int]  # backbone, model (the encoder name), seed
 
 
-def baseline_of(model: str) -> str | None:
-    """What ``model`` is compared against: LLMEmb against ID, anything else against LLMEmb."""
+def baselines_of(model: str) -> tuple[str, ...]:
+    """What ``model`` is compared against: LLMEmb against ID; an ablation or variant against
+    LLMEmb (what the change does to the method) and against ID (what it is worth)."""
     if model == ID:
-        return None
-    return ID if model == LLMEMB else LLMEMB
+        return ()
+    return (ID,) if model == LLMEMB else (LLMEMB, ID)
 
 
 def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
@@ -31,10 +32,9 @@ def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
     """One row per backbone, model, protocol, group and metric whose model and baseline share
     at least one seed; ``runs`` maps (backbone, model, seed) to its ranks by protocol."""
     rows = []
-    for backbone, model in dict.fromkeys((b, m) for b, m, _ in runs):
-        baseline = baseline_of(model)
-        if baseline is None:
-            continue
+    models = dict.fromkeys((b, m) for b, m, _ in runs)
+    for backbone, model, baseline in ((b, m, base) for b, m in models
+                                      for base in baselines_of(m)):
         seeds = sorted(s for b, m, s in runs if (b, m) == (backbone, model)
                        and (backbone, baseline, s) in runs)
         for protocol in _shared_protocols(runs, backbone, model, baseline, seeds):

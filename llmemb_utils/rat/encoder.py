@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..config import ExperimentConfig, RATConfig
+from ..config import ExperimentConfig, RATConfig, recorded_settings
 from ..data.dataset import PreparedDataset
 from ..layout import RunLayout
 from ..srs.backbones import PAD
@@ -41,6 +41,7 @@ class LLMEmbEncoder(ItemEncoder):
                  adapter: bool = True, adapter_activation: bool = False,
                  teacher: np.ndarray | None = None, alpha: float = 0.01,
                  align_form: str = "official", tau: float = 2.0,
+                 adapter_output: str = "linear", table_learning_rate: float | None = None,
                  description: dict[str, Any] | None = None) -> None:
         super().__init__(len(table), hidden)
         padded = padded_table(table)
@@ -56,6 +57,13 @@ class LLMEmbEncoder(ItemEncoder):
         self.register_buffer("teacher", None if teacher is None else torch.as_tensor(
             teacher, dtype=torch.float32), persistent=False)
         self.alpha, self.align_form, self.tau = alpha, align_form, tau
+        # normalized output: unit rows times one learned radius, 1 at first (the scale of the
+        # unit-norm table the adapter starts from)
+        self.radius = nn.Parameter(torch.ones(())) if adapter_output == "normalized" else None
+        if table_learning_rate is not None and freeze_table:
+            raise ValueError("rat.table_learning_rate is the trainable table's learning rate: "
+                             "it needs rat.freeze_table: false")
+        self.table_learning_rate = table_learning_rate
         self.description = description or {"name": "llmemb"}
 
     def forward(self, item_ids: torch.Tensor) -> torch.Tensor:
@@ -68,6 +76,8 @@ class LLMEmbEncoder(ItemEncoder):
         vectors = self.table[distinct]
         if self.adapter is not None:
             vectors = self.adapter(vectors)
+        if self.radius is not None:
+            vectors = F.normalize(vectors, dim=-1) * self.radius
         return F.embedding(inverse, vectors * (distinct != PAD).unsqueeze(-1))
 
     def all_items(self) -> torch.Tensor:
@@ -80,17 +90,31 @@ class LLMEmbEncoder(ItemEncoder):
                               self.tau)
         return {"align": self.alpha * loss}
 
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        if self.table_learning_rate is None:
+            return []
+        return [{"params": [self.table], "lr": self.table_learning_rate}]
+
     def describe(self) -> dict[str, Any]:
         return self.description
+
+
+def encoder_name(rat: RATConfig) -> str:
+    """``llmemb``, ``llmemb-<ablation>`` or ``llmemb-<variant>``: the model's name in runs and
+    records."""
+    if rat.ablation is not None and rat.variant is not None:
+        raise ValueError(f"rat.ablation {rat.ablation!r} and rat.variant {rat.variant!r} are "
+                         "both set; a run is either an ablation or a variant")
+    suffix = rat.ablation or rat.variant
+    return "llmemb" if suffix is None else f"llmemb-{suffix}"
 
 
 def encoder_description(rat: RATConfig, llm: LLMTable,
                         teacher: Teacher | None) -> dict[str, Any]:
     """What identifies an LLMEmb encoder: its settings and its inputs' manifests."""
-    name = "llmemb" if rat.ablation is None else f"llmemb-{rat.ablation}"
-    settings = {k: v for k, v in dataclasses.asdict(rat).items()
+    settings = {k: v for k, v in recorded_settings(dataclasses.asdict(rat)).items()
                 if k not in ("llm_emb", "teacher")}
-    return {"name": name, "rat": settings, "llm_table": llm.reference,
+    return {"name": encoder_name(rat), "rat": settings, "llm_table": llm.reference,
             "teacher": teacher.reference if teacher is not None else None}
 
 
@@ -114,4 +138,6 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
                          adapter_activation=rat.adapter_activation,
                          teacher=None if teacher is None else teacher.table, alpha=rat.alpha,
                          align_form=rat.align_form, tau=tau,
+                         adapter_output=rat.adapter_output,
+                         table_learning_rate=rat.table_learning_rate,
                          description=encoder_description(rat, llm, teacher))

@@ -40,6 +40,11 @@ class ItemEncoder(nn.Module):
         loss by the trainer (none for a plain ID table)."""
         return {}
 
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """Optimiser groups for parameters that train at their own learning rate (each a
+        ``torch.optim`` group with ``params`` and ``lr``); the rest use ``srs.learning_rate``."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         """What identifies this encoder in a run's manifest (checked on resume)."""
         return {"name": type(self).__name__}

@@ -55,9 +55,11 @@ class Trainer:
             dataset.train_sequences, dataset.num_items, model.backbone.objective,
             srs.max_length, srs.batch_size, srs.mask_prob,
             pad_to_max_length=not model.backbone.exact_with_short_padding)
-        trainable = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=srs.learning_rate,
-                                          weight_decay=srs.weight_decay)
+        own_rate = model.encoder.parameter_groups()
+        grouped = {id(p) for group in own_rate for p in group["params"]}
+        trainable = [p for p in model.parameters() if p.requires_grad and id(p) not in grouped]
+        self.optimizer = torch.optim.Adam([{"params": trainable}, *own_rate],
+                                          lr=srs.learning_rate, weight_decay=srs.weight_decay)
         self.stopper = EarlyStopping(srs.patience, srs.early_stop_window)
         self.rng = np.random.default_rng(config.seed)
         self.log: list[dict[str, Any]] = []

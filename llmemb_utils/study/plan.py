@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..config import ExperimentConfig, RATConfig, StudyConfig
+from ..config import ConfigError, ExperimentConfig, RATConfig, StudyConfig, build_section
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,16 +18,18 @@ class RunSpec:
     encoder: str
     seed: int
     ablation: str | None = None
+    variant: str | None = None  # a name of study.variants
 
     def __str__(self) -> str:
         encoder = "ID" if self.encoder == "id" else "LLMEmb"
-        ablation = f" ({self.ablation})" if self.ablation else ""
-        return f"{encoder}-{self.backbone}{ablation}, seed {self.seed}"
+        named = self.ablation or self.variant
+        return f"{encoder}-{self.backbone}{f' ({named})' if named else ''}, seed {self.seed}"
 
 
 def plan(study: StudyConfig) -> list[RunSpec]:
     """The runs of ``study``: ID runs first (the LLMEmb runs' teachers are the ID-SASRec runs
-    of their seeds, added when the grid lacks them), then LLMEmb runs, then ablations."""
+    of their seeds, added when the grid lacks them), then LLMEmb runs, then ablations, then
+    variants (each with the plain LLMEmb run of its seeds, its baseline)."""
     from ..srs.backbones import BACKBONES
 
     unknown = sorted(set(study.seeds) - set(BACKBONES))
@@ -40,7 +42,14 @@ def plan(study: StudyConfig) -> list[RunSpec]:
     grid = [(backbone, seed) for backbone, seeds in study.seeds.items() for seed in seeds]
     ablations = [RunSpec("sasrec", "llmemb", seed, ablation)
                  for ablation in study.ablations for seed in study.ablation_seeds]
-    llmemb = [RunSpec(backbone, "llmemb", seed) for backbone, seed in grid] + ablations
+    variant_seeds = study.variant_seeds or study.seeds.get("sasrec", [])
+    if study.variants and not variant_seeds:
+        raise ValueError("study.variants: no seeds to train them on; set study.variant_seeds "
+                         "or SASRec seeds in study.seeds")
+    variants = [spec for variant in study.variants for seed in variant_seeds
+                for spec in (RunSpec("sasrec", "llmemb", seed),
+                             RunSpec("sasrec", "llmemb", seed, variant=variant))]
+    llmemb = [RunSpec(backbone, "llmemb", seed) for backbone, seed in grid] + ablations + variants
     ids = [RunSpec(backbone, "id", seed) for backbone, seed in grid]
     teachers = [RunSpec("sasrec", "id", seed) for seed in dict.fromkeys(s.seed for s in llmemb)]
     return list(dict.fromkeys(ids + teachers + llmemb))
@@ -75,6 +84,8 @@ def spec_config(config: ExperimentConfig, spec: RunSpec,
     from ..rat import effective_settings
 
     rat = dataclasses.replace(config.rat, ablation=spec.ablation)
+    if spec.variant is not None:
+        rat = variant_settings(rat, spec.variant, config.study.variants[spec.variant])
     if (spec.encoder == "llmemb" and config.study.scft_per_seed and spec.seed != config.seed
             and effective_settings(rat).embeddings == "scft"):
         rat.scft_seed = spec.seed
@@ -91,3 +102,14 @@ def table_key(rat: RATConfig) -> TableKey:
 
     kind = effective_settings(rat).embeddings
     return kind, rat.scft_seed if kind == "scft" else None
+
+
+def variant_settings(rat: RATConfig, name: str, changes: dict[str, Any]) -> RATConfig:
+    """``rat`` with the changes of variant ``name``, checked as config fields are."""
+    where = f"study.variants.{name}"
+    fixed = sorted(set(changes) & {"variant", "ablation", "llm_emb", "teacher"})
+    if fixed:
+        raise ConfigError(f"{where}: {fixed} cannot vary: a variant changes how LLMEmb trains, "
+                          "not its name or inputs")
+    values = {**dataclasses.asdict(rat), **changes, "variant": name}
+    return build_section(RATConfig, values, where)
