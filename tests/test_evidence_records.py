@@ -16,7 +16,7 @@ from llmemb_utils.evidence.bootstrap import paired_bootstrap
 from llmemb_utils.evidence.comparisons import compare_runs, ratio_text, verdict
 from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
-from llmemb_utils.evidence.render import find_blocks, markdown, seeds_cell
+from llmemb_utils.evidence.render import cap_note, find_blocks, markdown, seeds_cell
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
@@ -104,7 +104,7 @@ def test_report_writes_records_renders_and_checks_a_document(
     assert f"| sasrec | llmemb vs id | 1, 2 | {overall['diff']:+.4f}" in text
     ratio = f"{overall['ratio']:.2f}x [{overall['ratio_ci95'][0]:.2f}, "
     assert f"| sasrec | ID (2) | {means['id']:.4f} ± " in text
-    assert f"| sasrec | LLMEmb / ID | {ratio}" in text
+    assert f"| sasrec | LLMEmb / ID (seeds 1, 2) | {ratio}" in text
     assert main(["report", "--check", str(document)]) == 0
 
     cell = f"{means['id']:.4f} ± "
@@ -198,3 +198,16 @@ def test_a_comparison_reads_as_a_tie_unless_its_interval_excludes_no_difference(
     assert verdict(shifted) == "worse"
     assert ratio_text(shifted) == "0.80x (difference -0.0100 [-0.0200, -0.0040])"
     assert ratio_text({**row, "ratio": None}) == "id scores 0"
+
+
+@pytest.mark.parametrize(("best", "ran", "note"), [
+    (200, 200, ", still improving"),
+    (165, 200, ", cap reached within patience"),  # 35 epochs without improvement < 40
+    (150, 200, ""),  # the patience rule ended it at the cap
+    (136, 176, ""),
+])
+def test_the_runs_view_says_when_the_cap_ended_a_run(best: int, ran: int, note: str) -> None:
+    record = {"best_epoch": best, "epochs_run": ran, "epoch_cap": 200,
+              "cap_reached_while_improving": best == ran == 200,
+              "settings": {"srs": {"patience": 40}}}
+    assert cap_note(record) == note

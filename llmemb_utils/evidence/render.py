@@ -16,7 +16,8 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 ``headline``    per backbone: ID and LLMEmb, mean ± std over seeds, and LLMEmb / ID with
                 its paired 95 % interval (options ``protocol``, default ``full``; ``metric``,
                 default ``NDCG@10``; ``groups``)
-``runs``        per run: best epoch, epochs run of the cap, seconds, CPU and threads
+``runs``        per run: best epoch, epochs run of the cap (and whether the cap, not the
+                patience rule, ended it), seconds, CPU and threads
 ``band``        how far the seed-42 SASRec pair moved with another thread count or
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
                 ``metric``)
@@ -197,12 +198,15 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
                 seeds = int(rows["seeds"].max())
                 lines.append(f"| {backbone} | {name} ({seeds}) | "
                              + " | ".join(cells.get(group, "") for group in groups) + " |")
-        if any((backbone, group) in comparisons for group in groups):
-            lines.append(f"| {backbone} | LLMEmb / ID | " + " | ".join(
+        paired = [comparisons[backbone, g] for g in groups if (backbone, g) in comparisons]
+        if paired:
+            seeds = ", ".join(map(str, paired[0]["seeds"]))
+            lines.append(f"| {backbone} | LLMEmb / ID (seeds {seeds}) | " + " | ".join(
                 _comparison_cell(comparisons[backbone, group], "ratio")
                 if (backbone, group) in comparisons else "" for group in groups) + " |")
     lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; LLMEmb / ID: ratio of "
-                  "the means [paired 95 % bootstrap interval over users, pooled across seeds];"
+                  "the means over the seeds both have [paired 95 % bootstrap interval over "
+                  "users, pooled across those seeds];"
                   f"{SIGNIFICANT} the interval of the difference excludes 0."]
     return "\n".join(lines)
 
@@ -223,7 +227,7 @@ def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
              "|---|---|---|---|---|---|"]
     for folder, record in experiment.records().values():
         environment = record["environment"] or {}
-        cap = ", still improving" if record["cap_reached_while_improving"] else ""
+        cap = cap_note(record)
         lines.append(f"| {folder.name} | {record['best_epoch']} | {record['epochs_run']} of "
                      f"{record['epoch_cap']}{cap} | {record['wall_seconds']:.0f} | "
                      f"{_number(record['cpu_seconds'])} | {environment.get('cpu')} "
@@ -248,6 +252,17 @@ def band_view(experiment: Experiment, options: dict[str, str]) -> str:
     lines += ["", f"Test {metric}, {measured['settings']['protocol']} ranking, demo budget. The "
                   f"first row is how the records' seed-42 runs were trained and {same}."]
     return "\n".join(lines)
+
+
+def cap_note(record: dict[str, Any]) -> str:
+    """How a run that used its whole cap ended: its last epoch was its best, or it was still
+    inside its patience (the early-stopping rule never stopped it)."""
+    best, ran, cap = record["best_epoch"], record["epochs_run"], record["epoch_cap"]
+    if record["cap_reached_while_improving"]:
+        return ", still improving"
+    if ran == cap and ran - best < record["settings"]["srs"]["patience"]:
+        return ", cap reached within patience"
+    return ""
 
 
 def _number(value: float | None) -> str:
