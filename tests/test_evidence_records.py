@@ -190,24 +190,25 @@ def test_a_measurement_beside_the_runs_survives_a_rewrite_and_renders(
 
 
 def test_a_comparison_reads_as_a_tie_unless_its_interval_excludes_no_difference() -> None:
-    row = {"baseline": "id", "diff": 0.01, "diff_ci95": [-0.002, 0.02], "ratio": 1.25,
-           "ratio_ci95": [0.95, 1.6], "excludes_no_difference": False}
+    row = {"model": "llmemb", "baseline": "id", "diff": 0.01, "diff_ci95": [-0.002, 0.02],
+           "ratio": 1.25, "ratio_ci95": [0.95, 1.6], "excludes_no_difference": False}
     assert (verdict(row), ratio_text(row)) == ("tie", "1.25x [0.95, 1.60]")
     shifted = {**row, "diff": -0.01, "diff_ci95": [-0.02, -0.004], "ratio": 0.8,
                "ratio_ci95": None, "excludes_no_difference": True}
-    assert verdict(shifted) == "worse"
+    assert verdict(shifted) == "llmemb worse"
+    assert verdict({**shifted, "diff": 0.01, "diff_ci95": [0.004, 0.02]}) == "llmemb better"
     assert ratio_text(shifted) == "0.80x (difference -0.0100 [-0.0200, -0.0040])"
     assert ratio_text({**row, "ratio": None}) == "id scores 0"
 
 
-@pytest.mark.parametrize(("best", "ran", "note"), [
-    (200, 200, ", still improving"),
-    (165, 200, ", cap reached within patience"),  # 35 epochs without improvement < 40
-    (150, 200, ""),  # the patience rule ended it at the cap
-    (136, 176, ""),
+@pytest.mark.parametrize(("best", "ran", "converged", "note"), [
+    (200, 200, False, ", still improving"),
+    (165, 200, False, ", cap reached within patience"),  # 35 epochs without improvement < 40
+    (150, 200, True, ""),  # the patience rule ended it at the cap
+    (136, 176, True, ""),
 ])
-def test_the_runs_view_says_when_the_cap_ended_a_run(best: int, ran: int, note: str) -> None:
+def test_the_runs_view_says_when_the_cap_ended_a_run(best: int, ran: int, converged: bool,
+                                                      note: str) -> None:
     record = {"best_epoch": best, "epochs_run": ran, "epoch_cap": 200,
-              "cap_reached_while_improving": best == ran == 200,
-              "settings": {"srs": {"patience": 40}}}
-    assert cap_note(record) == note
+              "cap_reached_while_improving": best == ran == 200}
+    assert cap_note(record, {"converged": converged}) == note

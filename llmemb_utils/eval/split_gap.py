@@ -32,9 +32,8 @@ def tied_held_out_items(dataset: PreparedDataset) -> np.ndarray:
     frame = pd.read_parquet(path, columns=["user_id", "timestamp"])
     if frame["timestamp"].isna().any():
         raise ValueError(f"{path}: timestamps are missing, so held-out items cannot be ordered")
-    last_two = frame.groupby("user_id", sort=True)["timestamp"].apply(
-        lambda stamps: stamps.iloc[-2:].to_numpy())
-    return np.array([stamps[0] == stamps[1] for stamps in last_two], dtype=bool)
+    stamps = frame.groupby("user_id", sort=True)["timestamp"]
+    return (stamps.nth(-1).to_numpy() == stamps.nth(-2).to_numpy()).astype(bool)
 
 
 def held_out_popularity(dataset: PreparedDataset, tied: np.ndarray) -> pd.DataFrame:

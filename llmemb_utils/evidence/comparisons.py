@@ -94,11 +94,11 @@ def _group_rows(pairs: list[tuple[UserRanks, UserRanks]], common: dict[str, Any]
 
 
 def verdict(row: Mapping[str, Any]) -> str:
-    """``better``, ``worse`` or ``tie`` for the model of a comparison row: a difference whose
-    interval holds 0 is a tie, whichever way the point estimate points."""
+    """``tie``, ``<model> better`` or ``<model> worse`` for a comparison row: a difference
+    whose interval holds 0 is a tie, whichever way the point estimate points."""
     if not row["excludes_no_difference"]:
         return "tie"
-    return "better" if row["diff"] > 0 else "worse"
+    return f"{row['model']} {'better' if row['diff'] > 0 else 'worse'}"
 
 
 def ratio_text(row: Mapping[str, Any]) -> str:

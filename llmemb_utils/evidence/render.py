@@ -36,8 +36,9 @@ from typing import Any
 
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
+from ..io import read_json
 from .comparisons import GROUPS
-from .records import CPU_BAND, Experiment
+from .records import CPU_BAND, HEADLINE_METRICS, Experiment
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -227,7 +228,8 @@ def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
              "|---|---|---|---|---|---|"]
     for folder, record in experiment.records().values():
         environment = record["environment"] or {}
-        cap = cap_note(record)
+        training = read_json(folder / HEADLINE_METRICS)["training"]
+        cap = cap_note(record, training)
         lines.append(f"| {folder.name} | {record['best_epoch']} | {record['epochs_run']} of "
                      f"{record['epoch_cap']}{cap} | {record['wall_seconds']:.0f} | "
                      f"{_number(record['cpu_seconds'])} | {environment.get('cpu')} "
@@ -254,13 +256,12 @@ def band_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def cap_note(record: dict[str, Any]) -> str:
-    """How a run that used its whole cap ended: its last epoch was its best, or it was still
-    inside its patience (the early-stopping rule never stopped it)."""
-    best, ran, cap = record["best_epoch"], record["epochs_run"], record["epoch_cap"]
+def cap_note(record: dict[str, Any], training: dict[str, Any]) -> str:
+    """How a run that used its whole cap ended: its last epoch was its best, or the
+    early-stopping rule never stopped it (``training``: its metrics' ``training`` section)."""
     if record["cap_reached_while_improving"]:
         return ", still improving"
-    if ran == cap and ran - best < record["settings"]["srs"]["patience"]:
+    if record["epochs_run"] == record["epoch_cap"] and not training["converged"]:
         return ", cap reached within patience"
     return ""
 

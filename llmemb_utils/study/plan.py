@@ -20,10 +20,15 @@ class RunSpec:
     ablation: str | None = None
     variant: str | None = None  # a name of study.variants
 
-    def __str__(self) -> str:
+    @property
+    def model(self) -> str:
+        """The model this run is one seed of: ``LLMEmb-sasrec (no-scft)``."""
         encoder = "ID" if self.encoder == "id" else "LLMEmb"
         named = self.ablation or self.variant
-        return f"{encoder}-{self.backbone}{f' ({named})' if named else ''}, seed {self.seed}"
+        return f"{encoder}-{self.backbone}{f' ({named})' if named else ''}"
+
+    def __str__(self) -> str:
+        return f"{self.model}, seed {self.seed}"
 
 
 def plan(study: StudyConfig) -> list[RunSpec]:
