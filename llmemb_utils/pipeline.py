@@ -111,9 +111,15 @@ def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id"
 
 def _run_sections(config: dict, encoder: str) -> dict:
     """What a finished run must match to be reused: its config without the sections that only
-    choose runs (``study``) or hold overlays, and without ``rat`` for an ID run."""
+    choose runs (``study``) or hold overlays, and without ``rat`` for an ID run. Input files
+    are compared by where they resolve to, so that a linked or moved artifacts folder reuses
+    its runs instead of re-evaluating them."""
     ignored = {"study", "fast", "gpu"} | ({"rat"} if encoder == "id" else set())
-    return {k: v for k, v in config.items() if k not in ignored}
+    sections = {k: v for k, v in config.items() if k not in ignored}
+    if "rat" in sections:
+        sections["rat"] = {k: str(Path(v).resolve()) if k in ("llm_emb", "teacher") and v else v
+                           for k, v in sections["rat"].items()}
+    return sections
 
 
 def rat_teacher(config: ExperimentConfig, data: PreparedDataset) -> Path:

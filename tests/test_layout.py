@@ -4,6 +4,7 @@ from the pipeline as from the CLI."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,30 @@ def test_the_pipeline_table_has_the_configured_pca_width(
     assert np.load(table).shape == (ITEMS, 4)
     manifest = read_json(table.with_suffix(".json"))
     assert manifest["config"]["pca_dim"] == 4 and len(manifest["explained_variance_ratio"]) == 4
+
+
+def test_a_finished_run_is_reused_when_its_inputs_are_reached_through_a_link(
+        tmp_path: Path, monkeypatch) -> None:
+    """The recorded table and teacher paths differ from the current ones only by a linked
+    folder: the run is reused, not re-evaluated; another table is not."""
+    real, linked = tmp_path / "real", tmp_path / "linked"
+    (real / "srs" / "teacher").mkdir(parents=True)
+    (real / "scft.npy").write_bytes(b"")
+    (real / "other.npy").write_bytes(b"")
+    linked.symlink_to(real)
+    config = ExperimentConfig(artifacts=str(tmp_path / "artifacts"))
+    recorded = dataclasses.replace(config, rat=dataclasses.replace(
+        config.rat, llm_emb=str(real / "scft.npy"), teacher=str(real / "srs" / "teacher")))
+    out = pipeline._srs_folder(recorded, "llmemb")
+    out.mkdir(parents=True)
+    (out / "metrics.json").write_text("{}")
+    (out / "manifest.json").write_text(json.dumps({"config": recorded.to_dict()}))
+    trained: list[Path] = []
+    monkeypatch.setattr("llmemb_utils.srs.run.train",
+                        lambda config, data, folder, encoder: trained.append(folder))
+    through_link = dataclasses.replace(config, rat=dataclasses.replace(
+        config.rat, llm_emb=str(linked / "scft.npy"), teacher=str(linked / "srs" / "teacher")))
+    assert pipeline.srs_run(through_link, None, "llmemb") == out and trained == []
+    other_table = dataclasses.replace(through_link, rat=dataclasses.replace(
+        through_link.rat, llm_emb=str(linked / "other.npy")))
+    assert pipeline.srs_run(other_table, None, "llmemb") == out and trained == [out]
