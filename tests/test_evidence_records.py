@@ -12,11 +12,18 @@ import pytest
 
 from llmemb_utils.cli import main
 from llmemb_utils.config import load_config
+from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.evidence.bootstrap import paired_bootstrap
 from llmemb_utils.evidence.comparisons import compare_runs, ratio_text, verdict
 from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
-from llmemb_utils.evidence.render import cap_note, find_blocks, markdown, seeds_cell
+from llmemb_utils.evidence.render import (
+    cap_note,
+    find_blocks,
+    markdown,
+    model_label,
+    seeds_cell,
+)
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
@@ -130,9 +137,12 @@ def test_a_block_of_a_missing_experiment_is_named(tmp_path: Path,
 def test_a_run_without_rank_files_is_refused_by_name(runs: list[Path], tmp_path: Path) -> None:
     old = tmp_path / "old"
     old.mkdir()
-    for path in runs[0].glob("*.json"):
+    for path in [*runs[0].glob("*.json"), runs[0] / "item_table.npy"]:
         (old / path.name).write_bytes(path.read_bytes())
     with pytest.raises(FileNotFoundError, match=f"{old / 'ranks.npz'}: missing; re-evaluate"):
+        write_experiment(tmp_path / "results" / "x", [old], "test")
+    (old / "item_table.npy").unlink()
+    with pytest.raises(FileNotFoundError, match=f"{old / 'item_table.npy'}: missing"):
         write_experiment(tmp_path / "results" / "x", [old], "test")
     assert not (tmp_path / "results" / "x").exists()  # nothing half-written
 
@@ -212,3 +222,62 @@ def test_the_runs_view_says_when_the_cap_ended_a_run(best: int, ran: int, conver
     record = {"best_epoch": best, "epochs_run": ran, "epoch_cap": 200,
               "cap_reached_while_improving": best == ran == 200}
     assert cap_note(record, {"converged": converged}) == note
+
+
+def brute_force_uniformity(vectors: np.ndarray) -> float:
+    """log of the mean exp(-2 |x_i - x_j|²) over pairs i < j of unit vectors, pair by pair."""
+    unit = [v / np.linalg.norm(v) for v in np.asarray(vectors, dtype=np.float64)]
+    kernels = [np.exp(-2.0 * np.sum((unit[i] - unit[j]) ** 2))
+               for i in range(len(unit)) for j in range(i + 1, len(unit))]
+    return float(np.log(np.mean(kernels)))
+
+
+def test_a_record_holds_its_best_epoch_validation_and_its_item_table_uniformity(
+        runs: list[Path], tmp_path: Path) -> None:
+    write_experiment(tmp_path / "results" / "tiny", runs, "test")
+    records = Experiment(tmp_path / "results" / "tiny").records()
+    for run in runs:
+        _, record = records["sasrec", "id" if run.name.startswith("id") else "llmemb",
+                            int(run.name.rsplit("-", 1)[1])]
+        log = read_json(run / "train_log.json")
+        assert record["validation"] == log[record["best_epoch"] - 1]["valid"]
+        assert record["alignment"] is None  # rat.alpha 0: nothing aligned
+        table = np.load(run / "item_table.npy")[1:]
+        dataset = PreparedDataset.load(read_json(run / "metrics.json")["inputs"]["data"]["path"])
+        head = dataset.item_popularity[1:] >= dataset.thresholds.item_head_min
+        assert 2 <= head.sum() <= len(head) - 2
+        measured = record["item_table_uniformity"]
+        assert measured["overall"] == pytest.approx(brute_force_uniformity(table), abs=1e-9)
+        assert measured["item_head"] == pytest.approx(brute_force_uniformity(table[head]),
+                                                      abs=1e-9)
+        assert measured["item_tail"] == pytest.approx(brute_force_uniformity(table[~head]),
+                                                      abs=1e-9)
+
+
+def test_selection_and_uniformity_views_show_what_the_records_hold(
+        runs: list[Path], tmp_path: Path) -> None:
+    write_experiment(tmp_path / "results" / "tiny", runs, "test")
+    records = Experiment(tmp_path / "results" / "tiny").records()
+    folder, record = records["sasrec", "llmemb", 2]
+    test = read_json(folder / "metrics.json")
+    selection = markdown("tiny/selection", tmp_path / "results").splitlines()
+    assert selection[0] == ("| run | best epoch | validation NDCG@10 | test overall | "
+                            "test item_tail | test item_head |")
+    assert (f"| llmemb-sasrec-seed2 | {record['best_epoch']} | "
+            f"{record['validation']['NDCG@10']:.4f} | {test['overall']['NDCG@10']:.4f} | "
+            f"{test['groups']['item_tail']['NDCG@10']:.4f} | "
+            f"{test['groups']['item_head']['NDCG@10']:.4f} |") in selection
+    tails = [records["sasrec", "id", seed][1]["item_table_uniformity"]["item_tail"]
+             for seed in SEEDS]
+    uniformity = markdown("tiny/uniformity", tmp_path / "results").splitlines()
+    row = next(line for line in uniformity if line.startswith("| sasrec | ID (2) |"))
+    assert row.split(" | ")[3] == f"{np.mean(tails):.2f} ± {np.std(tails, ddof=1):.2f}"
+    assert (markdown("tiny/headline", tmp_path / "results", models="llmemb")
+            == markdown("tiny/headline", tmp_path / "results"))
+
+
+@pytest.mark.parametrize(("model", "label"), [
+    ("id", "ID"), ("llmemb", "LLMEmb"), ("llmemb-scft-init", "LLMEmb scft-init"),
+    ("llmemb-no-align", "LLMEmb no-align")])
+def test_models_are_labelled_by_their_variant_or_ablation(model: str, label: str) -> None:
+    assert model_label(model) == label

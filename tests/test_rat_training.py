@@ -4,6 +4,7 @@ beats an ID model on tail items, the frozen table stays frozen, and the CLI reco
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from llmemb_utils.eval.results import report_runs
 from llmemb_utils.io import read_json
 from llmemb_utils.layout import RunLayout
 from llmemb_utils.llm.embed import save_item_embeddings
+from llmemb_utils.rat.diagnostics import _logits, alignment_diagnostics
 from llmemb_utils.srs.run import build_model, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
-from llmemb_utils.srs.trainer import Trainer
+from llmemb_utils.srs.trainer import Trainer, training_batches
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 ITEMS, USERS, LENGTH, FREQUENCIES = 120, 400, 8, 8
@@ -126,3 +128,36 @@ def test_run_folders_are_named_by_their_settings(walk: tuple[PreparedDataset, Pa
     assert pipeline._srs_folder(other, "id") == pipeline._srs_folder(config, "id")  # no rat
     ablated = dataclasses.replace(config, rat=dataclasses.replace(config.rat, ablation="no-align"))
     assert pipeline._srs_folder(ablated, "llmemb").name.startswith("sasrec-llmemb-no-align-seed42-")
+
+
+def diagnostics_of(walk: tuple[PreparedDataset, Path, Path], **overrides: object):
+    config = rat_config(walk, **overrides)
+    torch.manual_seed(0)
+    model = build_model(config, walk[0], "llmemb")
+    batches = training_batches(model, walk[0], config.srs).epoch(np.random.default_rng(0))
+    return alignment_diagnostics(model, itertools.islice(batches, 3))
+
+
+def test_alignment_diagnostics_scale_the_gradient_with_alpha_and_bound_the_entropy(
+        walk: tuple[PreparedDataset, Path, Path]) -> None:
+    light, heavy = (diagnostics_of(walk, **{"rat.alpha": alpha}) for alpha in (0.01, 0.02))
+    assert heavy.gradient_ratio == pytest.approx(2 * light.gradient_ratio, rel=1e-5)
+    assert (heavy.loss, heavy.logit_spread) == (light.loss, light.logit_spread)
+    assert 0 < light.target_entropy <= light.chance  # no row is more uncertain than uniform
+    cosine = diagnostics_of(walk, **{"rat.align_form": "cosine", "rat.alpha": 0.1})
+    assert cosine.target_entropy is None and cosine.logit_spread > 10 * light.logit_spread
+    with pytest.raises(ValueError, match="rat.alpha > 0"):
+        diagnostics_of(walk, **{"rat.alpha": 0.0})
+
+
+def test_alignment_logits_and_soft_target_entropy_by_hand() -> None:
+    """Two orthogonal unit items, teacher = student, tau 2: logits I / 2, targets
+    softmax(2 I) = [e² / (e² + 1), 1 / (e² + 1)] per row."""
+    eye = torch.eye(2)
+    logits, entropy = _logits(eye, eye, "official", 2.0)
+    assert torch.equal(logits, eye / 2)
+    p = np.e ** 2 / (np.e ** 2 + 1)
+    assert entropy == pytest.approx(-(p * np.log(p) + (1 - p) * np.log(1 - p)), rel=1e-6)
+    assert float(logits.std(dim=-1).mean()) == pytest.approx(np.sqrt(2 * 0.25 ** 2), rel=1e-6)
+    cosine, none = _logits(3 * eye, eye, "cosine", 0.1)
+    assert none is None and torch.allclose(cosine, eye / 0.1)

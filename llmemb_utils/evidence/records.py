@@ -3,7 +3,9 @@
     README.md                    the command that wrote the folder
     comparisons.json             paired statistics of every comparison (:mod:`.comparisons`)
     runs/<model>-<backbone>-seed<seed>/
-        run.json                 best epoch, epochs run, seconds, settings and their hash,
+        run.json                 best epoch and its validation scores, epochs run, seconds,
+                                 the uniformity of the item table, how its alignment loss
+                                 behaved (LLMEmb runs that align), settings and their hash,
                                  environment, the metrics file of each protocol
         metrics*.json            the run's test metrics, as the run wrote them
         ranks*.npz               the per-user rank counts behind each (:mod:`.ranks`)
@@ -29,6 +31,7 @@ from ..srs.checkpoints import LOG
 from .bootstrap import REPLICATES, SEED
 from .comparisons import RunKey, compare_runs
 from .ranks import UserRanks, ranks_filename
+from .table_geometry import item_table_uniformity
 
 RUNS = "runs"
 RUN_RECORD = "run.json"
@@ -54,6 +57,8 @@ def settings_hash(config: dict[str, Any]) -> str:
 def run_record(folder: Path) -> dict[str, Any]:
     """The ``run.json`` of a finished run folder (its metrics files are checked by
     :func:`write_experiment`)."""
+    from ..rat.diagnostics import alignment_record
+
     metrics = read_json(folder / HEADLINE_METRICS)
     log = read_json(folder / LOG)
     config = metrics["config"]
@@ -67,11 +72,14 @@ def run_record(folder: Path) -> dict[str, Any]:
         "metrics": {protocol_name(read_json(path)["protocol"]): path.name
                     for path in sorted(folder.glob(METRICS_GLOB))},
         "best_epoch": best,
+        "validation": next(entry["valid"] for entry in log if entry["epoch"] == best),
         "epochs_run": ran,
         "epoch_cap": cap,
         "cap_reached_while_improving": best == ran == cap,
         "wall_seconds": round(sum(e["train_seconds"] + e["valid_seconds"] for e in log), 3),
         "cpu_seconds": None if None in cpu else round(sum(cpu), 3),  # older runs lack it
+        "item_table_uniformity": item_table_uniformity(folder, metrics),
+        "alignment": alignment_record(folder, log, best),  # None without alignment
         "settings": config,
         "settings_hash": settings_hash(config),
         "environment": metrics.get("environment"),

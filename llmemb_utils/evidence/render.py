@@ -15,9 +15,17 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 ``full``; ``metric``, default ``NDCG@10``; ``groups``)
 ``headline``    per backbone: ID and LLMEmb, mean ± std over seeds, and LLMEmb / ID with
                 its paired 95 % interval (options ``protocol``, default ``full``; ``metric``,
-                default ``NDCG@10``; ``groups``)
+                default ``NDCG@10``; ``groups``; ``models``, default ``llmemb``: the LLMEmb
+                models shown, e.g. ``models=llmemb,llmemb-scft-init`` adds a variant)
 ``runs``        per run: best epoch, epochs run of the cap (and whether the cap, not the
                 patience rule, ended it), seconds, CPU and threads
+``selection``   per run: the validation score that chose its checkpoint beside its test
+                scores (option ``metric``)
+``uniformity``  per model: uniformity of the item vectors that score the items, overall and
+                on tail and head items, mean ± std over seeds
+``alignment``   per model that aligns: its logged alignment loss against chance, how uniform
+                its softmaxes are, the norms it compares and its gradient beside the
+                recommendation loss's (:mod:`llmemb_utils.rat.diagnostics`), mean over seeds
 ``band``        how far the seed-42 SASRec pair moved with another thread count or
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
                 ``metric``)
@@ -33,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
@@ -185,31 +195,39 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
     groups = _listed(options, "groups", COMPARED_GROUPS)
     summary = summarize_results(load_results(experiment.run_folders(), (metric,)))
     summary = summary[(summary["protocol"] == protocol) & summary["bin"].isna()]
-    comparisons = {(row["backbone"], row["group"]): row for row in experiment.comparisons()
-                   if (row["protocol"], row["metric"], row["model"], row["baseline"])
-                   == (protocol, metric, "llmemb", "id")}
+    models = _listed(options, "models", ("llmemb",))
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
     for backbone in sorted(set(summary["backbone"]), key=lambda b: (b != "sasrec", b)):
-        for model, name in (("id", "ID"), ("llmemb", "LLMEmb")):
+        for model in ("id", *models):
             rows = summary[(summary["backbone"] == backbone) & (summary["encoder"] == model)]
             cells = {row.group: seeds_cell(row.mean, row.std, row.seeds)
                      for row in rows.itertuples()}
             if cells:
                 seeds = int(rows["seeds"].max())
-                lines.append(f"| {backbone} | {name} ({seeds}) | "
+                lines.append(f"| {backbone} | {model_label(model)} ({seeds}) | "
                              + " | ".join(cells.get(group, "") for group in groups) + " |")
-        paired = [comparisons[backbone, g] for g in groups if (backbone, g) in comparisons]
-        if paired:
-            seeds = ", ".join(map(str, paired[0]["seeds"]))
-            lines.append(f"| {backbone} | LLMEmb / ID (seeds {seeds}) | " + " | ".join(
-                _comparison_cell(comparisons[backbone, group], "ratio")
-                if (backbone, group) in comparisons else "" for group in groups) + " |")
-    lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; LLMEmb / ID: ratio of "
+        for model in models:
+            paired = {row["group"]: row for row in experiment.comparisons()
+                      if (row["backbone"], row["protocol"], row["metric"], row["model"],
+                          row["baseline"]) == (backbone, protocol, metric, model, "id")}
+            if paired:
+                seeds = ", ".join(map(str, next(iter(paired.values()))["seeds"]))
+                lines.append(f"| {backbone} | {model_label(model)} / ID (seeds {seeds}) | "
+                             + " | ".join(_comparison_cell(paired[group], "ratio")
+                                          if group in paired else "" for group in groups) + " |")
+    lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; model / ID: ratio of "
                   "the means over the seeds both have [paired 95 % bootstrap interval over "
                   "users, pooled across those seeds];"
                   f"{SIGNIFICANT} the interval of the difference excludes 0."]
     return "\n".join(lines)
+
+
+def model_label(model: str) -> str:
+    """``id`` -> ID, ``llmemb`` -> LLMEmb, ``llmemb-<name>`` -> LLMEmb <name>."""
+    if model == "id":
+        return "ID"
+    return "LLMEmb" + model.removeprefix("llmemb").replace("-", " ", 1)
 
 
 def _comparison_cell(row: dict[str, Any], value: str) -> str:
@@ -234,6 +252,76 @@ def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
                      f"{record['epoch_cap']}{cap} | {record['wall_seconds']:.0f} | "
                      f"{_number(record['cpu_seconds'])} | {environment.get('cpu')} "
                      f"({environment.get('threads')}) |")
+    return "\n".join(lines)
+
+
+def selection_view(experiment: Experiment, options: dict[str, str]) -> str:
+    metric = options.get("metric", "NDCG@10")
+    groups = COMPARED_GROUPS
+    lines = [f"| run | best epoch | validation {metric} | "
+             + " | ".join(f"test {group}" for group in groups) + " |",
+             "|---" * (len(groups) + 3) + "|"]
+    for folder, record in experiment.records().values():
+        test = read_json(folder / HEADLINE_METRICS)
+        scores = [test["overall"][metric], *(test["groups"][g][metric] for g in groups[1:])]
+        chosen = record.get("validation", {}).get(metric)  # older records lack it
+        lines.append(f"| {folder.name} | {record['best_epoch']} | "
+                     f"{'n/a' if chosen is None else f'{chosen:.4f}'} | "
+                     + " | ".join(f"{score:.4f}" for score in scores) + " |")
+    lines += ["", f"{metric}, full ranking: validation at the epoch it chose (the only score "
+                  "any choice between runs reads), test of that checkpoint."]
+    return "\n".join(lines)
+
+
+def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
+    values: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for record in (record for _, record in experiment.records().values()):
+        if "item_table_uniformity" in record:  # older records lack it
+            values.setdefault((record["backbone"], record["model"]), []).append(
+                record["item_table_uniformity"])
+    groups = COMPARED_GROUPS
+    lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
+             "|---" * (len(groups) + 2) + "|"]
+    for (backbone, model), runs in values.items():
+        cells = [seeds_cell(float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+                            len(v), digits=2) if v else "n/a"
+                 for v in ([run[group] for run in runs if run[group] is not None]
+                           for group in groups)]
+        lines.append(f"| {backbone} | {model_label(model)} ({len(runs)}) | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "Uniformity of the item vectors that score the items (the best model's), "
+                  "mean ± std over seeds: lower is more spread out (notebook 03)."]
+    return "\n".join(lines)
+
+
+def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
+    measured: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for _, record in experiment.records().values():
+        if record.get("alignment"):  # None without alignment; older records lack it
+            measured.setdefault((record["backbone"], record["model"]), []).append(
+                record["alignment"])
+    lines = ["| backbone | model (seeds) | form, alpha | loss first → last epoch | log M | "
+             "soft-target entropy | logit spread | norm adapted / teacher | gradient align / "
+             "rec |", "|---" * 9 + "|"]
+    for (backbone, model), runs in measured.items():
+        mean = {key: float(np.mean([run[key] for run in runs])) for key in runs[0]
+                if isinstance(runs[0][key], float)}
+        logged = {key: float(np.mean([run["logged_loss"][key] for run in runs]))
+                  for key in ("first", "last")}
+        entropy = "n/a" if runs[0]["target_entropy"] is None else f"{mean['target_entropy']:.3f}"
+        lines.append(
+            f"| {backbone} | {model_label(model)} ({len(runs)}) | {runs[0]['form']}, "
+            f"{runs[0]['alpha']:g} | {logged['first']:.3f} → {logged['last']:.3f} | "
+            f"{mean['chance']:.3f} | {entropy} | {mean['logit_spread']:.3f} | "
+            f"{mean['student_norm']:.2f} / {mean['teacher_norm']:.2f} | "
+            f"{mean['gradient_ratio']:.2g} |")
+    lines += ["", "Alignment loss without its weight alpha, as logged in training; the rest "
+                  "measured on 8 training batches with each run's best model: log M for the M "
+                  "distinct target items of a batch is the loss of uniform logits, the "
+                  "official form's soft targets are uniform at entropy log M, logit spread is "
+                  "the standard deviation within a row, the gradient ratio compares alpha x "
+                  "the alignment loss with the recommendation loss on the encoder's trained "
+                  "parameters. Means over seeds."]
     return "\n".join(lines)
 
 
@@ -273,7 +361,10 @@ def _number(value: float | None) -> str:
 VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, ...]]] = {
     "table": (table_view, ("protocol", "groups", "metrics")),
     "comparison": (comparison_view, ("protocol", "metric", "groups", "value")),
-    "headline": (headline_view, ("protocol", "metric", "groups")),
+    "headline": (headline_view, ("protocol", "metric", "groups", "models")),
     "runs": (runs_view, ()),
+    "selection": (selection_view, ("metric",)),
+    "uniformity": (uniformity_view, ()),
+    "alignment": (alignment_view, ()),
     "band": (band_view, ("metric",)),
 }

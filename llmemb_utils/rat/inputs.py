@@ -18,7 +18,8 @@ import numpy as np
 
 from ..data.dataset import PreparedDataset
 from ..io import MANIFEST, fingerprint, read_json, sha256_file
-from ..srs.run import ITEM_TABLE, RUN_KIND
+from ..srs.checkpoints import ITEM_TABLE
+from ..srs.run import RUN_KIND
 
 EMBEDDINGS_KIND = "item-embeddings"
 TEACHER_BACKBONE = "sasrec"

@@ -12,6 +12,7 @@ import torch
 BEST = "best.pt"  # model weights at the best validation epoch
 LAST = "last.pt"  # everything needed to resume: model, optimizer, RNGs, early stopping, log
 LOG = "train_log.json"
+ITEM_TABLE = "item_table.npy"  # the best model's scoring vectors, row 0 the padding
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

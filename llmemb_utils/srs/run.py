@@ -35,7 +35,7 @@ from ..evidence.environment import environment
 from ..evidence.ranks import UserRanks, ranks_filename
 from ..io import MANIFEST, make_manifest, read_json, write_json
 from .backbones import build_backbone
-from .checkpoints import BEST, LOG, check_same_run, load_checkpoint
+from .checkpoints import BEST, ITEM_TABLE, LOG, check_same_run, load_checkpoint
 from .encoders import build_encoder
 from .inference import user_states
 from .model import SequentialRecommender
@@ -43,7 +43,6 @@ from .trainer import Trainer, convergence, warn_if_unconverged
 
 RUN_KIND = "srs-run"
 CONFIG = "config.yaml"
-ITEM_TABLE = "item_table.npy"
 PROTOCOLS = ("full", "sampled")
 EXTENDABLE = ("epochs", "patience")  # may grow when resuming: the trajectory is the same
 

@@ -51,10 +51,7 @@ class Trainer:
         self.out = Path(out)
         self.identity = identity
         self.device = device
-        self.batches = TrainingBatches(
-            dataset.train_sequences, dataset.num_items, model.backbone.objective,
-            srs.max_length, srs.batch_size, srs.mask_prob,
-            pad_to_max_length=not model.backbone.exact_with_short_padding)
+        self.batches = training_batches(model, dataset, srs)
         own_rate = model.encoder.parameter_groups()
         grouped = {id(p) for group in own_rate for p in group["params"]}
         trainable = [p for p in model.parameters() if p.requires_grad and id(p) not in grouped]
@@ -156,6 +153,14 @@ class Trainer:
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "log": self.log,
         })
+
+
+def training_batches(model: SequentialRecommender, dataset: PreparedDataset,
+                     srs: SRSConfig) -> TrainingBatches:
+    """The training batches of ``model``'s objective on ``dataset``, as ``srs`` sizes them."""
+    return TrainingBatches(dataset.train_sequences, dataset.num_items, model.backbone.objective,
+                           srs.max_length, srs.batch_size, srs.mask_prob,
+                           pad_to_max_length=not model.backbone.exact_with_short_padding)
 
 
 def convergence(log: list[dict[str, Any]], srs: SRSConfig) -> dict[str, Any]:
