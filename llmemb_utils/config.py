@@ -25,7 +25,7 @@ import yaml
 # default they are left out of a config's dict, so that the run folders, identities and
 # settings hashes of every earlier run stay what they were; a run that sets one records it.
 LATER_RAT_FIELDS: dict[str, Any] = {"adapter_output": "linear", "table_learning_rate": None,
-                                    "variant": None}
+                                    "id_embedding": False, "variant": None}
 
 
 def recorded_settings(rat: dict[str, Any]) -> dict[str, Any]:
@@ -204,6 +204,8 @@ class RATConfig:
     # radius is learned, so the adapter cannot crowd the items together (docs/method.md §4.7)
     table_learning_rate: float | None = None  # with freeze_table: false, the LLM table's own
     # learning rate (None: srs.learning_rate), so that it can move slower than the adapter
+    id_embedding: bool = False  # add a trainable ID vector, zero at first, to each adapted
+    # item vector: the LLM vector is the prior, the ID part learns what the text leaves out
     variant: str | None = None  # the name of a study.variants entry these settings come from;
     # names the encoder llmemb-<variant> in runs and records
 

@@ -31,7 +31,7 @@ def test_runs_recorded_before_the_later_fields_keep_their_names_and_hashes() -> 
     assert pipeline._srs_folder(config, "llmemb").name == "sasrec-llmemb-seed42-6e6dd1"
     assert pipeline._srs_folder(config, "id").name == "sasrec-id-seed42-7c1b31"
     assert settings_hash(config.to_dict()) == "6e6dd13baa0e0b03"
-    assert not {"adapter_output", "table_learning_rate", "variant"} & set(
+    assert not {"adapter_output", "table_learning_rate", "id_embedding", "variant"} & set(
         config.to_dict()["rat"])
     normalized = load_config(CONFIGS / "ml100k_smollm2.yaml",
                              **{"rat.adapter_output": "normalized"})
@@ -79,6 +79,25 @@ def test_a_normalized_adapter_puts_every_item_on_one_learned_sphere() -> None:
     assert torch.equal(table[0], torch.zeros(16))  # padding stays zero
     linear = LLMEmbEncoder(vectors, 16)
     assert linear.radius is None and linear.all_items()[1:].norm(dim=1).std() > 0
+
+
+def test_an_id_embedding_starts_at_zero_and_learns_only_the_items_it_sees() -> None:
+    vectors = np.random.default_rng(0).normal(size=(6, 12))
+    torch.manual_seed(0)
+    plain = LLMEmbEncoder(vectors, 8)
+    torch.manual_seed(0)
+    encoder = LLMEmbEncoder(vectors, 8, id_embedding=True)
+    assert torch.equal(encoder.all_items(), plain.all_items())  # the LLM vectors alone
+    optimizer = torch.optim.SGD(encoder.ids.parameters(), lr=1.0)
+    seen = torch.tensor([2, 2, 5])
+    encoder(seen).sum().backward()
+    optimizer.step()
+    moved = (encoder.ids.weight != 0).any(dim=1)
+    assert moved.tolist() == [False, False, True, False, False, True, False]
+    # d(sum)/d(row) counts the row's uses: item 2 twice, item 5 once; one SGD step of lr 1
+    assert torch.equal(encoder.ids.weight[2], torch.full((8,), -2.0))
+    assert torch.equal(encoder(torch.tensor([5]))[0], plain(torch.tensor([5]))[0] - 1)
+    assert plain.ids is None
 
 
 def test_the_trainable_table_gets_its_own_learning_rate(tmp_path: Path) -> None:

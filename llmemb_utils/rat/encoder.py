@@ -42,6 +42,7 @@ class LLMEmbEncoder(ItemEncoder):
                  teacher: np.ndarray | None = None, alpha: float = 0.01,
                  align_form: str = "official", tau: float = 2.0,
                  adapter_output: str = "linear", table_learning_rate: float | None = None,
+                 id_embedding: bool = False,
                  description: dict[str, Any] | None = None) -> None:
         super().__init__(len(table), hidden)
         padded = padded_table(table)
@@ -64,6 +65,11 @@ class LLMEmbEncoder(ItemEncoder):
             raise ValueError("rat.table_learning_rate is the trainable table's learning rate: "
                              "it needs rat.freeze_table: false")
         self.table_learning_rate = table_learning_rate
+        # ID vectors start at zero, so training starts from the LLM vectors alone; an item the
+        # data rarely shows keeps close to its LLM vector
+        self.ids = nn.Embedding(len(padded), hidden, padding_idx=PAD) if id_embedding else None
+        if self.ids is not None:
+            nn.init.zeros_(self.ids.weight)
         self.description = description or {"name": "llmemb"}
 
     def forward(self, item_ids: torch.Tensor) -> torch.Tensor:
@@ -78,6 +84,8 @@ class LLMEmbEncoder(ItemEncoder):
             vectors = self.adapter(vectors)
         if self.radius is not None:
             vectors = F.normalize(vectors, dim=-1) * self.radius
+        if self.ids is not None:
+            vectors = vectors + self.ids(distinct)
         return F.embedding(inverse, vectors * (distinct != PAD).unsqueeze(-1))
 
     def all_items(self) -> torch.Tensor:
@@ -140,4 +148,5 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
                          align_form=rat.align_form, tau=tau,
                          adapter_output=rat.adapter_output,
                          table_learning_rate=rat.table_learning_rate,
+                         id_embedding=rat.id_embedding,
                          description=encoder_description(rat, llm, teacher))
