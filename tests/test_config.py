@@ -35,8 +35,14 @@ def test_runs_train_to_convergence_unless_a_config_sets_a_demo_budget():
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_config_loads(path):
+    """Each config names its own experiment, or extends one whose runs it adds to (a tuning
+    study that reuses the converged study's runs)."""
     config = load_config(path)
-    assert config.name == path.stem
+    raw = yaml.safe_load(path.read_text())
+    if "name" in raw or "extends" not in raw:
+        assert config.name == path.stem
+    else:
+        assert config.name == load_config(path.parent / raw["extends"]).name
 
 
 def test_overrides_are_dotted_and_coerced():
