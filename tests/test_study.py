@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -143,3 +146,21 @@ def test_grid_overrides_widen_and_narrow_the_grid() -> None:
         "study.seeds": {"gru4rec": [1, 2]}}
     assert grid_overrides(study, ablations=["all"])["study.ablations"] == [
         "no-adapter", "no-align", "no-scft", "trainable-table"]
+
+
+def test_a_terminated_study_stops_its_workers(tmp_path: Path) -> None:
+    """``kill`` of the study (SIGTERM) ends the runs in its workers too."""
+    import functools
+
+    quick, slow = RunSpec("bert4rec", "id", 42), RunSpec("sasrec", "id", 42)
+    seconds = {slow: 6.0, quick: 0.05}
+    handler = signal.getsignal(signal.SIGTERM)
+    runs = schedule(functools.partial(record_run, tmp_path, seconds), [slow, quick],
+                    {slow: set(), quick: set()}, workers=2)
+    assert next(runs)[0] == quick
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    with pytest.raises(SystemExit):
+        next(runs)
+    assert signal.getsignal(signal.SIGTERM) == handler  # restored
+    time.sleep(6.0)
+    assert not (tmp_path / "sasrec-id-42.json").exists()  # the slow run never finished

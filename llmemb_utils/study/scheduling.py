@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
@@ -43,8 +45,8 @@ def schedule(train: Callable[[Job], Result], jobs: list[Job], needs: dict[Job, s
     context = multiprocessing.get_context("spawn")
     done: set[Job] = set()
     earlier_children = set(multiprocessing.active_children())
-    with _environment(TQDM_DISABLE="1"), ProcessPoolExecutor(  # workers inherit it
-            workers, mp_context=context, initializer=torch.set_num_threads,
+    with _environment(TQDM_DISABLE="1"), _terminate_as_exit(), ProcessPoolExecutor(
+            workers, mp_context=context, initializer=torch.set_num_threads,  # env inherited
             initargs=(threads,)) as pool:
         running: dict[Future, Job] = {}
         try:
@@ -72,6 +74,24 @@ def _stop_workers(pool: ProcessPoolExecutor, earlier_children: set) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in set(multiprocessing.active_children()) - earlier_children:
         process.terminate()
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While workers run, SIGTERM (``kill``) raises SystemExit here, so that the workers are
+    stopped with the study instead of training on without it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextlib.contextmanager
