@@ -24,6 +24,7 @@ from llmemb_utils.evidence.render import (
     model_label,
     seeds_cell,
 )
+from llmemb_utils.evidence.selection import validation_ranking
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
@@ -281,3 +282,16 @@ def test_selection_and_uniformity_views_show_what_the_records_hold(
     ("llmemb-no-align", "LLMEmb no-align")])
 def test_models_are_labelled_by_their_variant_or_ablation(model: str, label: str) -> None:
     assert model_label(model) == label
+
+
+def test_models_are_ranked_by_their_validation_scores_only(runs: list[Path],
+                                                          tmp_path: Path) -> None:
+    write_experiment(tmp_path / "results" / "tiny", runs, "test")
+    ranking = validation_ranking(Experiment(tmp_path / "results" / "tiny"))
+    expected = {encoder: np.mean([read_json(run / "train_log.json")[
+        read_json(run / "metrics.json")["inputs"]["checkpoint"]["epoch"] - 1]["valid"]["NDCG@10"]
+        for run in runs if run.name.startswith(encoder)]) for encoder in ("id", "llmemb")}
+    assert list(ranking["model"]) == sorted(expected, key=expected.get, reverse=True)
+    assert dict(zip(ranking["model"], ranking["validation"], strict=True)) == pytest.approx(
+        expected)
+    assert list(ranking["seeds"]) == [2, 2]
