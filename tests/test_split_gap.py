@@ -15,6 +15,9 @@ from llmemb_utils.eval.split_gap import (
     split_gap,
     tied_held_out_items,
 )
+from llmemb_utils.evidence.records import write_experiment
+from llmemb_utils.evidence.render import markdown
+from llmemb_utils.evidence.split_gap_record import measure_split_gap
 from llmemb_utils.io import read_json
 from llmemb_utils.srs.run import train
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences, successor_data
@@ -57,3 +60,16 @@ def test_per_user_scores_average_to_the_runs_own_metrics(tmp_path: Path) -> None
     assert everyone["validation / test"] == pytest.approx(everyone["validation"] / test.mean())
     assert everyone["low"] <= everyone["validation / test"] <= everyone["high"]
     assert np.isnan(table.loc["id", ("tied held-out items (0)", "test")])
+    record = tmp_path / "results" / "tiny"
+    write_experiment(record, [run], "test")
+    measured = read_json(measure_split_gap(record, "test"))
+    alone = split_gap({"id-sasrec": [run]}, dataset).loc["id-sasrec", "all users (120)"]
+    assert measured["models"]["id-sasrec"]["all users (120)"] == pytest.approx(
+        alone.to_dict())
+    assert measured["models"]["id-sasrec"]["tied held-out items (0)"]["test"] is None
+    rows = markdown("tiny/split_gap", tmp_path / "results").splitlines()
+    assert rows[2] == (f"| id-sasrec | {alone['validation']:.4f} / {alone['test']:.4f} = "
+                       f"{alone['validation / test']:.2f} [{alone['low']:.2f}, "
+                       f"{alone['high']:.2f}] | {rows[2].split(' | ')[2]} | no users |")
+    write_experiment(record, [run], "test")  # rewritten: the measurement stays
+    assert (record / "split_gap.json").is_file()

@@ -1,5 +1,6 @@
 """The record options of ``llmemb report``: ``--write`` run records into ``results/``,
-``--render`` and ``--check`` a document's result blocks against them."""
+``--split-gap`` measure their validation-test gap beside them, ``--render`` and ``--check`` a
+document's result blocks against them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from ..layout import RECORDS
 from .records import write_experiment
 from .render import check_file, render_file
+from .split_gap_record import measure_split_gap
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", metavar="DOC",
                         help="exit 1, showing a diff, if a results block of DOC differs from "
                              "what the records give")
+    parser.add_argument("--split-gap", metavar="DIR",
+                        help="measure the validation-test gap of the runs recorded in DIR "
+                             "(their run folders must be here) into DIR/split_gap.json")
     parser.add_argument("--results", metavar="DIR",
                         help="records folder for --render/--check (default: results/ beside "
                              "DOC)")
@@ -34,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
         command = getattr(args, "command_line", None) or "llmemb report --write"
         folder = write_experiment(args.write, args.runs, command)
         print(f"wrote the records of {len(args.runs)} run(s) to {folder}")
+    if args.split_gap:
+        command = getattr(args, "command_line", None) or "llmemb report --split-gap"
+        print(f"wrote {measure_split_gap(args.split_gap, command)}")
     if args.render:
         document = Path(args.render)
         count = render_file(document, _results(args, document))

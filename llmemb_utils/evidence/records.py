@@ -38,7 +38,8 @@ RUN_RECORD = "run.json"
 COMPARISONS = "comparisons.json"
 README = "README.md"
 CPU_BAND = "cpu_band.json"  # benchmarks/demo_band.py
-MEASUREMENTS = (CPU_BAND,)
+SPLIT_GAP = "split_gap.json"  # llmemb report --split-gap (.split_gap_record)
+MEASUREMENTS = (CPU_BAND, SPLIT_GAP)
 HEADLINE_METRICS = "metrics.json"
 # Config keys that only name, locate or schedule a run, left out of its settings hash.
 UNSETTLED = ("seed", "name", "artifacts", "study", "fast", "gpu")
@@ -168,5 +169,6 @@ class Experiment:
         path = self.folder / name
         if not path.is_file():
             raise FileNotFoundError(f"{path}: missing; it is written by the tool that "
-                                    "measures it (benchmarks/demo_band.py for cpu_band.json)")
+                                    "measures it (benchmarks/demo_band.py for cpu_band.json, "
+                                    "llmemb report --split-gap for split_gap.json)")
         return read_json(path)

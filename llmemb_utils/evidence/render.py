@@ -26,6 +26,9 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 ``alignment``   per model that aligns: its logged alignment loss against chance, how uniform
                 its softmaxes are, the norms it compares and its gradient beside the
                 recommendation loss's (:mod:`llmemb_utils.rat.diagnostics`), mean over seeds
+``split_gap``   per model: validation / test NDCG@10 of its best models with the paired
+                95 % interval, for all users, tied held-out items and a later test item
+                (``split_gap.json``, ``llmemb report --split-gap``)
 ``band``        how far the seed-42 SASRec pair moved with another thread count or
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
                 ``metric``)
@@ -48,7 +51,7 @@ from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_t
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
 from .comparisons import GROUPS
-from .records import CPU_BAND, HEADLINE_METRICS, Experiment
+from .records import CPU_BAND, HEADLINE_METRICS, SPLIT_GAP, Experiment
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -325,6 +328,31 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def split_gap_view(experiment: Experiment, options: dict[str, str]) -> str:
+    measured = experiment.measurement(SPLIT_GAP)
+    groups = list(next(iter(measured["models"].values())))
+    lines = ["| model (seeds pooled) | " + " | ".join(groups) + " |",
+             "|---" * (len(groups) + 1) + "|"]
+    for name, by_group in measured["models"].items():
+        cells = []
+        for group in groups:
+            row = by_group[group]
+            if row["validation"] is None:
+                cells.append("no users")
+                continue
+            ratio = "n/a" if row["validation / test"] is None else f"{row['validation / test']:.2f}"
+            interval = ("" if row["low"] is None
+                        else f" [{row['low']:.2f}, {row['high']:.2f}]")
+            cells.append(f"{row['validation']:.4f} / {row['test']:.4f} = {ratio}{interval}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    medians = "; ".join(f"{group}: {values['validation target']:g} / {values['test target']:g}"
+                        for group, values in measured["median_training_interactions"].items())
+    lines += ["", f"Validation / test {measured['metric']} of each model's best checkpoints, "
+                  "user by user, [paired 95 % bootstrap interval over users]. Median training "
+                  f"interactions of the validation / test targets: {medians}."]
+    return "\n".join(lines)
+
+
 def band_view(experiment: Experiment, options: dict[str, str]) -> str:
     measured = experiment.measurement(CPU_BAND)
     metric = options.get("metric", "NDCG@10")
@@ -366,5 +394,6 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
     "alignment": (alignment_view, ()),
+    "split_gap": (split_gap_view, ()),
     "band": (band_view, ("metric",)),
 }
