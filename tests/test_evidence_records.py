@@ -113,6 +113,9 @@ def test_report_writes_records_renders_and_checks_a_document(
     ratio = f"{overall['ratio']:.2f}x [{overall['ratio_ci95'][0]:.2f}, "
     assert f"| sasrec | ID (2) | {means['id']:.4f} ± " in text
     assert f"| sasrec | LLMEmb / ID (seeds 1, 2) | {ratio}" in text
+    per_epoch = record["cpu_seconds"] / record["epochs_run"]
+    assert f"| {record['cpu_seconds']:.0f} | {per_epoch:.1f} | " in next(
+        line for line in text.splitlines() if line.startswith("| llmemb-sasrec-seed2 |"))
     assert main(["report", "--check", str(document)]) == 0
 
     cell = f"{means['id']:.4f} ± "

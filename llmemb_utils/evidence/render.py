@@ -18,7 +18,7 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 default ``NDCG@10``; ``groups``; ``models``, default ``llmemb``: the LLMEmb
                 models shown, e.g. ``models=llmemb,llmemb-scft-init`` adds a variant)
 ``runs``        per run: best epoch, epochs run of the cap (and whether the cap, not the
-                patience rule, ended it), seconds, CPU and threads
+                patience rule, ended it), seconds, CPU seconds per epoch, CPU and threads
 ``selection``   per run: the validation score that chose its checkpoint beside its test
                 scores (option ``metric``)
 ``uniformity``  per model: uniformity of the item vectors that score the items, overall and
@@ -245,15 +245,16 @@ def _comparison_cell(row: dict[str, Any], value: str) -> str:
 
 
 def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
-    lines = ["| run | best epoch | epochs run | wall s | CPU s | CPU (threads) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| run | best epoch | epochs run | wall s | CPU s | CPU s / epoch | CPU (threads) |",
+             "|---|---|---|---|---|---|---|"]
     for folder, record in experiment.records().values():
         environment = record["environment"] or {}
         training = read_json(folder / HEADLINE_METRICS)["training"]
         cap = cap_note(record, training)
         lines.append(f"| {folder.name} | {record['best_epoch']} | {record['epochs_run']} of "
                      f"{record['epoch_cap']}{cap} | {record['wall_seconds']:.0f} | "
-                     f"{_number(record['cpu_seconds'])} | {environment.get('cpu')} "
+                     f"{_number(record['cpu_seconds'])} | {_per_epoch(record)} | "
+                     f"{environment.get('cpu')} "
                      f"({environment.get('threads')}) |")
     return "\n".join(lines)
 
@@ -380,6 +381,13 @@ def cap_note(record: dict[str, Any], training: dict[str, Any]) -> str:
     if record["epochs_run"] == record["epoch_cap"] and not training["converged"]:
         return ", cap reached within patience"
     return ""
+
+
+def _per_epoch(record: dict[str, Any]) -> str:
+    """CPU seconds per epoch (training and validation): the cost of a model that wall time
+    hides when runs share the CPU."""
+    seconds = record["cpu_seconds"]
+    return "n/a" if seconds is None else f"{seconds / record['epochs_run']:.1f}"
 
 
 def _number(value: float | None) -> str:
