@@ -103,11 +103,12 @@ def _gradient_norm(loss: torch.Tensor, parameters: list[torch.Tensor]) -> float:
 def run_alignment_diagnostics(run: str | Path, batches: int = 8,
                               seed: int = 0) -> AlignmentDiagnostics:
     """Diagnostics of a finished LLMEmb run's best model on ``batches`` training batches drawn
-    with ``seed`` (the run itself is not changed)."""
+    with ``seed``, dropout masks too (the run itself is not changed)."""
     from ..srs.run import load_trained
     from ..srs.trainer import training_batches
 
     model, config, dataset, _ = load_trained(run)
+    torch.manual_seed(seed)  # dropout is on, as in training: the same masks every time
     training = training_batches(model, dataset, config.srs)
     drawn = islice(training.epoch(np.random.default_rng(seed)), batches)
     return alignment_diagnostics(model, drawn)
