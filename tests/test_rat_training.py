@@ -21,7 +21,10 @@ from llmemb_utils.eval.results import report_runs
 from llmemb_utils.io import read_json
 from llmemb_utils.layout import RunLayout
 from llmemb_utils.llm.embed import save_item_embeddings
+from llmemb_utils.rat import LLMEmbEncoder
 from llmemb_utils.rat.diagnostics import _logits, alignment_diagnostics
+from llmemb_utils.srs.backbones import build_backbone
+from llmemb_utils.srs.model import SequentialRecommender
 from llmemb_utils.srs.run import build_model, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
 from llmemb_utils.srs.trainer import Trainer, training_batches
@@ -148,6 +151,17 @@ def test_alignment_diagnostics_scale_the_gradient_with_alpha_and_bound_the_entro
     assert cosine.target_entropy is None and cosine.logit_spread > 10 * light.logit_spread
     with pytest.raises(ValueError, match="rat.alpha > 0"):
         diagnostics_of(walk, **{"rat.alpha": 0.0})
+    # a frozen table without adapter: the alignment reaches no parameter, so no ratio
+    config = rat_config(walk)
+    dataset = walk[0]
+    rng = np.random.default_rng(1)
+    frozen = LLMEmbEncoder(rng.normal(size=(dataset.num_items, config.srs.hidden)),
+                           config.srs.hidden, adapter=False,
+                           teacher=rng.normal(size=(dataset.num_items + 1, config.srs.hidden)))
+    model = SequentialRecommender(frozen, build_backbone(config.srs))
+    batches = training_batches(model, dataset, config.srs).epoch(np.random.default_rng(0))
+    untrained = alignment_diagnostics(model, itertools.islice(batches, 2))
+    assert untrained.gradient_ratio is None and untrained.loss > 0
 
 
 def test_alignment_logits_and_soft_target_entropy_by_hand() -> None:

@@ -310,6 +310,8 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
     for (backbone, model), runs in measured.items():
         mean = {key: float(np.mean([run[key] for run in runs])) for key in runs[0]
                 if isinstance(runs[0][key], float)}
+        gradient = ("n/a" if "gradient_ratio" not in mean
+                    else f"{mean['gradient_ratio']:.2g}")  # nothing trained: no gradient
         logged = {key: float(np.mean([run["logged_loss"][key] for run in runs]))
                   for key in ("first", "last")}
         entropy = "n/a" if runs[0]["target_entropy"] is None else f"{mean['target_entropy']:.3f}"
@@ -318,7 +320,7 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
             f"{runs[0]['alpha']:g} | {logged['first']:.3f} → {logged['last']:.3f} | "
             f"{mean['chance']:.3f} | {entropy} | {mean['logit_spread']:.3f} | "
             f"{mean['student_norm']:.2f} / {mean['teacher_norm']:.2f} | "
-            f"{mean['gradient_ratio']:.2g} |")
+            f"{gradient} |")
     lines += ["", "Alignment loss without its weight alpha, as logged in training; the rest "
                   "measured on 8 training batches with each run's best model: log M for the M "
                   "distinct target items of a batch is the loss of uniform logits, the "

@@ -43,7 +43,8 @@ class AlignmentDiagnostics:
     logit_spread: float  # standard deviation of the logits within a row
     student_norm: float  # adapted item vectors
     teacher_norm: float
-    gradient_ratio: float  # |grad of alpha x align| / |grad of rec|, encoder parameters
+    gradient_ratio: float | None  # |grad of alpha x align| / |grad of rec| on the encoder's
+    # trained parameters; None when it has none (a frozen table without adapter)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,8 +65,11 @@ def alignment_diagnostics(model: SequentialRecommender,
         targets = torch.unique(torch.cat([chunk.targets.flatten() for chunk in batch.chunks]))
         targets = targets[targets > 0]
         student, teacher = encoder(targets), encoder.teacher[targets]
-        rec = _gradient_norm(losses["rec"], trained)
-        align = _gradient_norm(losses["align"], trained)
+        ratio = None
+        if trained:
+            rec = _gradient_norm(losses["rec"], trained)
+            align = _gradient_norm(losses["align"], trained)
+            ratio = align / rec if rec > 0 else float("inf")
         with torch.no_grad():
             logits, entropy = _logits(student, teacher, encoder.align_form, encoder.tau)
             rows.append({
@@ -75,7 +79,7 @@ def alignment_diagnostics(model: SequentialRecommender,
                 "logit_spread": float(logits.std(dim=-1).mean()),
                 "student_norm": float(student.norm(dim=-1).mean()),
                 "teacher_norm": float(teacher.norm(dim=-1).mean()),
-                "gradient_ratio": align / rec if rec > 0 else float("inf")})
+                "gradient_ratio": ratio})
     if not rows:
         raise ValueError("alignment diagnostics need at least one batch")
     means = {key: float(np.mean([row[key] for row in rows])) if rows[0][key] is not None
