@@ -16,7 +16,7 @@ import pytest
 from llmemb_utils import pipeline
 from llmemb_utils.config import RATConfig, StudyConfig, load_config
 from llmemb_utils.layout import RunLayout
-from llmemb_utils.study import RunSpec, plan, spec_config, table_key
+from llmemb_utils.study import RunSpec, grid_overrides, plan, spec_config, table_key
 from llmemb_utils.study.scheduling import schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,12 +138,10 @@ def test_cli_study_refuses_backbones_outside_the_grid(tmp_path: Path,
 
 
 def test_grid_overrides_widen_and_narrow_the_grid() -> None:
-    from llmemb_utils.study import grid_overrides
-
     study = StudyConfig(seeds={"sasrec": [42, 43], "gru4rec": [42]})
     assert grid_overrides(study) == {"study.seeds": {"sasrec": [42, 43], "gru4rec": [42]}}
     assert grid_overrides(study, seeds=[1, 2], backbones=["gru4rec"]) == {
-        "study.seeds": {"gru4rec": [1, 2]}}
+        "study.seeds": {"gru4rec": [1, 2]}, "study.ablations": [], "study.variants": {}}
     assert grid_overrides(study, ablations=["all"])["study.ablations"] == [
         "no-adapter", "no-align", "no-scft", "trainable-table"]
 
@@ -164,3 +162,16 @@ def test_a_terminated_study_stops_its_workers(tmp_path: Path) -> None:
     assert signal.getsignal(signal.SIGTERM) == handler  # restored
     time.sleep(6.0)
     assert not (tmp_path / "sasrec-id-42.json").exists()  # the slow run never finished
+
+
+def test_a_grid_without_sasrec_leaves_out_the_sasrec_ablations_and_variants() -> None:
+    study = StudyConfig(seeds={"sasrec": [1, 2], "gru4rec": [1]}, ablations=["no-align"],
+                        variants={"cosine-align": {"align_form": "cosine"}})
+    overrides = grid_overrides(study, backbones=["gru4rec"])
+    assert overrides == {"study.seeds": {"gru4rec": [1]}, "study.ablations": [],
+                         "study.variants": {}}
+    narrowed = load_config(None, **{"study.seeds": study.seeds, "study.variants":
+                                    study.variants, **overrides}).study
+    assert {spec.backbone for spec in plan(narrowed)} == {"gru4rec", "sasrec"}  # + teacher
+    assert not any(spec.variant or spec.ablation for spec in plan(narrowed))
+    assert grid_overrides(study, backbones=["sasrec"]) == {"study.seeds": {"sasrec": [1, 2]}}

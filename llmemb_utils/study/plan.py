@@ -64,7 +64,8 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
                    ablations: list[str] | None = None,
                    backbones: list[str] | None = None) -> dict[str, Any]:
     """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
-    every backbone, only ``backbones``, other ``ablations`` (``["all"]``: every one)."""
+    every backbone, only ``backbones`` (without SASRec, none of the SASRec ablations and
+    variants), other ``ablations`` (``["all"]``: every one)."""
     from ..rat import ABLATIONS
 
     grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
@@ -73,6 +74,8 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
         raise ValueError(f"--backbones {' '.join(backbones)}: none of them is in the "
                          f"config's study.seeds ({', '.join(study.seeds)})")
     overrides: dict[str, Any] = {"study.seeds": grid}
+    if "sasrec" not in grid:  # ablations and variants train on SASRec: not asked for
+        overrides |= {"study.ablations": [], "study.variants": {}}
     if ablations is not None:
         overrides["study.ablations"] = sorted(ABLATIONS) if "all" in ablations else ablations
     return overrides
