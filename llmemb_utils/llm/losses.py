@@ -18,15 +18,26 @@ from ..config import SCFTLoss
 LOSSES = typing.get_args(SCFTLoss)
 
 
+def soft_target_logits(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor,
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The official loss's logits Z = X Y^T / t and row-wise soft targets
+    T = softmax(t (X X^T + Y Y^T) / 2), in fp32."""
+    x, y, t = x.float(), y.float(), temperature.float()
+    return x @ y.T / t, F.softmax(t * (x @ x.T + y @ y.T) / 2, dim=-1)
+
+
+def cosine_logits(x: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Cosine similarities of the rows of ``x`` and ``y`` over ``temperature``, in fp32."""
+    return F.normalize(x.float(), dim=-1) @ F.normalize(y.float(), dim=-1).T / temperature
+
+
 def soft_target_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
     """Official SCFT loss for views ``x``, ``y`` (B, H), computed in fp32.
 
     logits Z = X Y^T / t; targets T = softmax(t (X X^T + Y Y^T) / 2) row-wise;
     loss = mean over rows of [CE(softmax(Z), T) + CE(softmax(Z^T), T^T)] / 2.
     """
-    x, y, t = x.float(), y.float(), temperature.float()
-    logits = x @ y.T / t
-    targets = F.softmax(t * (x @ x.T + y @ y.T) / 2, dim=-1)
+    logits, targets = soft_target_logits(x, y, temperature)
     forward = -(targets * F.log_softmax(logits, dim=-1)).sum(-1)
     backward = -(targets.T * F.log_softmax(logits.T, dim=-1)).sum(-1)
     return ((forward + backward) / 2).mean()
@@ -34,7 +45,7 @@ def soft_target_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor
 
 def infonce_loss(x: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tensor:
     """Symmetric InfoNCE on cosine similarity: view i of one side must pick view i of the other."""
-    logits = F.normalize(x.float(), dim=-1) @ F.normalize(y.float(), dim=-1).T / temperature
+    logits = cosine_logits(x, y, temperature)
     labels = torch.arange(x.shape[0], device=x.device)
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
+from ..llm.losses import cosine_logits, soft_target_logits
 from ..srs.batches import Batch
 from ..srs.model import SequentialRecommender
 from .alignment import alignment_loss
@@ -93,10 +93,10 @@ def _logits(student: torch.Tensor, teacher: torch.Tensor, form: str,
     """The alignment's logits (teacher rows against student rows) and, for the official form,
     the mean entropy of its soft-target rows."""
     if form == "cosine":
-        return F.normalize(teacher, dim=-1) @ F.normalize(student, dim=-1).T / tau, None
-    targets = F.softmax(tau * (teacher @ teacher.T + student @ student.T) / 2, dim=-1)
+        return cosine_logits(teacher, student, tau), None
+    logits, targets = soft_target_logits(teacher, student, torch.tensor(tau))
     entropy = -(targets * targets.clamp_min(1e-30).log()).sum(-1).mean()
-    return teacher @ student.T / tau, float(entropy)
+    return logits, float(entropy)
 
 
 def _gradient_norm(loss: torch.Tensor, parameters: list[torch.Tensor]) -> float:
