@@ -24,7 +24,7 @@ from llmemb_utils.evidence.render import (
     model_label,
     seeds_cell,
 )
-from llmemb_utils.evidence.selection import validation_ranking
+from llmemb_utils.evidence.selection import chosen_variant, validation_ranking
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
@@ -298,3 +298,21 @@ def test_models_are_ranked_by_their_validation_scores_only(runs: list[Path],
     assert dict(zip(ranking["model"], ranking["validation"], strict=True)) == pytest.approx(
         expected)
     assert list(ranking["seeds"]) == [2, 2]
+
+
+def test_the_chosen_variant_is_the_best_validated_run_of_study_variants_only(
+        runs: list[Path], tmp_path: Path) -> None:
+    folder = tmp_path / "results" / "tiny"
+    write_experiment(folder, runs, "test")
+    with pytest.raises(ValueError, match="no variant"):
+        chosen_variant(Experiment(folder))
+    # seed 1 of each model becomes a variant, seed 2 of each an ablation that validates best
+    for path in sorted((folder / "runs").glob("*/run.json")):
+        record = read_json(path)
+        variant = record["seed"] == 1
+        name = f"v-{record['model']}" if variant else f"no-{record['model']}"
+        record["model"] = f"llmemb-{name}"
+        record["settings"]["rat"]["variant" if variant else "ablation"] = name
+        record["validation"]["NDCG@10"] = {"v-id": 0.2, "v-llmemb": 0.3}.get(name, 0.9)
+        path.write_text(json.dumps(record))
+    assert chosen_variant(Experiment(folder)) == "llmemb-v-llmemb"

@@ -277,12 +277,18 @@ def selection_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def _by_model(experiment: Experiment, field: str) -> dict[tuple[str, str], list[Any]]:
+    """Each (backbone, model)'s values of a run-record ``field`` over its seeds, leaving out
+    records where it is null or missing (written before the field existed)."""
+    values: dict[tuple[str, str], list[Any]] = {}
+    for _, record in experiment.records().values():
+        if record.get(field) is not None:
+            values.setdefault((record["backbone"], record["model"]), []).append(record[field])
+    return values
+
+
 def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
-    values: dict[tuple[str, str], list[dict[str, float]]] = {}
-    for record in (record for _, record in experiment.records().values()):
-        if "item_table_uniformity" in record:  # older records lack it
-            values.setdefault((record["backbone"], record["model"]), []).append(
-                record["item_table_uniformity"])
+    values = _by_model(experiment, "item_table_uniformity")
     groups = COMPARED_GROUPS
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
@@ -299,11 +305,7 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
 
 
 def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
-    measured: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for _, record in experiment.records().values():
-        if record.get("alignment"):  # None without alignment; older records lack it
-            measured.setdefault((record["backbone"], record["model"]), []).append(
-                record["alignment"])
+    measured = _by_model(experiment, "alignment")  # null for a run that does not align
     lines = ["| backbone | model (seeds) | form, alpha | loss first → last epoch | log M | "
              "soft-target entropy | logit spread | norm adapted / teacher | gradient align / "
              "rec |", "|---" * 9 + "|"]

@@ -21,3 +21,14 @@ def validation_ranking(experiment: Experiment, metric: str = "NDCG@10") -> pd.Da
     table = (pd.DataFrame(rows).groupby(["backbone", "model"])
              .agg(validation=("validation", "mean"), seeds=("seed", "size")).reset_index())
     return table.sort_values("validation", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def chosen_variant(experiment: Experiment, metric: str = "NDCG@10") -> str:
+    """The variant (a model trained from ``study.variants``, not an ablation) with the best
+    mean validation ``metric``."""
+    variants = {record["model"] for _, record in experiment.records().values()
+                if record["settings"]["rat"].get("variant")}
+    if not variants:
+        raise ValueError(f"{experiment.folder}: no variant among the recorded runs")
+    ranking = validation_ranking(experiment, metric)
+    return str(ranking.loc[ranking["model"].isin(variants), "model"].iloc[0])
