@@ -213,8 +213,8 @@ class RATConfig:
 @dataclass
 class StudyConfig:
     """The grid of runs that notebook 05 and ``llmemb study`` compare, all with the same
-    ``srs`` budget: every backbone with an ID and an LLMEmb encoder, and the LLMEmb ablations
-    on SASRec."""
+    ``srs`` budget: every backbone with an ID and an LLMEmb encoder, the LLMEmb ablations on
+    SASRec and the variants on ``variant_backbones``."""
 
     seeds: dict[str, list[int]] = field(
         default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
@@ -222,8 +222,10 @@ class StudyConfig:
     ablation_seeds: list[int] = field(default_factory=lambda: [42])
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> rat settings
     # that differ from the recipe's, e.g. {cosine-align: {align_form: cosine, alpha: 0.1}}:
-    # each an LLMEmb-SASRec model of its own, compared with LLMEmb and with ID
-    variant_seeds: list[int] | None = None  # None: the SASRec seeds of `seeds`
+    # each an LLMEmb model of its own, compared with LLMEmb and with ID on its backbone
+    variant_backbones: list[str] = field(default_factory=lambda: ["sasrec"])  # those of
+    # `seeds` the variants train on
+    variant_seeds: list[int] | None = None  # None: each variant backbone's seeds in `seeds`
     scft_per_seed: bool = False  # each LLMEmb seed on its own SCFT run (its seed), so that the
     # spread over seeds includes SCFT's; False: one SCFT run (the config's seed) for all
 

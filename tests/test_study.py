@@ -141,7 +141,7 @@ def test_grid_overrides_widen_and_narrow_the_grid() -> None:
     study = StudyConfig(seeds={"sasrec": [42, 43], "gru4rec": [42]})
     assert grid_overrides(study) == {"study.seeds": {"sasrec": [42, 43], "gru4rec": [42]}}
     assert grid_overrides(study, seeds=[1, 2], backbones=["gru4rec"]) == {
-        "study.seeds": {"gru4rec": [1, 2]}, "study.ablations": [], "study.variants": {}}
+        "study.seeds": {"gru4rec": [1, 2]}, "study.ablations": []}
     assert grid_overrides(study, ablations=["all"])["study.ablations"] == [
         "no-adapter", "no-align", "no-scft", "trainable-table"]
 
@@ -175,3 +175,21 @@ def test_a_grid_without_sasrec_leaves_out_the_sasrec_ablations_and_variants() ->
     assert {spec.backbone for spec in plan(narrowed)} == {"gru4rec", "sasrec"}  # + teacher
     assert not any(spec.variant or spec.ablation for spec in plan(narrowed))
     assert grid_overrides(study, backbones=["sasrec"]) == {"study.seeds": {"sasrec": [1, 2]}}
+
+
+def test_variants_train_on_every_variant_backbone_with_its_own_seeds() -> None:
+    study = StudyConfig(seeds={"sasrec": [1, 2], "gru4rec": [3], "bert4rec": [4]},
+                        variants={"v": {"id_embedding": True}},
+                        variant_backbones=["gru4rec", "bert4rec"])
+    assert [(s.backbone, s.seed) for s in plan(study) if s.variant] == [("gru4rec", 3),
+                                                                         ("bert4rec", 4)]
+    fixed = dataclasses.replace(study, variant_seeds=[7])
+    assert [(s.backbone, s.seed) for s in plan(fixed) if s.variant] == [("gru4rec", 7),
+                                                                         ("bert4rec", 7)]
+    assert RunSpec("bert4rec", "llmemb", 7) in plan(fixed)  # each variant beside its baseline
+    narrowed = grid_overrides(study, backbones=["gru4rec"])
+    assert "study.variants" not in narrowed  # gru4rec is a variant backbone: they stay
+    assert grid_overrides(study, backbones=["sasrec"])["study.variants"] == {}
+    with pytest.raises(ValueError, match=r"study.variant_backbones: unknown backbone\(s\) "
+                                         r"\['lstm'\]"):
+        plan(dataclasses.replace(study, variant_backbones=["lstm"]))

@@ -1,5 +1,6 @@
 """The study's grid: which runs it holds (every backbone with an ID and an LLMEmb item
-encoder over the configured seeds, the LLMEmb ablations on SASRec) and the config of each."""
+encoder over the configured seeds, the LLMEmb ablations on SASRec, the variants on their
+backbones) and the config of each."""
 
 from __future__ import annotations
 
@@ -47,13 +48,19 @@ def plan(study: StudyConfig) -> list[RunSpec]:
     grid = [(backbone, seed) for backbone, seeds in study.seeds.items() for seed in seeds]
     ablations = [RunSpec("sasrec", "llmemb", seed, ablation)
                  for ablation in study.ablations for seed in study.ablation_seeds]
-    variant_seeds = study.variant_seeds or study.seeds.get("sasrec", [])
-    if study.variants and not variant_seeds:
-        raise ValueError("study.variants: no seeds to train them on; set study.variant_seeds "
-                         "or SASRec seeds in study.seeds")
-    variants = [spec for variant in study.variants for seed in variant_seeds
-                for spec in (RunSpec("sasrec", "llmemb", seed),
-                             RunSpec("sasrec", "llmemb", seed, variant=variant))]
+    unknown = sorted(set(study.variant_backbones) - set(BACKBONES))
+    if unknown:
+        raise ValueError(f"study.variant_backbones: unknown backbone(s) {unknown}; "
+                         f"known: {sorted(BACKBONES)}")
+    variant_grid = [(backbone, seed) for backbone in study.variant_backbones
+                    if backbone in study.seeds
+                    for seed in study.variant_seeds or study.seeds[backbone]]
+    if study.variants and not variant_grid:
+        raise ValueError("study.variants: no seeds to train them on; none of "
+                         f"study.variant_backbones {study.variant_backbones} is in study.seeds")
+    variants = [spec for variant in study.variants for backbone, seed in variant_grid
+                for spec in (RunSpec(backbone, "llmemb", seed),
+                             RunSpec(backbone, "llmemb", seed, variant=variant))]
     llmemb = [RunSpec(backbone, "llmemb", seed) for backbone, seed in grid] + ablations + variants
     ids = [RunSpec(backbone, "id", seed) for backbone, seed in grid]
     teachers = [RunSpec("sasrec", "id", seed) for seed in dict.fromkeys(s.seed for s in llmemb)]
@@ -64,8 +71,8 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
                    ablations: list[str] | None = None,
                    backbones: list[str] | None = None) -> dict[str, Any]:
     """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
-    every backbone, only ``backbones`` (without SASRec, none of the SASRec ablations and
-    variants), other ``ablations`` (``["all"]``: every one)."""
+    every backbone, only ``backbones`` (without SASRec, none of the SASRec ablations; the
+    variants on the chosen ones only), other ``ablations`` (``["all"]``: every one)."""
     from ..rat import ABLATIONS
 
     grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
@@ -74,8 +81,10 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
         raise ValueError(f"--backbones {' '.join(backbones)}: none of them is in the "
                          f"config's study.seeds ({', '.join(study.seeds)})")
     overrides: dict[str, Any] = {"study.seeds": grid}
-    if "sasrec" not in grid:  # ablations and variants train on SASRec: not asked for
-        overrides |= {"study.ablations": [], "study.variants": {}}
+    if "sasrec" not in grid:  # the ablations train on SASRec: not asked for
+        overrides["study.ablations"] = []
+    if study.variants and not set(study.variant_backbones) & set(grid):
+        overrides["study.variants"] = {}
     if ablations is not None:
         overrides["study.ablations"] = sorted(ABLATIONS) if "all" in ablations else ablations
     return overrides
