@@ -25,7 +25,8 @@ import yaml
 # default they are left out of a config's dict, so that the run folders, identities and
 # settings hashes of every earlier run stay what they were; a run that sets one records it.
 LATER_RAT_FIELDS: dict[str, Any] = {"adapter_output": "linear", "table_learning_rate": None,
-                                    "id_embedding": False, "variant": None}
+                                    "id_embedding": False, "variant": None,
+                                    "scft_recipe": None}
 
 
 def recorded_settings(rat: dict[str, Any]) -> dict[str, Any]:
@@ -197,6 +198,9 @@ class RATConfig:
     embeddings: TableKind = "scft"  # what the LLM table must hold (checked, manifest)
     scft_seed: int | None = None  # the scft table from the SCFT run of this seed, in its own
     # folders (scft-seed<S>, embeddings/scft-seed<S>.npy); None: the one run of `seed`
+    scft_recipe: str | None = None  # the scft table from an SCFT run with other `scft`
+    # settings, named so (scft-<recipe>, embeddings/scft-<recipe>.npy); set by a study variant
+    # that changes `scft` (docs/method.md §4.7); None: the experiment's own SCFT settings
     llm_emb: str | None = None  # .npy from `llmemb embed` (None: the run's embeddings/<kind>.npy)
     teacher: str | None = None  # run folder of an ID-SASRec: its item table is the target
     ablation: AblationName | None = None  # llmemb_utils.rat.ablations

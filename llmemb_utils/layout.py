@@ -74,21 +74,23 @@ class RunLayout:
         """The SCFT output folder (checkpoint, history, ``adapter/``)."""
         return self.root / "scft"
 
-    def scft_run(self, seed: int | None = None) -> Path:
+    def scft_run(self, seed: int | None = None, recipe: str | None = None) -> Path:
         """The SCFT folder of the run with ``seed`` (``scft-seed<S>``; None: the experiment's
-        own seed, :attr:`scft`), for studies that give each seed its own SCFT run."""
-        return self.scft if seed is None else self.root / f"scft-seed{seed}"
+        own seed, :attr:`scft`), for studies that give each seed its own SCFT run, and with
+        the SCFT settings of ``recipe`` (``scft-<recipe>[-seed<S>]``; None: the config's)."""
+        return self.root / _scft_name(seed, recipe)
 
     @property
     def embeddings(self) -> Path:
         """The folder of the LLM item tables."""
         return self.root / "embeddings"
 
-    def llm_table(self, kind: str, scft_seed: int | None = None) -> Path:
+    def llm_table(self, kind: str, scft_seed: int | None = None,
+                  scft_recipe: str | None = None) -> Path:
         """The LLM item table of ``kind`` (scft | raw), with its ``.json`` manifest beside;
-        ``scft-seed<S>.npy`` for the SCFT run of another seed (:meth:`scft_run`)."""
-        seeded = kind == "scft" and scft_seed is not None
-        return self.embeddings / (f"{kind}-seed{scft_seed}.npy" if seeded else f"{kind}.npy")
+        named like its SCFT run (:meth:`scft_run`), e.g. ``scft-seed<S>.npy``."""
+        name = _scft_name(scft_seed, scft_recipe) if kind == "scft" else kind
+        return self.embeddings / f"{name}.npy"
 
     @property
     def srs(self) -> Path:
@@ -103,3 +105,9 @@ class RunLayout:
     def results(self) -> Path:
         """The study's Markdown results table."""
         return self.root / "results.md"
+
+
+def _scft_name(seed: int | None, recipe: str | None) -> str:
+    """``scft[-<recipe>][-seed<S>]``: the name of an SCFT run and of the table it gives."""
+    return "-".join(["scft", *([recipe] if recipe else []),
+                     *([f"seed{seed}"] if seed is not None else [])])

@@ -29,13 +29,14 @@ def dataset(config: ExperimentConfig) -> PreparedDataset:
 
 
 def scft_adapter(config: ExperimentConfig, data: PreparedDataset, progress: bool = True,
-                 scft_seed: int | None = None) -> Path:
+                 scft_seed: int | None = None, scft_recipe: str | None = None) -> Path:
     """The LoRA adapter of SCFT (notebook 02's output) with the config's seed, or with
-    ``scft_seed`` in its own folder (``RunLayout.scft_run``); trained when missing or stale
-    (a finished run of the same config and data is reused without loading the model)."""
+    ``scft_seed`` in its own folder (``RunLayout.scft_run``, also named by ``scft_recipe``
+    when ``config.scft`` holds a variant's SCFT settings); trained when missing or stale (a
+    finished run of the same config and data is reused without loading the model)."""
     from .llm.scft import train_scft
 
-    out = RunLayout(config).scft_run(scft_seed)
+    out = RunLayout(config).scft_run(scft_seed, scft_recipe)
     if scft_seed is not None:
         config = dataclasses.replace(config, seed=scft_seed)
     return train_scft(data.prompts, config, out, progress=progress,
@@ -60,17 +61,19 @@ def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | N
 
 
 def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = "scft",
-                   progress: bool = True, scft_seed: int | None = None) -> Path:
+                   progress: bool = True, scft_seed: int | None = None,
+                   scft_recipe: str | None = None) -> Path:
     """The LLM item table file RAT reads (``RunLayout.llm_table(kind)`` and its manifest, as
     ``llmemb embed`` writes them): ``scft`` embeds with the SCFT adapter (of the SCFT run
-    with ``scft_seed``, default the config's seed), ``raw`` without. Rewritten when missing or
-    made from other data, model settings, precision, PCA width or adapter weights; a table
-    ``llmemb embed`` wrote there with the same settings is reused."""
+    with ``scft_seed``, default the config's seed, and ``scft_recipe``), ``raw`` without.
+    Rewritten when missing or made from other data, model settings, precision, PCA width or
+    adapter weights; a table ``llmemb embed`` wrote there with the same settings is reused."""
     from .llm.embed import same_table, table_settings, write_item_table
     from .rat.inputs import load_llm_table
 
-    adapter = scft_adapter(config, data, progress, scft_seed) if kind == "scft" else None
-    path = RunLayout(config).llm_table(kind, scft_seed)
+    adapter = (scft_adapter(config, data, progress, scft_seed, scft_recipe) if kind == "scft"
+               else None)
+    path = RunLayout(config).llm_table(kind, scft_seed, scft_recipe)
     try:
         recorded = load_llm_table(path, data, kind).reference["manifest"]["config"]
         if same_table(recorded, table_settings(config, adapter)):
@@ -136,7 +139,7 @@ def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = Tr
 
     rat = effective_settings(config.rat)
     table = config.rat.llm_emb or str(llm_table_file(config, data, rat.embeddings, progress,
-                                                     rat.scft_seed))
+                                                     rat.scft_seed, rat.scft_recipe))
     teacher = config.rat.teacher
     if teacher is None and rat.alpha > 0:
         teacher = str(rat_teacher(config, data))

@@ -94,6 +94,32 @@ def test_every_stage_writes_where_the_layout_says(tiny_run: tuple[Path, Experime
     capsys.readouterr()
 
 
+def test_a_study_variant_with_its_own_scft_trains_and_reads_its_own_table(
+        tiny_run: tuple[Path, ExperimentConfig], tmp_path: Path, capsys) -> None:
+    path, config = tiny_run
+    layout = RunLayout(config)
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(yaml.safe_dump({"extends": str(path), "study": {
+        "seeds": {"sasrec": [42]}, "variants": {"l1-s3": {"scft": {"lora_layers": 1,
+                                                                     "steps": 3}}}}}))
+    records = tmp_path / "records"
+    assert main(["study", "--config", str(variant), "--workers", "1",
+                 "--record", str(records)]) == 0
+    capsys.readouterr()
+    own = read_json(layout.scft_run(None, "l1-s3") / "manifest.json")["config"]["scft"]
+    assert (own["lora_layers"], own["steps"]) == (1, 3)
+    assert read_json(layout.scft / "manifest.json")["config"]["scft"]["steps"] == 2
+    plain, recipe = np.load(layout.llm_table("scft")), np.load(layout.llm_table("scft", None,
+                                                                             "l1-s3"))
+    assert plain.shape == recipe.shape and not np.allclose(plain, recipe)
+    runs = [read_json(run / "manifest.json")["config"] for run in layout.srs.iterdir()
+            if "-llmemb-l1-s3-" in run.name]
+    assert len(runs) == 1 and runs[0]["rat"]["llm_emb"] == str(layout.llm_table("scft", None,
+                                                                                 "l1-s3"))
+    assert {(c["model"], c["baseline"]) for c in read_json(records / "comparisons.json")} >= {
+        ("llmemb-l1-s3", "llmemb"), ("llmemb-l1-s3", "id")}
+
+
 def test_a_table_written_by_llmemb_embed_is_reused_by_the_pipeline(
         tiny_run: tuple[Path, ExperimentConfig], monkeypatch) -> None:
     path, config = tiny_run

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from llmemb_utils import pipeline
-from llmemb_utils.config import RATConfig, StudyConfig, load_config
+from llmemb_utils.config import ConfigError, RATConfig, StudyConfig, load_config
 from llmemb_utils.layout import RunLayout
 from llmemb_utils.study import RunSpec, grid_overrides, plan, spec_config, table_key
 from llmemb_utils.study.scheduling import schedule
@@ -44,7 +44,7 @@ def test_plan_names_the_bad_field(study: StudyConfig, message: str) -> None:
 
 def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
     config = load_config(ROOT / "configs/ml100k_smollm2.yaml")
-    tables = {("scft", None): Path("/t/scft.npy"), ("raw", None): Path("/t/raw.npy")}
+    tables = {("scft", None, None): Path("/t/scft.npy"), ("raw", None, None): Path("/t/raw.npy")}
     run = spec_config(config, RunSpec("gru4rec", "llmemb", 43, "no-scft"), tables)
     assert (run.seed, run.srs.backbone, run.rat.ablation) == (43, "gru4rec", "no-scft")
     assert run.rat.llm_emb == "/t/raw.npy"  # no-scft reads the raw table
@@ -57,8 +57,9 @@ def test_spec_config_sets_seed_backbone_ablation_and_pins_the_table() -> None:
 
 def test_scft_per_seed_gives_each_llmemb_seed_its_own_scft_table() -> None:
     config = load_config(ROOT / "configs/ml100k_smollm2.yaml", **{"study.scft_per_seed": True})
-    tables = {("scft", None): Path("/t/scft.npy"), ("scft", 43): Path("/t/scft-seed43.npy"),
-              ("raw", None): Path("/t/raw.npy")}
+    tables = {("scft", None, None): Path("/t/scft.npy"),
+              ("scft", 43, None): Path("/t/scft-seed43.npy"),
+              ("raw", None, None): Path("/t/raw.npy")}
 
     def rat(spec: RunSpec) -> RATConfig:
         return spec_config(config, spec, tables).rat
@@ -69,8 +70,8 @@ def test_scft_per_seed_gives_each_llmemb_seed_its_own_scft_table() -> None:
     assert rat(RunSpec("sasrec", "llmemb", 43, "no-scft")).llm_emb == "/t/raw.npy"
     assert rat(RunSpec("sasrec", "llmemb", 43, "no-scft")).scft_seed is None
     assert rat(RunSpec("sasrec", "id", 43)).scft_seed is None
-    assert table_key(RATConfig(scft_seed=44)) == ("scft", 44)
-    assert table_key(RATConfig(scft_seed=44, ablation="no-scft")) == ("raw", None)
+    assert table_key(RATConfig(scft_seed=44)) == ("scft", 44, None)
+    assert table_key(RATConfig(scft_seed=44, ablation="no-scft")) == ("raw", None, None)
 
 
 def test_scft_seeds_have_their_own_files_and_run_folders() -> None:
@@ -84,6 +85,39 @@ def test_scft_seeds_have_their_own_files_and_run_folders() -> None:
     own = dataclasses.replace(config, rat=dataclasses.replace(config.rat, scft_seed=43))
     assert pipeline._srs_folder(own, "llmemb") != pipeline._srs_folder(config, "llmemb")
     assert pipeline._srs_folder(own, "id") == pipeline._srs_folder(config, "id")
+    assert layout.scft_run(43, "l4") == layout.root / "scft-l4-seed43"
+    assert layout.llm_table("scft", None, "l4") == layout.root / "embeddings" / "scft-l4.npy"
+    assert layout.llm_table("raw", None, "l4") == layout.root / "embeddings" / "raw.npy"
+
+
+def test_a_variant_that_changes_scft_reads_a_table_of_its_own() -> None:
+    config = load_config(ROOT / "configs/ml100k_smollm2.yaml", **{
+        "study.scft_per_seed": True,
+        "study.variants": {"l4": {"scft": {"lora_layers": 4, "steps": 800}, "alpha": 0.1}}})
+    tables = {("scft", None, None): Path("/t/scft.npy"), ("scft", None, "l4"): Path("/t/l4.npy"),
+              ("scft", 43, "l4"): Path("/t/l4-43.npy")}
+    run = spec_config(config, RunSpec("sasrec", "llmemb", 42, variant="l4"), tables)
+    assert (run.scft.lora_layers, run.scft.steps, run.scft.batch_size) == (4, 800, 32)
+    assert (run.rat.alpha, run.rat.variant, run.rat.scft_recipe) == (0.1, "l4", "l4")
+    assert run.rat.llm_emb == "/t/l4.npy"
+    assert spec_config(config, RunSpec("sasrec", "llmemb", 43, variant="l4"),
+                       tables).rat.llm_emb == "/t/l4-43.npy"
+    plain = spec_config(config, RunSpec("sasrec", "llmemb", 42), tables)
+    assert (plain.scft, plain.rat.scft_recipe) == (config.scft, None)
+    assert pipeline._srs_folder(run, "llmemb") != pipeline._srs_folder(plain, "llmemb")
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"scft": {"lora_layer": 4}}, r"study.variants.v.scft: unknown field\(s\) \['lora_layer'\]"),
+    ({"scft": 4}, r"study.variants.v.scft: expected a mapping"),
+    ({"scft": {"steps": 10}, "ablation": "no-scft"}, r"\['ablation'\] cannot vary"),
+    ({"scft": {"steps": 10}, "embeddings": "raw"}, r"changes scft but its runs read the raw"),
+])
+def test_a_bad_scft_variant_names_its_field(changes: dict, message: str) -> None:
+    config = load_config(ROOT / "configs/ml100k_smollm2.yaml",
+                         **{"study.variants": {"v": changes}})
+    with pytest.raises(ConfigError, match=message):
+        spec_config(config, RunSpec("sasrec", "llmemb", 42, variant="v"))
 
 
 def record_run(folder: Path, seconds: dict[RunSpec, float], spec: RunSpec) -> Path:

@@ -131,3 +131,14 @@ def test_a_variant_is_compared_with_llmemb_and_with_id() -> None:
     pairs = {(r["model"], r["baseline"]) for r in compare_runs(runs, replicates=50)}
     assert pairs == {("llmemb", "id"), ("llmemb-cosine-align", "llmemb"),
                      ("llmemb-cosine-align", "id")}
+    runs |= {("sasrec", "llmemb-no-scft", 1): ranks([4, 5, 20]),
+             ("sasrec", "llmemb-no-align", 1): ranks([1, 6, 20])}
+    rows = compare_runs(runs, replicates=50)
+    assert {(r["model"], r["baseline"]) for r in rows} - pairs == {
+        ("llmemb", "llmemb-no-scft"), ("llmemb-cosine-align", "llmemb-no-scft"),
+        ("llmemb-no-scft", "llmemb"), ("llmemb-no-scft", "id"),
+        ("llmemb-no-align", "llmemb"), ("llmemb-no-align", "id")}  # SCFT's gain, not ablations'
+    gain = next(r for r in rows if (r["model"], r["baseline"], r["group"], r["metric"]) == (
+        "llmemb", "llmemb-no-scft", "overall", "NDCG@10"))
+    # only the first user differs: rank 2 against rank 5 (greater + 1)
+    assert gain["diff"] == pytest.approx((1 / np.log2(3) - 1 / np.log2(6)) / 3)

@@ -1,14 +1,16 @@
 """Every paired comparison of an experiment: LLMEmb against the ID encoder on each backbone,
-each LLMEmb ablation or variant against LLMEmb and against ID, runs paired by seed, per
-protocol, group and metric (``comparisons.json``)."""
+each LLMEmb ablation or variant against LLMEmb and against ID, LLMEmb and its variants against
+the raw-table ablation, runs paired by seed, per protocol, group and metric
+(``comparisons.json``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
+from ..config import AblationName
 from .bootstrap import REPLICATES, SEED, paired_bootstrap
 from .ranks import UserRanks
 
@@ -19,12 +21,20 @@ ID, LLMEMB = "id", "llmemb"
 RunKey = tuple[str, str, int]  # backbone, model (the encoder name), seed
 
 
+RAW_TABLE = f"{LLMEMB}-no-scft"  # the ablation that reads the LLM's raw table
+ABLATION_MODELS = frozenset(f"{LLMEMB}-{name}" for name in get_args(AblationName))
+
+
 def baselines_of(model: str) -> tuple[str, ...]:
     """What ``model`` is compared against: LLMEmb against ID; an ablation or variant against
-    LLMEmb (what the change does to the method) and against ID (what it is worth)."""
+    LLMEmb (what the change does to the method) and against ID (what it is worth); LLMEmb and
+    each variant also against the raw table (what their SCFT table buys), where a study
+    holds the ``no-scft`` ablation."""
     if model == ID:
         return ()
-    return (ID,) if model == LLMEMB else (LLMEMB, ID)
+    if model == LLMEMB:
+        return ID, RAW_TABLE
+    return (LLMEMB, ID) if model in ABLATION_MODELS else (LLMEMB, ID, RAW_TABLE)
 
 
 def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],

@@ -131,7 +131,7 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
     rat = effective_settings(config.rat)
     hidden = config.srs.hidden
     path = (Path(rat.llm_emb) if rat.llm_emb
-            else RunLayout(config).llm_table(rat.embeddings, rat.scft_seed))
+            else RunLayout(config).llm_table(rat.embeddings, rat.scft_seed, rat.scft_recipe))
     llm = load_llm_table(path, dataset, rat.embeddings)
     teacher = None
     if rat.alpha > 0:

@@ -8,7 +8,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, ExperimentConfig, RATConfig, StudyConfig, build_section
+from ..config import (
+    ConfigError,
+    ExperimentConfig,
+    RATConfig,
+    SCFTConfig,
+    StudyConfig,
+    build_section,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,19 +97,21 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
     return overrides
 
 
-TableKey = tuple[str, int | None]  # the LLM table's kind and its SCFT seed (None: the config's)
+TableKey = tuple[str, int | None, str | None]  # the LLM table's kind, its SCFT seed and SCFT
+# recipe (None: the config's)
 
 
 def spec_config(config: ExperimentConfig, spec: RunSpec,
                 tables: dict[TableKey, Path] | None = None) -> ExperimentConfig:
-    """``config`` with the run's seed, backbone and ablation. An SCFT table comes from the
-    config's own seed, or with ``study.scft_per_seed`` from an SCFT run on the run's seed;
-    ``tables`` (:func:`table_key` -> file) pins the file."""
+    """``config`` with the run's seed, backbone, ablation and variant. An SCFT table comes from
+    the config's own seed, or with ``study.scft_per_seed`` from an SCFT run on the run's seed,
+    trained with the variant's ``scft`` settings when it has any; ``tables``
+    (:func:`table_key` -> file) pins the file."""
     from ..rat import effective_settings
 
-    rat = dataclasses.replace(config.rat, ablation=spec.ablation)
+    rat, scft = dataclasses.replace(config.rat, ablation=spec.ablation), config.scft
     if spec.variant is not None:
-        rat = variant_settings(rat, spec.variant, config.study.variants[spec.variant])
+        rat, scft = variant_settings(config, spec.variant, config.study.variants[spec.variant])
     if (spec.encoder == "llmemb" and config.study.scft_per_seed and spec.seed != config.seed
             and effective_settings(rat).embeddings == "scft"):
         rat.scft_seed = spec.seed
@@ -110,23 +119,37 @@ def spec_config(config: ExperimentConfig, spec: RunSpec,
         rat.llm_emb = str(tables[table_key(rat)])
     return dataclasses.replace(
         config, seed=spec.seed, srs=dataclasses.replace(config.srs, backbone=spec.backbone),
-        rat=rat)
+        rat=rat, scft=scft)
 
 
 def table_key(rat: RATConfig) -> TableKey:
-    """The LLM table an LLMEmb run's settings read: its kind and SCFT seed."""
+    """The LLM table an LLMEmb run's settings read: its kind, SCFT seed and SCFT recipe."""
     from ..rat import effective_settings
 
     kind = effective_settings(rat).embeddings
-    return kind, rat.scft_seed if kind == "scft" else None
+    return (kind, rat.scft_seed, rat.scft_recipe) if kind == "scft" else (kind, None, None)
 
 
-def variant_settings(rat: RATConfig, name: str, changes: dict[str, Any]) -> RATConfig:
-    """``rat`` with the changes of variant ``name``, checked as config fields are."""
+def variant_settings(config: ExperimentConfig, name: str,
+                     changes: dict[str, Any]) -> tuple[RATConfig, SCFTConfig]:
+    """The ``rat`` and ``scft`` sections of variant ``name``: ``changes`` holds ``rat``
+    fields and, under ``scft``, SCFT fields; checked as config fields are. A variant that
+    changes SCFT reads a table of its own (``rat.scft_recipe``: its name)."""
     where = f"study.variants.{name}"
-    fixed = sorted(set(changes) & {"variant", "ablation", "llm_emb", "teacher"})
+    changes = dict(changes)
+    scft_changes = changes.pop("scft", None) or {}
+    fixed = sorted(set(changes) & {"variant", "ablation", "llm_emb", "teacher", "scft_recipe"})
     if fixed:
         raise ConfigError(f"{where}: {fixed} cannot vary: a variant changes how LLMEmb trains, "
                           "not its name or inputs")
-    values = {**dataclasses.asdict(rat), **changes, "variant": name}
-    return build_section(RATConfig, values, where)
+    if not isinstance(scft_changes, dict):
+        raise ConfigError(f"{where}.scft: expected a mapping of scft settings, "
+                          f"got {scft_changes!r}")
+    recipe = name if scft_changes else None
+    rat = build_section(RATConfig, {**dataclasses.asdict(config.rat), **changes,
+                                    "variant": name, "scft_recipe": recipe}, where)
+    if recipe and rat.embeddings != "scft":
+        raise ConfigError(f"{where}: changes scft but its runs read the {rat.embeddings} table")
+    scft = build_section(SCFTConfig, {**dataclasses.asdict(config.scft), **scft_changes},
+                         f"{where}.scft")
+    return rat, scft

@@ -5,6 +5,7 @@ built before them."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
@@ -36,11 +37,13 @@ def run_study(config: ExperimentConfig, data: PreparedDataset, workers: int | No
     from ..rat import effective_settings
 
     specs = plan(config.study)
-    rats = {spec: spec_config(config, spec).rat for spec in specs if spec.encoder == "llmemb"}
-    settings = {spec: effective_settings(rat) for spec, rat in rats.items()}
-    keys = sorted({table_key(rat) for rat in rats.values()}, key=str)
-    tables = {(kind, seed): pipeline.llm_table_file(config, data, kind, progress, seed)
-              for kind, seed in keys}  # each built once
+    configs = {spec: spec_config(config, spec) for spec in specs if spec.encoder == "llmemb"}
+    settings = {spec: effective_settings(run.rat) for spec, run in configs.items()}
+    sources = {table_key(run.rat): dataclasses.replace(config, scft=run.scft)
+               for run in configs.values()}  # the SCFT settings each table is trained with
+    tables = {(kind, seed, recipe): pipeline.llm_table_file(
+                  sources[kind, seed, recipe], data, kind, progress, seed, recipe)
+              for kind, seed, recipe in sorted(sources, key=str)}  # each built once
     needs = {spec: {RunSpec("sasrec", "id", spec.seed)}
              if spec in settings and settings[spec].alpha > 0 else set() for spec in specs}
     folders: dict[RunSpec, Path] = {}
