@@ -223,6 +223,11 @@ def test_variants_train_on_every_variant_backbone_with_its_own_seeds() -> None:
     assert RunSpec("bert4rec", "llmemb", 7) in plan(fixed)  # each variant beside its baseline
     narrowed = grid_overrides(study, backbones=["gru4rec"])
     assert "study.variants" not in narrowed  # gru4rec is a variant backbone: they stay
+    two = dataclasses.replace(study, variants={"v": {}, "w": {"alpha": 0.1}})
+    assert grid_overrides(two, variants=["w"])["study.variants"] == {"w": {"alpha": 0.1}}
+    with pytest.raises(ValueError, match=r"--variants x: not in the config's study.variants "
+                                         r"\(v, w\)"):
+        grid_overrides(two, variants=["w", "x"])
     assert grid_overrides(study, backbones=["sasrec"])["study.variants"] == {}
     with pytest.raises(ValueError, match=r"study.variant_backbones: unknown backbone\(s\) "
                                          r"\['lstm'\]"):

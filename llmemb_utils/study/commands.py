@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="default: study.ablation_seeds")
     study.add_argument("--backbones", nargs="+", choices=sorted(BACKBONES),
                        help="only these backbones of study.seeds")
+    study.add_argument("--variants", nargs="+", metavar="NAME",
+                       help="only these variants of study.variants (default: all of them)")
     study.add_argument("--epochs", type=int, help="budget of every run (default: srs.epochs); "
                                                   "with --name, so the default runs are kept")
     study.add_argument("--name", help="experiment name, i.e. the artifacts/<name> folder "
@@ -48,7 +50,8 @@ def run_study(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
     config = load_cli_config(args, **given_overrides({
         "srs.epochs": args.epochs, "study.ablation_seeds": args.ablation_seeds, "name": args.name,
-        **grid_overrides(config.study, args.seeds, args.ablations, args.backbones)}))
+        **grid_overrides(config.study, args.seeds, args.ablations, args.backbones,
+                         args.variants)}))
     folders = runs.run_study(config, pipeline.dataset(config), args.workers).values()
     path = RunLayout(config).results
     table = write_report(folders, path, *[args.out] if args.out else [])

@@ -76,10 +76,12 @@ def plan(study: StudyConfig) -> list[RunSpec]:
 
 def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
                    ablations: list[str] | None = None,
-                   backbones: list[str] | None = None) -> dict[str, Any]:
+                   backbones: list[str] | None = None,
+                   variants: list[str] | None = None) -> dict[str, Any]:
     """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
     every backbone, only ``backbones`` (without SASRec, none of the SASRec ablations; the
-    variants on the chosen ones only), other ``ablations`` (``["all"]``: every one)."""
+    variants on the chosen ones only), other ``ablations`` (``["all"]``: every one), only
+    the named ``variants`` of ``study.variants``."""
     from ..rat import ABLATIONS
 
     grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
@@ -90,6 +92,12 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
     overrides: dict[str, Any] = {"study.seeds": grid}
     if "sasrec" not in grid:  # the ablations train on SASRec: not asked for
         overrides["study.ablations"] = []
+    if variants is not None:
+        unknown = sorted(set(variants) - set(study.variants))
+        if unknown:
+            raise ValueError(f"--variants {' '.join(unknown)}: not in the config's "
+                             f"study.variants ({', '.join(study.variants) or 'none'})")
+        overrides["study.variants"] = {name: study.variants[name] for name in variants}
     if study.variants and not set(study.variant_backbones) & set(grid):
         overrides["study.variants"] = {}
     if ablations is not None:
