@@ -267,3 +267,32 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
         right.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def scft_gain_figure(gain: pd.DataFrame, metric: str = "NDCG@10") -> plt.Figure:
+    """RAT on each SCFT table over RAT on the raw LLM table, by SCFT steps, one line per
+    number of LoRA layers, overall and on tail items, with the paired 95 % intervals
+    (:func:`llmemb_utils.evidence.scft_gain.scft_gain`); above 1, SCFT helped."""
+    groups = {"overall": "(a) all test users", "item_tail": "(b) tail-item test targets"}
+    steps = sorted(set(gain["steps"]))
+    layers = sorted(set(gain["lora_layers"]), key=lambda n: float("inf") if pd.isna(n) else n)
+    fig, axes = plt.subplots(1, len(groups), figsize=(9, 3.8), sharey=True)
+    for ax, (group, title) in zip(axes, groups.items(), strict=True):
+        for k, count in enumerate(layers):
+            rows = gain[(gain["group"] == group) & (gain["lora_layers"].isna() if pd.isna(count)
+                                                    else gain["lora_layers"] == count)]
+            rows = rows.sort_values("steps")
+            x = [steps.index(s) + (k - (len(layers) - 1) / 2) * 0.06 for s in rows["steps"]]
+            errors = np.abs(rows[["ratio_low", "ratio_high"]].to_numpy(dtype=float).T
+                            - rows["ratio"].to_numpy(dtype=float))
+            ax.errorbar(x, rows["ratio"], yerr=errors, fmt="o-", capsize=3,
+                        color=PALETTE[k % len(PALETTE)],
+                        label="every layer" if pd.isna(count) else f"top {int(count)} layers")
+        ax.axhline(1.0, color="0.4", linestyle="--", linewidth=1)
+        ax.set_xticks(range(len(steps)), [f"{s} steps" for s in steps])
+        ax.set_xlim(-0.5, len(steps) - 0.5)
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel(f"{metric}: SCFT table / raw table")
+    axes[0].legend(frameon=False, fontsize=8, title="LoRA on", title_fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -5,7 +5,8 @@
     runs/<model>-<backbone>-seed<seed>/
         run.json                 best epoch and its validation scores, epochs run, seconds,
                                  the uniformity of the item table, how its alignment loss
-                                 behaved (LLMEmb runs that align), settings and their hash,
+                                 behaved (LLMEmb runs that align), the recipe and cost of
+                                 the SCFT run behind its table, settings and their hash,
                                  environment, the metrics file of each protocol
         metrics*.json            the run's test metrics, as the run wrote them
         ranks*.npz               the per-user rank counts behind each (:mod:`.ranks`)
@@ -31,6 +32,7 @@ from ..srs.checkpoints import LOG
 from .bootstrap import REPLICATES, SEED
 from .comparisons import RunKey, compare_runs
 from .ranks import UserRanks, ranks_filename
+from .scft_gain import scft_record
 from .table_geometry import item_table_uniformity
 
 RUNS = "runs"
@@ -81,6 +83,7 @@ def run_record(folder: Path) -> dict[str, Any]:
         "cpu_seconds": None if None in cpu else round(sum(cpu), 3),  # older runs lack it
         "item_table_uniformity": item_table_uniformity(folder, metrics),
         "alignment": alignment_record(folder, log, best),  # None without alignment
+        "scft": scft_record(metrics),  # the SCFT run behind the table; None without one
         "settings": config,
         "settings_hash": settings_hash(config),
         "environment": metrics.get("environment"),

@@ -26,6 +26,9 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 ``alignment``   per model that aligns: its logged alignment loss against chance, how uniform
                 its softmaxes are, the norms it compares and its gradient beside the
                 recommendation loss's (:mod:`llmemb_utils.rat.diagnostics`), mean over seeds
+``scft_gain``   per SCFT recipe (LoRA layers, steps): RAT on its table over RAT on the raw
+                LLM table, overall and on tail items, with the SCFT run's CPU seconds
+                (:mod:`.scft_gain`; options ``backbone``, default ``sasrec``; ``metric``)
 ``split_gap``   per model: validation / test NDCG@10 of its best models with the paired
                 95 % interval, for all users, tied held-out items and a later test item
                 (``split_gap.json``, ``llmemb report --split-gap``)
@@ -46,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
@@ -333,6 +337,33 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
+    from .scft_gain import scft_gain
+
+    backbone, metric = options.get("backbone", "sasrec"), options.get("metric", "NDCG@10")
+    gain = scft_gain(experiment, backbone, metric)
+    lines = ["| SCFT recipe | LoRA layers | steps | SCFT CPU s | overall / raw | tail / raw |",
+             "|---|---|---|---|---|---|"]
+    for model, rows in gain.groupby("model", sort=False):
+        first = rows.iloc[0]
+        cells = {row.group: _comparison_cell(
+            {"ratio": row.ratio, "excludes_no_difference": row.excludes_no_difference,
+             "ratio_ci95": None if pd.isna(row.ratio_low) else [row.ratio_low, row.ratio_high]},
+            "ratio") for row in rows.itertuples()}
+        layers = "all" if pd.isna(first.lora_layers) else int(first.lora_layers)
+        cost = None if pd.isna(first.scft_cpu_seconds) else first.scft_cpu_seconds
+        lines.append(f"| {model_label(model)} | {layers} | {first.steps} | "
+                     f"{_number(cost)} | {cells.get('overall', '')} | "
+                     f"{cells.get('item_tail', '')} |")
+    seeds = int(gain["seeds"].max())
+    lines += ["", f"{backbone}, {metric}, full ranking: RAT on each SCFT table over RAT on the "
+                  f"raw LLM table (the no-scft ablation), {seeds} seed(s) [paired 95 % "
+                  f"bootstrap interval over users];{SIGNIFICANT} the interval of the difference "
+                  "excludes 0. SCFT CPU s: the SCFT run's CPU seconds (every thread), trunk "
+                  "cache included."]
+    return "\n".join(lines)
+
+
 def split_gap_view(experiment: Experiment, options: dict[str, str]) -> str:
     measured = experiment.measurement(SPLIT_GAP)
     groups = list(next(iter(measured["models"].values())))
@@ -406,6 +437,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
     "alignment": (alignment_view, ()),
+    "scft_gain": (scft_gain_view, ("backbone", "metric")),
     "split_gap": (split_gap_view, ()),
     "band": (band_view, ("metric",)),
 }

@@ -1,0 +1,71 @@
+"""What SCFT is worth per recipe: the cost of the SCFT run behind an LLMEmb run's table (kept
+in its record) and the gain of RAT on that table over RAT on the LLM's raw table (the
+``no-scft`` ablation), read from an experiment's paired comparisons (docs/method.md §4.7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..io import MANIFEST, read_json
+from .comparisons import LLMEMB, RAW_TABLE
+
+if TYPE_CHECKING:
+    from .records import Experiment
+
+SCFT_SUMMARY = "summary.json"  # written by llmemb_utils.llm.scft beside the adapter
+GAIN_GROUPS = ("overall", "item_tail")
+
+
+def scft_record(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The recipe and cost of the SCFT run whose adapter made a run's LLM table, from the
+    run's ``metrics.json``; None for ID runs, raw tables, or an SCFT folder not on this
+    machine (records written elsewhere keep what they had)."""
+    table = (metrics["inputs"].get("encoder") or {}).get("llm_table") or {}
+    adapter = table.get("manifest", {}).get("config", {}).get("lora")
+    if not adapter:
+        return None
+    folder = Path(adapter).parent
+    if not (folder / SCFT_SUMMARY).is_file() or not (folder / MANIFEST).is_file():
+        return None
+    summary, scft = read_json(folder / SCFT_SUMMARY), read_json(folder / MANIFEST)["config"]["scft"]
+    return {"lora_layers": scft["lora_layers"], "steps": scft["steps"],
+            "seconds": round(summary["seconds"], 1),
+            "cpu_seconds": round(summary["cpu_seconds"], 1)}
+
+
+def scft_gain(experiment: Experiment, backbone: str = "sasrec", metric: str = "NDCG@10",
+              protocol: str = "full") -> pd.DataFrame:
+    """One row per SCFT recipe (plain LLMEmb and every variant that changes SCFT) and group
+    (overall, tail items): its LoRA layers and steps, the ratio of its ``metric`` to the
+    raw-table run's with the paired 95 % interval, and its SCFT run's CPU seconds. LoRA layers
+    None means every layer."""
+    recipes = {}
+    for (run_backbone, model, _), (_, record) in experiment.records().items():
+        recipe = record["settings"]["rat"].get("scft_recipe")
+        if run_backbone == backbone and (model == LLMEMB or recipe):
+            scft = record["settings"]["scft"]
+            cost = record.get("scft") or {}
+            recipes[model] = {"model": model, "lora_layers": scft["lora_layers"],
+                              "steps": scft["steps"], "scft_cpu_seconds": cost.get("cpu_seconds")}
+    rows = [{**recipes[row["model"]], "group": row["group"], "ratio": row["ratio"],
+             "ratio_low": (row["ratio_ci95"] or [None])[0],
+             "ratio_high": (row["ratio_ci95"] or [None, None])[1],
+             "excludes_no_difference": row["excludes_no_difference"],
+             "seeds": len(row["seeds"])}
+            for row in experiment.comparisons()
+            if row["model"] in recipes and row["group"] in GAIN_GROUPS
+            and (row["backbone"], row["baseline"], row["metric"], row["protocol"])
+            == (backbone, RAW_TABLE, metric, protocol)]
+    if not rows:
+        raise ValueError(f"{experiment.folder}: no {backbone} comparison against the raw table "
+                         f"({RAW_TABLE}); the study needs the no-scft ablation beside LLMEmb")
+    return (pd.DataFrame(rows).sort_values(["group", "lora_layers", "steps"], kind="stable",
+                                           key=_every_layer_last).reset_index(drop=True))
+
+
+def _every_layer_last(column: pd.Series) -> pd.Series:
+    """Sort key: LoRA on every layer (None) after any number of top layers."""
+    return column.fillna(float("inf")) if column.name == "lora_layers" else column
