@@ -188,7 +188,8 @@ def test_a_measurement_beside_the_runs_survives_a_rewrite_and_renders(
                                    "llmemb": {"overall": {"NDCG@10": 0.3125}}}}
     band = {"id": {"overall": {"NDCG@10": 0.125}}, "llmemb": {"overall": {"NDCG@10": 0.0625}}}
     (target / "cpu_band.json").write_text(json.dumps(
-        {"settings": {"protocol": "full"}, "scores": scores, "band": band,
+        {"settings": {"protocol": "full", "reference": "native, 2 threads"}, "scores": scores,
+         "band": band,
          "reference_equals_records": True}))
     write_experiment(target, runs[:2], "test")  # rewritten with fewer runs
     assert len(Experiment(target).records()) == 2
@@ -199,8 +200,8 @@ def test_a_measurement_beside_the_runs_survives_a_rewrite_and_renders(
         "| native, 1 thread | 0.3750 | 0.3125 |",
         "| largest difference | 0.1250 | 0.0625 |",
         "",
-        "Test NDCG@10, full ranking, demo budget. The first row is how the records' seed-42 "
-        "runs were trained and reproduces them exactly."]
+        "Test NDCG@10, full ranking, demo budget. \"native, 2 threads\" is how the records' "
+        "seed-42 runs were trained and reproduces them exactly."]
 
 
 def test_a_comparison_reads_as_a_tie_unless_its_interval_excludes_no_difference() -> None:

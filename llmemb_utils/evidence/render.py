@@ -403,8 +403,9 @@ def band_view(experiment: Experiment, options: dict[str, str]) -> str:
                  + " | ".join(f"{measured['band'][e][g][metric]:.4f}" for e, g in columns) + " |")
     same = ("reproduces them exactly" if measured["reference_equals_records"]
             else "does not reproduce them")
-    lines += ["", f"Test {metric}, {measured['settings']['protocol']} ranking, demo budget. The "
-                  f"first row is how the records' seed-42 runs were trained and {same}."]
+    lines += ["", f"Test {metric}, {measured['settings']['protocol']} ranking, demo budget. "
+                  f"\"{measured['settings']['reference']}\" is how the records' seed-42 runs "
+                  f"were trained and {same}."]
     return "\n".join(lines)
 
 
