@@ -128,8 +128,18 @@ def _run_sections(config: dict, encoder: str) -> dict:
 def rat_teacher(config: ExperimentConfig, data: PreparedDataset) -> Path:
     """The ID-SASRec run whose item table is RAT's alignment target, whatever backbone
     ``config`` trains (:func:`srs_run` with the SASRec backbone and default RAT settings)."""
-    srs = dataclasses.replace(config.srs, backbone="sasrec")
-    return srs_run(dataclasses.replace(config, srs=srs, rat=RATConfig()), data)
+    return srs_run(teacher_config(config), data)
+
+
+def teacher_config(config: ExperimentConfig) -> ExperimentConfig:
+    """The config of ``config``'s ID-SASRec teacher run."""
+    return dataclasses.replace(config, srs=dataclasses.replace(config.srs, backbone="sasrec"),
+                               rat=RATConfig())
+
+
+def teacher_folder(config: ExperimentConfig) -> Path:
+    """Where :func:`rat_teacher` finds (or trains) the teacher of ``config``."""
+    return _srs_folder(teacher_config(config), "id")
 
 
 def rat_run(config: ExperimentConfig, data: PreparedDataset, progress: bool = True) -> Path:

@@ -104,6 +104,8 @@ def test_a_variant_that_changes_scft_reads_a_table_of_its_own() -> None:
                        tables).rat.llm_emb == "/t/l4-43.npy"
     plain = spec_config(config, RunSpec("sasrec", "llmemb", 42), tables)
     assert (plain.scft, plain.rat.scft_recipe) == (config.scft, None)
+    assert run.rat.teacher == str(pipeline.teacher_folder(plain))  # one teacher for all
+    assert plain.rat.teacher is None
     assert pipeline._srs_folder(run, "llmemb") != pipeline._srs_folder(plain, "llmemb")
 
 

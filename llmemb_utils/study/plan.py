@@ -125,6 +125,10 @@ def spec_config(config: ExperimentConfig, spec: RunSpec,
         rat.scft_seed = spec.seed
     if tables and spec.encoder == "llmemb":
         rat.llm_emb = str(tables[table_key(rat)])
+    if rat.scft_recipe and rat.teacher is None and rat.alpha > 0:  # the experiment's own
+        from .. import pipeline  # teacher, not one trained anew for each SCFT recipe
+
+        rat.teacher = str(pipeline.teacher_folder(dataclasses.replace(config, seed=spec.seed)))
     return dataclasses.replace(
         config, seed=spec.seed, srs=dataclasses.replace(config.srs, backbone=spec.backbone),
         rat=rat, scft=scft)
