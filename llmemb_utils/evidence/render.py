@@ -205,7 +205,7 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
     models = _listed(options, "models", ("llmemb",))
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
-    for backbone in sorted(set(summary["backbone"]), key=lambda b: display_order(b, "")[:2]):
+    for backbone in sorted(set(summary["backbone"]), key=backbone_order):
         for model in ("id", *models):
             rows = summary[(summary["backbone"] == backbone) & (summary["encoder"] == model)]
             cells = {row.group: seeds_cell(row.mean, row.std, row.seeds)
@@ -291,9 +291,14 @@ def _by_model(experiment: Experiment, field: str) -> dict[tuple[str, str], list[
     return dict(sorted(values.items(), key=lambda item: display_order(*item[0])))
 
 
-def display_order(backbone: str, model: str) -> tuple:
-    """Sort key of a (backbone, model) row: SASRec first, then ID, LLMEmb and the rest."""
-    return backbone != "sasrec", backbone, model != "id", model != "llmemb", model
+def backbone_order(backbone: str) -> tuple[bool, str]:
+    """Sort key of a backbone: SASRec first, then by name."""
+    return backbone != "sasrec", backbone
+
+
+def display_order(backbone: str, model: str) -> tuple[bool, str, bool, bool, str]:
+    """Sort key of a (backbone, model) row: by backbone, then ID, LLMEmb and the rest."""
+    return *backbone_order(backbone), model != "id", model != "llmemb", model
 
 
 def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
