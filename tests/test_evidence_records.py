@@ -19,6 +19,7 @@ from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
 from llmemb_utils.evidence.render import (
     cap_note,
+    comparison_order,
     find_blocks,
     markdown,
     model_label,
@@ -127,6 +128,16 @@ def test_report_writes_records_renders_and_checks_a_document(
     assert f"{document}:3: results:tiny/table differs from the records" in error
     assert "+| id-sasrec, full (2) | " in error and "results:tiny/comparison" not in error
     assert markdown("tiny/comparison", results, value="diff") in text  # for notebook cells
+
+
+def test_comparison_rows_list_sasrec_first_then_llmemb_then_variants_against_id_first() -> None:
+    rows = [("gru4rec", "llmemb", "id"), ("sasrec", "llmemb-v", "llmemb"),
+            ("bert4rec", "llmemb-v", "id"), ("sasrec", "llmemb", "id"),
+            ("sasrec", "llmemb-v", "id"), ("bert4rec", "llmemb", "id")]
+    assert sorted(rows, key=lambda row: comparison_order(*row)) == [
+        ("sasrec", "llmemb", "id"), ("sasrec", "llmemb-v", "id"),
+        ("sasrec", "llmemb-v", "llmemb"), ("bert4rec", "llmemb", "id"),
+        ("bert4rec", "llmemb-v", "id"), ("gru4rec", "llmemb", "id")]
 
 
 def test_a_block_of_a_missing_experiment_is_named(tmp_path: Path,

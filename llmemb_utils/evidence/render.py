@@ -189,7 +189,8 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
              "|---" * (len(groups) + 3) + "|"]
     lines += [f"| {backbone} | {model} vs {baseline} | {seeds} | "
               + " | ".join(cells.get(group, "") for group in groups) + " |"
-              for (backbone, model, baseline, seeds), cells in table.items()]
+              for (backbone, model, baseline, seeds), cells in sorted(
+                  table.items(), key=lambda item: comparison_order(*item[0][:3]))]
     shown = "model / baseline" if value == "ratio" else "model - baseline"
     lines += ["", f"{metric}, {protocol} ranking: {shown} [paired 95 % bootstrap interval over "
                   f"users, pooled across seeds];{SIGNIFICANT} the interval of the difference "
@@ -299,6 +300,12 @@ def backbone_order(backbone: str) -> tuple[bool, str]:
 def display_order(backbone: str, model: str) -> tuple[bool, str, bool, bool, str]:
     """Sort key of a (backbone, model) row: by backbone, then ID, LLMEmb and the rest."""
     return *backbone_order(backbone), model != "id", model != "llmemb", model
+
+
+def comparison_order(backbone: str, model: str, baseline: str) -> tuple:
+    """Sort key of a comparison row: by backbone and model as ``display_order``, then
+    against ID before against the other baselines."""
+    return *display_order(backbone, model), baseline != "id", baseline
 
 
 def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
