@@ -71,9 +71,13 @@ def test_resume_gives_identical_weights(tiny, tmp_path: Path, monkeypatch):
     train_scft(PROMPTS, settings, tmp_path / "straight", progress=False)
 
     save = scft_module._save_checkpoint
+    before = scft_module.Spent(seconds=1e4, cpu_seconds=2e4, cache_seconds=1e3,
+                               train_seconds=5e3)  # what the interrupted part "cost"
+    saved_at = []
 
-    def save_then_stop(*args, **kwargs):
-        save(*args, **kwargs)
+    def save_then_stop(path, step, *args):
+        save(path, step, *args[:-1], before)
+        saved_at.append(step)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(scft_module, "_save_checkpoint", save_then_stop)
@@ -82,6 +86,12 @@ def test_resume_gives_identical_weights(tiny, tmp_path: Path, monkeypatch):
     monkeypatch.setattr(scft_module, "_save_checkpoint", save)
     resumed = train_scft(PROMPTS, settings, tmp_path / "resumed", progress=False)
     assert [h["step"] for h in resumed.history] == list(range(1, 7))
+    assert resumed.resumed_from == saved_at[0] and 0 < saved_at[0] < 6
+    for name in ("seconds", "cpu_seconds", "cache_seconds", "train_seconds"):
+        carried = getattr(before, name)  # the rest took seconds, not thousands
+        assert carried < getattr(resumed, name) < carried + 600, name
+    summary = json.loads((tmp_path / "resumed" / "summary.json").read_text())
+    assert summary["resumed_from"] == saved_at[0] and summary["cpu_seconds"] > 2e4
     weights = [load_file(tmp_path / run / "adapter" / "adapter_model.safetensors")
                for run in ("straight", "resumed")]
     assert weights[0].keys() == weights[1].keys() and len(weights[0]) == 2 * 7 * 2

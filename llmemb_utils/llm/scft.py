@@ -18,7 +18,7 @@ import contextlib
 import resource
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,8 @@ class SCFTResult:
     temperature: float
     history: list[dict[str, float]] = field(repr=False)
     model: nn.Module | None = field(default=None, repr=False)  # the trained peft model
+    resumed_from: int = 0  # the step a resumed run started from; its times add those spent
+    # before the checkpoint it resumed from (the steps after that checkpoint were lost)
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts, for JSON."""
@@ -202,14 +204,22 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
                                   lr=scft.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: max(0.0, 1.0 - step / scft.steps))
-    start, history = 0, []
+    start, history, spent = 0, [], Spent()
     if resume and (out / CHECKPOINT).is_file():
-        start, history = _load_checkpoint(out / CHECKPOINT, config, core, optimizer, scheduler)
+        start, history, spent = _load_checkpoint(out / CHECKPOINT, config, core, optimizer,
+                                                 scheduler)
     wrapped, optimizer = accelerator.prepare(core, optimizer)
 
     clock = time.perf_counter()
     batches = ViewBatches(prompts, config, parts.tokenizer, parts.trunk, parts.max_tokens)
     cache_seconds, clock = time.perf_counter() - clock, time.perf_counter()
+
+    def spent_now() -> Spent:
+        return Spent(spent.seconds + time.perf_counter() - started,
+                     spent.cpu_seconds + time.process_time() - cpu_started,
+                     spent.cache_seconds + cache_seconds,
+                     spent.train_seconds + time.perf_counter() - clock)
+
     bar = progress_bar(range(start, scft.steps), progress and accelerator.is_main_process,
                        desc="scft", unit="step", initial=start, total=scft.steps)
     for step in bar:
@@ -221,15 +231,13 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
         if (step + 1) % scft.save_every == 0 or step + 1 == scft.steps:
             if accelerator.is_main_process:
                 _save_checkpoint(out / CHECKPOINT, step + 1, config, core, optimizer, scheduler,
-                                 history)
+                                 history, spent_now())
             accelerator.wait_for_everyone()
     result = SCFTResult(folder=out, adapter=out / "adapter", steps=scft.steps,
-                        seconds=time.perf_counter() - started,
-                        cpu_seconds=time.process_time() - cpu_started, cache_seconds=cache_seconds,
-                        train_seconds=time.perf_counter() - clock,
+                        **asdict(spent_now()),
                         peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
                         temperature=core.loss.temperature.item(), history=history,
-                        model=model.eval())
+                        model=model.eval(), resumed_from=start)
     if accelerator.is_main_process:
         _write_outputs(result, config, inputs)
     accelerator.wait_for_everyone()
@@ -295,12 +303,24 @@ def _write_outputs(result: SCFTResult, config: ExperimentConfig,
         files={f"adapter/{ADAPTER_WEIGHTS}": sha256_file(weights)}))
 
 
+@dataclass(frozen=True)
+class Spent:
+    """Time an SCFT run has cost so far; a checkpoint carries it, so that a resumed run's
+    summary counts the steps trained before the interruption too."""
+
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    cache_seconds: float = 0.0
+    train_seconds: float = 0.0
+
+
 def _save_checkpoint(path: Path, step: int, config: ExperimentConfig, core: nn.Module,
-                     optimizer, scheduler, history: list[dict[str, float]]) -> None:
+                     optimizer, scheduler, history: list[dict[str, float]],
+                     spent: Spent) -> None:
     state = {"step": step, "config": config.identity(*SCFT_SECTIONS),
              "trainable": trainable_state(core),
              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "history": history}
+             "history": history, "spent": asdict(spent)}
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_suffix(".tmp")
     torch.save(state, staging)
@@ -308,7 +328,7 @@ def _save_checkpoint(path: Path, step: int, config: ExperimentConfig, core: nn.M
 
 
 def _load_checkpoint(path: Path, config: ExperimentConfig, core: nn.Module, optimizer,
-                     scheduler) -> tuple[int, list[dict[str, float]]]:
+                     scheduler) -> tuple[int, list[dict[str, float]], Spent]:
     state = torch.load(path, map_location="cpu", weights_only=False)
     if state["config"] != config.identity(*SCFT_SECTIONS):
         raise ValueError(f"{path} was written with a different config; use another output "
@@ -317,4 +337,5 @@ def _load_checkpoint(path: Path, config: ExperimentConfig, core: nn.Module, opti
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     print(f"[scft] resumed from {kit_relative(path)} at step {state['step']}")
-    return state["step"], state["history"]
+    # checkpoints written before times were carried hold none: their steps go uncounted
+    return state["step"], state["history"], Spent(**state.get("spent", {}))
