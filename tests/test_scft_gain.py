@@ -10,14 +10,22 @@ import pytest
 
 from llmemb_utils import plots
 from llmemb_utils.evidence.render import scft_gain_view
-from llmemb_utils.evidence.scft_gain import scft_gain, scft_record
+from llmemb_utils.evidence.scft_gain import (
+    chosen_recipe,
+    raw_table_validation,
+    scft_gain,
+    scft_record,
+)
 
 
 def _record(model: str, layers: int, steps: int, recipe: str | None = None,
-            cost: float | None = None) -> dict[str, Any]:
-    return {"model": model, "settings": {"rat": {"scft_recipe": recipe} if recipe else {},
-                                         "scft": {"lora_layers": layers, "steps": steps}},
-            "scft": None if cost is None else {"cpu_seconds": cost}}
+            cost: float | None = None, validation: float | None = None,
+            seed: int = 42) -> dict[str, Any]:
+    return {"model": model, "seed": seed,
+            "settings": {"rat": {"scft_recipe": recipe} if recipe else {},
+                         "scft": {"lora_layers": layers, "steps": steps}},
+            "scft": None if cost is None else {"cpu_seconds": cost},
+            **({} if validation is None else {"validation": {"NDCG@10": validation}})}
 
 
 def _row(model: str, group: str, ratio: float, low: float, high: float, baseline="llmemb-no-scft",
@@ -33,7 +41,8 @@ class Records:
     folder = Path("results/gain")
 
     def __init__(self, records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
-        self._records = {("sasrec", r["model"], 42): (Path(r["model"]), r) for r in records}
+        self._records = {("sasrec", r["model"], r["seed"]): (Path(r["model"]), r)
+                         for r in records}
         self._rows = rows
 
     def records(self) -> dict:
@@ -45,10 +54,12 @@ class Records:
 
 @pytest.fixture
 def experiment() -> Records:
-    records = [_record("llmemb", 2, 200, cost=576.0),
-               _record("llmemb-scft-l4-s800", 4, 800, "scft-l4-s800", 2400.4),
-               _record("llmemb-scft-l4-s200", 4, 200, "scft-l4-s200"),
-               _record("llmemb-id-plus-llm", 2, 200), _record("llmemb-no-scft", 2, 200)]
+    records = [_record("llmemb", 2, 200, cost=576.0, validation=0.08),
+               _record("llmemb-scft-l4-s800", 4, 800, "scft-l4-s800", 2400.4, 0.10),
+               _record("llmemb-scft-l4-s200", 4, 200, "scft-l4-s200", validation=0.09),
+               _record("llmemb-id-plus-llm", 2, 200, validation=0.2),
+               _record("llmemb-no-scft", 2, 200, validation=0.07),
+               _record("llmemb-no-scft", 2, 200, validation=0.09, seed=43)]
     rows = [_row("llmemb", "overall", 1.10, 1.02, 1.20), _row("llmemb", "item_tail", 0.9, 0.7, 1.1),
             _row("llmemb", "item_head", 1.2, 1.1, 1.3),
             _row("llmemb-scft-l4-s800", "overall", 1.30, 1.10, 1.50),
@@ -81,10 +92,30 @@ def test_without_the_raw_table_ablation_there_is_no_gain_to_show() -> None:
 def test_the_view_prints_each_recipe_once_with_both_groups(experiment) -> None:
     lines = scft_gain_view(experiment, {}).splitlines()
     assert lines[2:5] == [
-        "| LLMEmb | 2 | 200 | 576 | 1.10x [1.02, 1.20] * | 0.90x [0.70, 1.10] |",
-        "| LLMEmb scft-l4-s800 | 4 | 800 | 2400 | 1.30x [1.10, 1.50] * | 1.50x [1.20, 1.90] * |",
-        "| LLMEmb scft-l4-s200 | 4 | 200 | n/a | 0.95x [0.85, 1.05] |  |"]
+        "| LLMEmb | 2 | 200 | 576 | 0.0800 | 1.10x [1.02, 1.20] * | 0.90x [0.70, 1.10] |",
+        "| LLMEmb scft-l4-s800 | 4 | 800 | 2400 | 0.1000 | 1.30x [1.10, 1.50] * "
+        "| 1.50x [1.20, 1.90] * |",
+        "| LLMEmb scft-l4-s200 | 4 | 200 | n/a | 0.0900 | 0.95x [0.85, 1.05] |  |"]
     assert "1 seed(s)" in lines[-1]
+    assert "(RAT on the raw table: 0.0800)" in lines[-1]  # the mean of its two seeds
+    assert lines[-1].endswith("(1000 CPU s): LLMEmb (2 layers, 200 steps).")
+
+
+def test_the_recipe_is_chosen_on_validation_within_the_cpu_budget(experiment) -> None:
+    gain = scft_gain(experiment)
+    # 4 x 800 validates best but costs 2400 CPU s; 4 x 200 has no recorded cost
+    assert chosen_recipe(gain).model == "llmemb"
+    assert chosen_recipe(gain, cpu_seconds_budget=3000).model == "llmemb-scft-l4-s800"
+    with pytest.raises(ValueError, match="at most 100 CPU seconds"):
+        chosen_recipe(gain, cpu_seconds_budget=100)
+
+
+def test_a_recipe_without_validation_scores_has_none() -> None:
+    records = Records([_record("llmemb", 2, 200, cost=5.0, validation=0.1),
+                       _record("llmemb", 2, 200, cost=5.0, seed=43)],
+                      [_row("llmemb", "overall", 1.1, 1.0, 1.2)])
+    assert scft_gain(records)["validation"].isna().all()  # one seed kept none: no mean
+    assert raw_table_validation(records) is None  # no raw-table run at all
 
 
 def test_the_figure_draws_one_line_per_layer_count_at_the_recorded_ratios(experiment) -> None:

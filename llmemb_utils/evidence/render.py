@@ -355,30 +355,41 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
 
 
 def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
-    from .scft_gain import scft_gain
+    from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 
     backbone, metric = options.get("backbone", "sasrec"), options.get("metric", "NDCG@10")
     gain = scft_gain(experiment, backbone, metric)
-    lines = ["| SCFT recipe | LoRA layers | steps | SCFT CPU s | overall / raw | tail / raw |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| SCFT recipe | LoRA layers | steps | SCFT CPU s | validation | overall / raw | "
+             "tail / raw |", "|---|---|---|---|---|---|---|"]
     for model, rows in gain.groupby("model", sort=False):
         first = rows.iloc[0]
         cells = {row.group: _comparison_cell(
             {"ratio": row.ratio, "excludes_no_difference": row.excludes_no_difference,
              "ratio_ci95": None if pd.isna(row.ratio_low) else [row.ratio_low, row.ratio_high]},
             "ratio") for row in rows.itertuples()}
-        layers = "all" if pd.isna(first.lora_layers) else int(first.lora_layers)
         cost = None if pd.isna(first.scft_cpu_seconds) else first.scft_cpu_seconds
-        lines.append(f"| {model_label(model)} | {layers} | {first.steps} | "
-                     f"{_number(cost)} | {cells.get('overall', '')} | "
-                     f"{cells.get('item_tail', '')} |")
+        validation = None if pd.isna(first.validation) else first.validation
+        lines.append(f"| {model_label(model)} | {_layers(first.lora_layers)} | {first.steps} | "
+                     f"{_number(cost)} | {_number(validation, 4)} | "
+                     f"{cells.get('overall', '')} | {cells.get('item_tail', '')} |")
     seeds = int(gain["seeds"].max())
+    raw = raw_table_validation(experiment, backbone, metric)
+    chosen = chosen_recipe(gain)
     lines += ["", f"{backbone}, {metric}, full ranking: RAT on each SCFT table over RAT on the "
                   f"raw LLM table (the no-scft ablation), {seeds} seed(s) [paired 95 % "
                   f"bootstrap interval over users];{SIGNIFICANT} the interval of the difference "
                   "excludes 0. SCFT CPU s: the SCFT run's CPU seconds (every thread), trunk "
-                  "cache included."]
+                  f"cache included. Validation: {metric} at the chosen epoch (RAT on the raw "
+                  f"table: {_number(raw, 4)}). Best on validation among the recipes within "
+                  f"the demo's SCFT budget ({DEMO_SCFT_CPU_SECONDS:g} CPU s): "
+                  f"{model_label(chosen.model)} ({_layers(chosen.lora_layers)} layers, "
+                  f"{chosen.steps} steps)."]
     return "\n".join(lines)
+
+
+def _layers(count: float) -> str:
+    """LoRA layers as written: a count, or "all" for every layer (None)."""
+    return "all" if pd.isna(count) else str(int(count))
 
 
 def split_gap_view(experiment: Experiment, options: dict[str, str]) -> str:
@@ -443,8 +454,8 @@ def _per_epoch(record: dict[str, Any]) -> str:
     return "n/a" if seconds is None else f"{seconds / record['epochs_run']:.1f}"
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
+def _number(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, ...]]] = {

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 SCFT_SUMMARY = "summary.json"  # written by llmemb_utils.llm.scft beside the adapter
 GAIN_GROUPS = ("overall", "item_tail")
+DEMO_SCFT_CPU_SECONDS = 1000.0
+"""What one SCFT run may cost (CPU seconds, every thread, trunk cache included) for `make demo`
+to stay within its 20 minutes on 2 cores: the rest of the demo leaves SCFT about a third of it."""
 
 
 def scft_record(metrics: dict[str, Any]) -> dict[str, Any] | None:
@@ -40,16 +43,22 @@ def scft_gain(experiment: Experiment, backbone: str = "sasrec", metric: str = "N
               protocol: str = "full") -> pd.DataFrame:
     """One row per SCFT recipe (plain LLMEmb and every variant that changes SCFT) and group
     (overall, tail items): its LoRA layers and steps, the ratio of its ``metric`` to the
-    raw-table run's with the paired 95 % interval, and its SCFT run's CPU seconds. LoRA layers
-    None means every layer."""
-    recipes = {}
+    raw-table run's with the paired 95 % interval, its SCFT run's CPU seconds, and its runs'
+    mean validation ``metric`` at their chosen epochs (what a choice of recipe may read).
+    LoRA layers None means every layer."""
+    recipes: dict[str, dict[str, Any]] = {}
     for (run_backbone, model, _), (_, record) in experiment.records().items():
         recipe = record["settings"]["rat"].get("scft_recipe")
         if run_backbone == backbone and (model == LLMEMB or recipe):
             scft = record["settings"]["scft"]
             cost = record.get("scft") or {}
-            recipes[model] = {"model": model, "lora_layers": scft["lora_layers"],
-                              "steps": scft["steps"], "scft_cpu_seconds": cost.get("cpu_seconds")}
+            entry = recipes.setdefault(model, {
+                "model": model, "lora_layers": scft["lora_layers"], "steps": scft["steps"],
+                "scft_cpu_seconds": cost.get("cpu_seconds"), "validations": []})
+            entry["validations"].append((record.get("validation") or {}).get(metric))
+    for entry in recipes.values():
+        scores = entry.pop("validations")
+        entry["validation"] = None if None in scores else sum(scores) / len(scores)
     rows = [{**recipes[row["model"]], "group": row["group"], "ratio": row["ratio"],
              "ratio_low": (row["ratio_ci95"] or [None])[0],
              "ratio_high": (row["ratio_ci95"] or [None, None])[1],
@@ -69,3 +78,28 @@ def scft_gain(experiment: Experiment, backbone: str = "sasrec", metric: str = "N
 def _every_layer_last(column: pd.Series) -> pd.Series:
     """Sort key: LoRA on every layer (None) after any number of top layers."""
     return column.fillna(float("inf")) if column.name == "lora_layers" else column
+
+
+def raw_table_validation(experiment: Experiment, backbone: str = "sasrec",
+                         metric: str = "NDCG@10") -> float | None:
+    """Mean validation ``metric`` of RAT on the raw LLM table (the ``no-scft`` ablation): what
+    an SCFT recipe has to beat on validation to be worth its CPU time."""
+    scores = [(record.get("validation") or {}).get(metric)
+              for (run_backbone, model, _), (_, record) in experiment.records().items()
+              if (run_backbone, model) == (backbone, RAW_TABLE)]
+    return None if not scores or None in scores else sum(scores) / len(scores)
+
+
+def chosen_recipe(gain: pd.DataFrame,
+                  cpu_seconds_budget: float = DEMO_SCFT_CPU_SECONDS) -> pd.Series:
+    """The SCFT recipe with the best validation score among those whose SCFT run cost at most
+    ``cpu_seconds_budget`` (a recipe whose cost was not recorded does not qualify); chosen on
+    validation only, never on the test ratios beside it."""
+    recipes = gain.drop_duplicates("model")
+    affordable = recipes[recipes["scft_cpu_seconds"].notna()
+                         & (recipes["scft_cpu_seconds"] <= cpu_seconds_budget)
+                         & recipes["validation"].notna()]
+    if affordable.empty:
+        raise ValueError(f"no SCFT recipe with a recorded cost of at most {cpu_seconds_budget:g} "
+                         "CPU seconds and a validation score")
+    return affordable.loc[affordable["validation"].idxmax()]
