@@ -51,8 +51,8 @@ def test_every_backbone_learns_the_successor_rule(backbone: str, dataset: Prepar
 
 def test_run_folder_holds_metrics_log_and_item_table(dataset: PreparedDataset,
                                                      tmp_path: Path) -> None:
-    with pytest.warns(UnconvergedWarning, match="cap of 2 epochs while validation NDCG@10 "
-                                                "was still improving"):
+    with pytest.warns(UnconvergedWarning, match="cap of 2 epochs within its patience, before "
+                                                "early stopping on validation NDCG@10"):
         train(small_config(**{"srs.epochs": 2}), dataset, tmp_path, device="cpu")
     metrics = read_json(tmp_path / "metrics.json")
     assert {k: metrics["training"][k] for k in ("cap", "epochs_run", "converged", "budget")} \

@@ -27,7 +27,7 @@ SELECTION_METRIC = "NDCG@10"
 
 
 class UnconvergedWarning(UserWarning):
-    """Training reached its epoch cap while validation was still improving."""
+    """Training reached its epoch cap before early stopping could end it."""
 
 
 class TrainingDivergedError(RuntimeError):
@@ -165,7 +165,7 @@ def training_batches(model: SequentialRecommender, dataset: PreparedDataset,
 
 def convergence(log: list[dict[str, Any]], srs: SRSConfig) -> dict[str, Any]:
     """How a run's training ended, from its per-epoch log: stopped by the patience rule
-    (``converged``) or by the epoch cap while validation was still improving."""
+    (``converged``) or by the epoch cap within its patience."""
     scores = [entry["valid"][SELECTION_METRIC] for entry in log]
     stopper = EarlyStopping.replay(scores, srs.patience, srs.early_stop_window)
     return {"rule": f"trailing mean of validation {SELECTION_METRIC}",
@@ -181,6 +181,7 @@ def warn_if_unconverged(summary: dict[str, Any], run: str | Path) -> None:
     if summary["converged"] or summary["budget"] == "demo":
         return
     warnings.warn(f"{kit_relative(run)}: stopped at the srs.epochs cap of {summary['cap']} "
-                  f"epochs while validation {SELECTION_METRIC} was still improving (best epoch "
-                  f"{summary['best_epoch']}, patience {summary['patience']}); raise srs.epochs "
-                  "to train to convergence", UnconvergedWarning, stacklevel=2)
+                  f"epochs within its patience, before early stopping on validation "
+                  f"{SELECTION_METRIC} could end it (best epoch {summary['best_epoch']}, "
+                  f"patience {summary['patience']}); raise srs.epochs to train to convergence",
+                  UnconvergedWarning, stacklevel=2)
