@@ -85,8 +85,8 @@ def test_the_gain_table_holds_each_recipe_against_the_raw_table_only(experiment)
 def test_without_the_raw_table_ablation_there_is_no_gain_to_show() -> None:
     with pytest.raises(ValueError, match=r"results/gain: no sasrec comparison against the raw "
                                          r"table \(llmemb-no-scft\)"):
-        scft_gain(Records([_record("llmemb", 2, 200)], [_row("llmemb", "overall", 1, 1, 1,
-                                                                 baseline="id")]))
+        scft_gain(Records([_record("llmemb", 2, 200, validation=0.1)],
+                          [_row("llmemb", "overall", 1, 1, 1, baseline="id")]))
 
 
 def test_the_view_prints_each_recipe_once_with_both_groups(experiment) -> None:
@@ -110,12 +110,17 @@ def test_the_recipe_is_chosen_on_validation_within_the_cpu_budget(experiment) ->
         chosen_recipe(gain, cpu_seconds_budget=100)
 
 
-def test_a_recipe_without_validation_scores_has_none() -> None:
+def test_a_recipe_without_validation_scores_is_refused_by_name() -> None:
     records = Records([_record("llmemb", 2, 200, cost=5.0, validation=0.1),
                        _record("llmemb", 2, 200, cost=5.0, seed=43)],
                       [_row("llmemb", "overall", 1.1, 1.0, 1.2)])
-    assert scft_gain(records)["validation"].isna().all()  # one seed kept none: no mean
-    assert raw_table_validation(records) is None  # no raw-table run at all
+    with pytest.raises(ValueError, match=r"llmemb/run.json: no validation scores"):
+        scft_gain(records)
+
+
+def test_without_a_raw_table_run_there_is_no_raw_validation() -> None:
+    records = Records([_record("llmemb", 2, 200, cost=5.0, validation=0.1)], [])
+    assert raw_table_validation(records) is None
 
 
 def test_the_figure_draws_one_line_per_layer_count_at_the_recorded_ratios(experiment) -> None:

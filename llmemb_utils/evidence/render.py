@@ -368,9 +368,8 @@ def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
              "ratio_ci95": None if pd.isna(row.ratio_low) else [row.ratio_low, row.ratio_high]},
             "ratio") for row in rows.itertuples()}
         cost = None if pd.isna(first.scft_cpu_seconds) else first.scft_cpu_seconds
-        validation = None if pd.isna(first.validation) else first.validation
         lines.append(f"| {model_label(model)} | {_layers(first.lora_layers)} | {first.steps} | "
-                     f"{_number(cost)} | {_number(validation, 4)} | "
+                     f"{_number(cost)} | {_number(first.validation, 4)} | "
                      f"{cells.get('overall', '')} | {cells.get('item_tail', '')} |")
     seeds = int(gain["seeds"].max())
     raw = raw_table_validation(experiment, backbone, metric)

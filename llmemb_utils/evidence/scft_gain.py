@@ -46,19 +46,16 @@ def scft_gain(experiment: Experiment, backbone: str = "sasrec", metric: str = "N
     raw-table run's with the paired 95 % interval, its SCFT run's CPU seconds, and its runs'
     mean validation ``metric`` at their chosen epochs (what a choice of recipe may read).
     LoRA layers None means every layer."""
-    recipes: dict[str, dict[str, Any]] = {}
+    validation = _validation(experiment, backbone, metric)
+    recipes = {}
     for (run_backbone, model, _), (_, record) in experiment.records().items():
         recipe = record["settings"]["rat"].get("scft_recipe")
         if run_backbone == backbone and (model == LLMEMB or recipe):
             scft = record["settings"]["scft"]
             cost = record.get("scft") or {}
-            entry = recipes.setdefault(model, {
-                "model": model, "lora_layers": scft["lora_layers"], "steps": scft["steps"],
-                "scft_cpu_seconds": cost.get("cpu_seconds"), "validations": []})
-            entry["validations"].append((record.get("validation") or {}).get(metric))
-    for entry in recipes.values():
-        scores = entry.pop("validations")
-        entry["validation"] = None if None in scores else sum(scores) / len(scores)
+            recipes[model] = {"model": model, "lora_layers": scft["lora_layers"],
+                              "steps": scft["steps"], "scft_cpu_seconds": cost.get("cpu_seconds"),
+                              "validation": validation[model]}
     rows = [{**recipes[row["model"]], "group": row["group"], "ratio": row["ratio"],
              "ratio_low": (row["ratio_ci95"] or [None])[0],
              "ratio_high": (row["ratio_ci95"] or [None, None])[1],
@@ -83,11 +80,17 @@ def _every_layer_last(column: pd.Series) -> pd.Series:
 def raw_table_validation(experiment: Experiment, backbone: str = "sasrec",
                          metric: str = "NDCG@10") -> float | None:
     """Mean validation ``metric`` of RAT on the raw LLM table (the ``no-scft`` ablation): what
-    an SCFT recipe has to beat on validation to be worth its CPU time."""
-    scores = [(record.get("validation") or {}).get(metric)
-              for (run_backbone, model, _), (_, record) in experiment.records().items()
-              if (run_backbone, model) == (backbone, RAW_TABLE)]
-    return None if not scores or None in scores else sum(scores) / len(scores)
+    an SCFT recipe has to beat on validation to be worth its CPU time; None without that run."""
+    return _validation(experiment, backbone, metric).get(RAW_TABLE)
+
+
+def _validation(experiment: Experiment, backbone: str, metric: str) -> dict[str, float]:
+    """Each of ``backbone``'s models' mean validation ``metric`` over its seeds."""
+    from .selection import validation_ranking  # selection reads records, which read this
+
+    ranking = validation_ranking(experiment, metric)
+    rows = ranking[ranking["backbone"] == backbone]
+    return dict(zip(rows["model"], rows["validation"], strict=True))
 
 
 def chosen_recipe(gain: pd.DataFrame,
@@ -96,10 +99,8 @@ def chosen_recipe(gain: pd.DataFrame,
     ``cpu_seconds_budget`` (a recipe whose cost was not recorded does not qualify); chosen on
     validation only, never on the test ratios beside it."""
     recipes = gain.drop_duplicates("model")
-    affordable = recipes[recipes["scft_cpu_seconds"].notna()
-                         & (recipes["scft_cpu_seconds"] <= cpu_seconds_budget)
-                         & recipes["validation"].notna()]
+    affordable = recipes[recipes["scft_cpu_seconds"] <= cpu_seconds_budget]  # NaN: no cost
     if affordable.empty:
         raise ValueError(f"no SCFT recipe with a recorded cost of at most {cpu_seconds_budget:g} "
-                         "CPU seconds and a validation score")
+                         "CPU seconds")
     return affordable.loc[affordable["validation"].idxmax()]
