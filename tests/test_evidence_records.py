@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +214,55 @@ def test_a_measurement_beside_the_runs_survives_a_rewrite_and_renders(
         "",
         "Test NDCG@10, full ranking, demo budget. \"native, 2 threads\" is how the records' "
         "seed-42 runs were trained and reproduces them exactly."]
+
+
+def test_added_runs_give_the_records_and_comparisons_of_writing_them_all_at_once(
+        runs: list[Path], tmp_path: Path) -> None:
+    """``--add`` needs only the new run folders: the earlier records are kept, and the
+    comparisons equal those of one ``--write`` of every folder."""
+    whole, added = tmp_path / "results" / "whole", tmp_path / "results" / "added"
+    write_experiment(whole, runs, "write all")
+    copies = []
+    for run in runs[:3]:  # ID seeds 1 and 2, LLMEmb seed 1, from folders removed afterwards
+        copies.append(tmp_path / "gone" / run.name)
+        copies[-1].parent.mkdir(exist_ok=True)
+        shutil.copytree(run, copies[-1])
+    write_experiment(added, copies, "write three")
+    shutil.rmtree(tmp_path / "gone")
+    alone = read_json(added / "comparisons.json")
+    assert main(["report", "--add", str(added), str(runs[3])]) == 0
+
+    assert read_json(added / "comparisons.json") == read_json(whole / "comparisons.json")
+    assert read_json(added / "comparisons.json") != alone  # the new seed pairs in
+    for name in ("id-sasrec-seed1", "llmemb-sasrec-seed2"):
+        for file in ("metrics.json", "ranks.npz"):
+            assert (added / "runs" / name / file).read_bytes() == (
+                whole / "runs" / name / file).read_bytes()
+    kept, rewritten = (read_json(folder / "runs" / "id-sasrec-seed1" / "run.json")
+                       for folder in (added, whole))
+    assert kept.pop("source").endswith("gone/id-1") and rewritten.pop("source") != kept
+    assert kept == rewritten  # the kept record still names the folder it was written from
+    assert (added / "README.md").read_text().splitlines() == [
+        "Run records written by `write three`.",
+        f"The records of 1 run(s) added by `llmemb report --add {added} {runs[3]}`."]
+
+
+def test_adding_a_recorded_run_or_to_no_records_is_refused_and_changes_nothing(
+        runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "results" / "tiny"
+    write_experiment(target, runs[:2], "test")
+    before = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
+    with pytest.raises(ValueError, match=f"{runs[1]}: {target / 'runs' / 'id-sasrec-seed2'} "
+                                         "is already recorded"):
+        write_experiment(target, [runs[2], runs[1]], "again", add=True)
+    assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
+    assert not list(target.parent.glob(".tiny.*"))  # no staging folder left behind
+    with pytest.raises(FileNotFoundError, match="no run records"):
+        write_experiment(tmp_path / "results" / "absent", runs[:1], "test", add=True)
+    capsys.readouterr()
+    assert main(["report", "--write", str(target), "--add", str(target), str(runs[2])]) == 2
+    assert "--write and --add: give one" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
 
 
 def test_a_comparison_reads_as_a_tie_unless_its_interval_excludes_no_difference() -> None:

@@ -1,6 +1,6 @@
-"""The record options of ``llmemb report``: ``--write`` run records into ``results/``,
-``--split-gap`` measure their validation-test gap beside them, ``--render`` and ``--check`` a
-document's result blocks against them."""
+"""The record options of ``llmemb report``: ``--write`` run records into ``results/`` (or
+``--add`` some to those already there), ``--split-gap`` measure their validation-test gap
+beside them, ``--render`` and ``--check`` a document's result blocks against them."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", metavar="DIR",
                         help="write the runs' records and paired comparisons to DIR "
                              "(results/<experiment>), replacing it")
+    parser.add_argument("--add", metavar="DIR",
+                        help="add the runs' records to those of DIR, keeping them, and "
+                             "compute its paired comparisons again")
     parser.add_argument("--render", metavar="DOC",
                         help="rewrite the <!-- results:... --> blocks of DOC from the records")
     parser.add_argument("--check", metavar="DOC",
@@ -33,11 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write, then render, then check, as asked; 1 when a checked block differs."""
-    if args.write:
+    if args.write and args.add:
+        raise ValueError("--write and --add: give one (--write replaces the records, --add "
+                         "keeps them)")
+    if args.write or args.add:
+        option = "--write" if args.write else "--add"
         if not args.runs:
-            raise ValueError("--write needs the run folders to record")
-        command = getattr(args, "command_line", None) or "llmemb report --write"
-        folder = write_experiment(args.write, args.runs, command)
+            raise ValueError(f"{option} needs the run folders to record")
+        command = getattr(args, "command_line", None) or f"llmemb report {option}"
+        folder = write_experiment(args.write or args.add, args.runs, command,
+                                  add=bool(args.add))
         print(f"wrote the records of {len(args.runs)} run(s) to {folder}")
     if args.split_gap:
         command = getattr(args, "command_line", None) or "llmemb report --split-gap"

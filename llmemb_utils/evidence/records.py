@@ -1,6 +1,6 @@
 """An experiment's committed run records, ``results/<experiment>/``::
 
-    README.md                    the command that wrote the folder
+    README.md                    the commands that wrote the folder
     comparisons.json             paired statistics of every comparison (:mod:`.comparisons`)
     runs/<model>-<backbone>-seed<seed>/
         run.json                 best epoch and its validation scores, epochs run, seconds,
@@ -95,14 +95,23 @@ def record_name(record: dict[str, Any]) -> str:
 
 
 def write_experiment(destination: str | os.PathLike, run_folders: Iterable[str | os.PathLike],
-                     command: str, replicates: int = REPLICATES, seed: int = SEED) -> Path:
-    """Replace ``destination`` with the records of ``run_folders`` and their comparisons.
-    Measurements written beside them by other tools (``MEASUREMENTS``) are kept."""
+                     command: str, replicates: int = REPLICATES, seed: int = SEED,
+                     add: bool = False) -> Path:
+    """Replace ``destination`` with the records of ``run_folders`` and their comparisons, or
+    with ``add`` keep its records and add those of ``run_folders`` (runs whose folders are
+    gone, say on another machine, stay recorded). Either way every comparison is computed
+    again from the records' rank files; each is bootstrapped with its own ``seed``, so adding
+    a model leaves the other comparisons as they were. Measurements written beside the runs
+    by other tools (``MEASUREMENTS``) are kept."""
     destination = Path(destination)
+    existing = Experiment(destination).run_folders() if add else []
+    history = (destination / README).read_text(encoding="utf-8") if add else ""
     with atomic_directory(destination) as staging:
         for name in MEASUREMENTS:
             if (destination / name).is_file():
                 shutil.copyfile(destination / name, staging / name)
+        for folder in existing:
+            shutil.copytree(folder, staging / RUNS / folder.name)
         sources: dict[str, Path] = {}
         for folder in map(Path, run_folders):
             record = run_record(folder)
@@ -110,12 +119,16 @@ def write_experiment(destination: str | os.PathLike, run_folders: Iterable[str |
             if name in sources:
                 raise ValueError(f"{folder} and {sources[name]} are both {name}: an "
                                  "experiment holds one run per model, backbone and seed")
+            if (staging / RUNS / name).exists():
+                raise ValueError(f"{folder}: {destination / RUNS / name} is already recorded; "
+                                 "`--write` records an experiment anew from its run folders")
             sources[name] = folder
             _copy_run(folder, staging / RUNS / name, record)
         experiment = Experiment(staging)
         write_json(staging / COMPARISONS, compare_runs(experiment.ranks(), replicates, seed))
-        (staging / README).write_text(f"Run records written by `{command}`.\n",
-                                      encoding="utf-8")
+        done = (f"The records of {len(sources)} run(s) added by" if add
+                else "Run records written by")
+        (staging / README).write_text(f"{history}{done} `{command}`.\n", encoding="utf-8")
     return destination
 
 
