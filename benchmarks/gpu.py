@@ -163,7 +163,7 @@ def main() -> int:
     pairs, batch = (4, 8) if args.cpu_smoke else (64, 32)  # the paper's SCFT and embed batches
     with tempfile.TemporaryDirectory() as scratch:
         if args.cpu_smoke:
-            tiny = save_tiny_llama(Path(scratch) / "tiny")
+            tiny = save_tiny_llama(Path(scratch) / "tiny", hidden=64)  # whole NF4 blocks a row
             models = [("tiny LLaMA (random weights)", tiny, str(tiny))]
         else:
             models = [("SmolLM2-135M-Instruct (real weights)", converted_default(),

@@ -136,7 +136,9 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str
                                         device if quantize else None)
     if not quantize:
         model.to(device)
-    elif for_training:
+    elif device == "cpu":
+        _check_cpu_nf4(model, name)
+    if quantize and for_training:
         from peft import prepare_model_for_kbit_training
 
         # checkpointing is switched on by the caller, only where the model's forward runs it
@@ -144,6 +146,22 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str
     model.eval()
     tokenizer.padding_side = "right"
     return model, tokenizer
+
+
+def _check_cpu_nf4(model: nn.Module, name: str) -> None:
+    """Refuse a 4-bit model whose weights this CPU's bitsandbytes would dequantize wrongly
+    (:mod:`.nf4_check`), rather than train or embed with silently corrupted weights."""
+    from importlib.metadata import version
+
+    from .nf4_check import BLOCKSIZE, wrongly_dequantized_widths
+
+    widths = wrongly_dequantized_widths(model)
+    if widths:
+        raise ModelError(
+            f"model {name!r} in 4-bit on this CPU: bitsandbytes {version('bitsandbytes')} "
+            f"dequantizes NF4 weights wrongly here for layers whose input width is not a "
+            f"multiple of {BLOCKSIZE} (widths {', '.join(map(str, widths))}); load it "
+            "without 4-bit on this CPU (llm.load_in_4bit: auto or never)")
 
 
 def enable_checkpointing(model: nn.Module) -> None:
