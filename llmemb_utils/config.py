@@ -29,17 +29,33 @@ LATER_RAT_FIELDS: dict[str, Any] = {"adapter_output": "linear", "table_learning_
                                     "scft_recipe": None}
 
 
-def recorded_settings(rat: dict[str, Any]) -> dict[str, Any]:
-    """``rat`` settings as runs record them: later fields at their defaults left out."""
+# The same for fields added later to the data section's subsections.
+LATER_DATA_FIELDS: dict[str, dict[str, Any]] = {
+    "source": {"sha256": {}},
+    "thresholds": {"fixed_item_head_min": None},
+}
+
+
+def recorded_settings(rat: dict[str, Any],
+                      later: dict[str, Any] = LATER_RAT_FIELDS) -> dict[str, Any]:
+    """``rat`` (or another section's) settings as runs record them: ``later`` fields at their
+    defaults left out."""
     return {key: value for key, value in rat.items()
-            if key not in LATER_RAT_FIELDS or value != LATER_RAT_FIELDS[key]}
+            if key not in later or value != later[key]}
+
+
+def recorded_data_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` section as prepared datasets and runs record it (later fields at their
+    defaults left out)."""
+    return {**data, **{section: recorded_settings(data[section], later)
+                       for section, later in LATER_DATA_FIELDS.items()}}
 
 
 class ConfigError(ValueError):
     """A configuration file or override is invalid; the message names the field."""
 
 
-SourceFormat = Literal["movielens", "amazon", "yelp", "generic"]
+SourceFormat = Literal["movielens", "amazon", "yelp", "generic", "sequences-json"]
 Domain = Literal["movielens", "beauty", "fashion", "amazon", "yelp", "generic"]  # prompt templates
 FilterRule = Literal["one-pass", "kcore"]
 ThresholdRule = Literal["pareto", "fixed"]
@@ -76,6 +92,7 @@ class SourceConfig:
     item_file: str | None = None  # generic: optional item-attribute table
     skip_malformed: bool = False  # skip unparsable lines (counted in stats) instead of failing
     version: str | None = None  # raw layout: 100k|1m|latest, 2014|2018|2023, 2013|academic
+    sha256: dict[str, str] = field(default_factory=dict)  # file name -> expected SHA-256
 
     def __post_init__(self) -> None:
         if self.path is not None and self.asset == DEFAULT_ASSET:
@@ -90,6 +107,10 @@ class ThresholdConfig:
     head_fraction: float = 0.2
     item_head_min: int | None = None  # rule "fixed": items with >= this many training interactions
     user_long_min: int | None = None  # rule "fixed": users with >= this many training items
+    # A second item split reported beside the rule's (groups item_tail_fixed / item_head_fixed):
+    # items with >= this many training interactions are head; the official code's long-tail
+    # split of the Amazon datasets is 5 (tail: at most 4). None: no second split.
+    fixed_item_head_min: int | None = None
 
 
 @dataclass
@@ -256,7 +277,8 @@ class ExperimentConfig:
         added after runs were first recorded are left out while at their defaults
         (:func:`recorded_settings`)."""
         values = json.loads(json.dumps(dataclasses.asdict(self)))
-        return {**values, "rat": recorded_settings(values["rat"])}
+        return {**values, "data": recorded_data_settings(values["data"]),
+                "rat": recorded_settings(values["rat"])}
 
     def identity(self, *sections: str) -> dict[str, Any]:
         """The seed and the named sections: what a stage's output depends on, so that a

@@ -122,7 +122,7 @@ def test_cli_overlay_flags_select_the_overlays(flags, name, epochs):
 
 
 @pytest.mark.parametrize(("dotted", "allowed"), [
-    ("data.source.format", "'movielens', 'amazon', 'yelp', 'generic'"),
+    ("data.source.format", "'movielens', 'amazon', 'yelp', 'generic', 'sequences-json'"),
     ("data.domain", "'movielens', 'beauty', 'fashion', 'amazon', 'yelp', 'generic'"),
     ("data.filter", "'one-pass', 'kcore'"),
     ("data.thresholds.rule", "'pareto', 'fixed'"),

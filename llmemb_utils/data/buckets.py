@@ -93,10 +93,16 @@ def quantile_edges(values: np.ndarray, bins: int = QUANTILE_BINS) -> tuple[int, 
 
 
 def group_masks(dataset: PreparedDataset, targets: np.ndarray) -> dict[str, np.ndarray]:
-    """Users whose target is a tail / head item, and short / long users."""
+    """Users whose target is a tail / head item, and short / long users; with
+    ``data.thresholds.fixed_item_head_min`` also tail / head by that fixed training count."""
     head = dataset.is_head_item(targets)
     long = dataset.is_long_user()
-    return {"item_tail": ~head, "item_head": head, "user_short": ~long, "user_long": long}
+    groups = {"item_tail": ~head, "item_head": head, "user_short": ~long, "user_long": long}
+    fixed = dataset.fixed_item_head_min
+    if fixed is not None:
+        fixed_head = dataset.item_popularity[targets] >= fixed
+        groups |= {"item_tail_fixed": ~fixed_head, "item_head_fixed": fixed_head}
+    return groups
 
 
 def binned_masks(dataset: PreparedDataset,

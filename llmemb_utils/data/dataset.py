@@ -124,6 +124,11 @@ class PreparedDataset:
     def train_lengths(self) -> np.ndarray:
         return np.array([len(s) for s in self.train_sequences], dtype=np.int64)
 
+    @property
+    def fixed_item_head_min(self) -> int | None:
+        """The second, fixed head threshold of the data config (None: not set)."""
+        return self.manifest["config"]["thresholds"].get("fixed_item_head_min")  # absent: None
+
     def is_head_item(self, item_ids: np.ndarray) -> np.ndarray:
         return self.item_popularity[np.asarray(item_ids)] >= self.thresholds.item_head_min
 

@@ -12,6 +12,7 @@ from .amazon import load_amazon
 from .generic import load_generic
 from .movielens import load_movielens
 from .schema import DataFormatError, RawData
+from .sequences_json import load_sequences_json
 from .yelp import load_yelp
 
 
@@ -31,11 +32,16 @@ def _generic(path: Path, source: SourceConfig) -> RawData:
     return load_generic(path, source.columns, source.item_file, source.skip_malformed)
 
 
+def _sequences_json(path: Path, source: SourceConfig) -> RawData:
+    return load_sequences_json(path)
+
+
 LOADERS: dict[str, Callable[[Path, SourceConfig], RawData]] = {
     "movielens": _movielens,
     "amazon": _amazon,
     "yelp": _yelp,
     "generic": _generic,
+    "sequences-json": _sequences_json,
 }
 
 
@@ -55,5 +61,22 @@ def resolve_path(source: SourceConfig) -> Path:
 
 
 def load_raw(source: SourceConfig) -> RawData:
-    """Read the raw data that ``source`` describes into the normalised schema."""
-    return LOADERS[source.format](resolve_path(source), source)
+    """Read the raw data that ``source`` describes into the normalised schema, refusing
+    source files whose SHA-256 differs from the one ``source.sha256`` expects."""
+    raw = LOADERS[source.format](resolve_path(source), source)
+    verify_checksums(raw.files, source.sha256)
+    return raw
+
+
+def verify_checksums(files: dict[str, str], expected: dict[str, str]) -> None:
+    """Fail naming the file whose checksum is not the expected one (or that was not read)."""
+    found = {Path(path).name: (path, digest) for path, digest in files.items()}
+    for name, digest in expected.items():
+        if name not in found:
+            raise DataFormatError(f"data.source.sha256 names {name!r}, but the source read "
+                                  f"{sorted(found)}")
+        path, actual = found[name]
+        if actual != digest.lower():
+            raise DataFormatError(f"{path}: SHA-256 is {actual}, expected {digest} "
+                                  "(data.source.sha256): a different or changed copy of the "
+                                  "data; download it again")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import DataConfig
+from ..config import DataConfig, recorded_data_settings
 from ..io import (
     MANIFEST,
     atomic_directory,
@@ -58,7 +58,8 @@ def _is_up_to_date(out: Path, config: DataConfig, raw: RawData) -> bool:
 
 
 def _config_dict(config: DataConfig) -> dict[str, Any]:
-    return json.loads(json.dumps(dataclasses.asdict(config)))  # tuples -> lists, as on disk
+    # tuples -> lists, as on disk
+    return recorded_data_settings(json.loads(json.dumps(dataclasses.asdict(config))))
 
 
 def prepare_from_raw(raw: RawData, config: DataConfig, out: str | Path, seed: int = 42,

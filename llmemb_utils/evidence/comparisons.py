@@ -15,6 +15,7 @@ from .bootstrap import REPLICATES, SEED, paired_bootstrap
 from .ranks import UserRanks
 
 GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
+FIXED_GROUPS = ("item_tail_fixed", "item_head_fixed")  # where the data sets a fixed split
 METRICS = ("NDCG@10", "HR@10")
 ID, LLMEMB = "id", "llmemb"
 
@@ -82,7 +83,7 @@ def _group_rows(pairs: list[tuple[UserRanks, UserRanks]], common: dict[str, Any]
     values = [(model.per_user(ks), baseline.per_user(ks)) for model, baseline in pairs]
     reference = pairs[0][0]
     rows = []
-    for group in GROUPS:
+    for group in (*GROUPS, *(g for g in FIXED_GROUPS if g in reference.groups)):
         mask = reference.groups[group] if group != "overall" else np.ones(
             len(reference.users), dtype=bool)
         if not mask.any():
