@@ -41,7 +41,8 @@ def find_files(path: Path) -> tuple[Path, Path]:
                                   "(name the file in `path` to choose)")
         inter = candidates[0]
     else:
-        raise DataFormatError(f"{path}: not found (expected {EXPECTED})")
+        raise DataFormatError(f"{path}: not found (expected {EXPECTED}; docs/data.md says "
+                              "where to get the datasets of the kit's configs)")
     if not inter.name.endswith(INTER_SUFFIX):
         raise DataFormatError(f"{inter}: a sequence file must be named <Name>{INTER_SUFFIX}")
     item = inter.with_name(inter.name.removesuffix(INTER_SUFFIX) + ITEM_SUFFIX)
