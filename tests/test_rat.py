@@ -131,7 +131,7 @@ def test_gradients_repeat_bitwise_on_several_threads() -> None:
         torch.set_num_threads(threads)
 
 
-@pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec"])
+@pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec", "caser"])
 def test_every_backbone_runs_on_the_llmemb_encoder(backbone: str, dataset: PreparedDataset,
                                                    inputs: tuple[Path, Path]) -> None:
     config = rat_config(inputs, **{"srs.backbone": backbone})

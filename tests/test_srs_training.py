@@ -29,7 +29,7 @@ from llmemb_utils.srs.trainer import (
 
 SMALL = {"srs.hidden": 32, "srs.blocks": 1, "srs.dropout": 0.1, "srs.max_length": 12,
          "srs.batch_size": 32, "srs.learning_rate": 0.005, "srs.early_stop_window": 1}
-LEARNING_EPOCHS = {"sasrec": 10, "gru4rec": 20, "bert4rec": 25}
+LEARNING_EPOCHS = {"sasrec": 10, "gru4rec": 20, "bert4rec": 25, "caser": 20}
 
 
 def small_config(**overrides: object) -> ExperimentConfig:
@@ -42,7 +42,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> PreparedDataset:
     return prepare_synthetic(successor_data(num_users=400, num_items=120, length=12), folder)
 
 
-@pytest.mark.parametrize("backbone", ["sasrec", "gru4rec", "bert4rec"])
+@pytest.mark.parametrize("backbone", ["sasrec", "gru4rec", "bert4rec", "caser"])
 def test_every_backbone_learns_the_successor_rule(backbone: str, dataset: PreparedDataset,
                                                   tmp_path: Path) -> None:
     config = small_config(**{"srs.backbone": backbone, "srs.epochs": LEARNING_EPOCHS[backbone]})
