@@ -100,16 +100,21 @@ def test_section_without_a_ruler_says_why_diversity_is_missing() -> None:
 SCORES = torch.tensor([[0.0], [5.0], [3.0], [3.0], [1.0], [4.0], [0.0]])
 
 
-def test_top_k_orders_by_score_then_item_id() -> None:
-    lists = full_top_k(torch.ones(1, 1), SCORES, np.array([4]), k=4)
-    np.testing.assert_array_equal(lists, [[1, 5, 2, 3]])  # 2 and 3 tie: lower id first
+def test_top_k_takes_the_best_scores_and_breaks_a_tie_at_the_cut_by_item_id() -> None:
+    states = torch.ones(1, 1)
+    np.testing.assert_array_equal(full_top_k(states, SCORES, np.array([4]), k=2), [[1, 5]])
+    # Items 2 and 3 tie for the third place: the lower id is shown.
+    np.testing.assert_array_equal(full_top_k(states, SCORES, np.array([4]), k=3), [[1, 5, 2]])
+    four = full_top_k(states, SCORES, np.array([4]), k=4)
+    assert four[0, :2].tolist() == [1, 5] and sorted(four[0, 2:]) == [2, 3]
 
 
 def test_top_k_leaves_out_earlier_items_but_never_the_target() -> None:
     states = torch.ones(2, 1)
     histories = (np.array([1, 2]), np.array([1, 5]))
     lists = full_top_k(states, SCORES, np.array([3, 1]), k=3, histories=histories)
-    np.testing.assert_array_equal(lists, [[5, 3, 4], [1, 2, 3]])
+    np.testing.assert_array_equal(lists[0], [5, 3, 4])
+    np.testing.assert_array_equal(np.sort(lists[1]), [1, 2, 3])  # 2 and 3 tie inside the list
 
 
 def test_top_k_refuses_a_user_with_too_few_candidates() -> None:

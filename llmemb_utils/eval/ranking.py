@@ -78,19 +78,26 @@ def full_rank_counts(user_states: torch.Tensor, item_table: torch.Tensor, target
 def full_top_k(user_states: torch.Tensor, item_table: torch.Tensor, targets: np.ndarray,
                k: int, histories: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """(U, k) item ids of each user's ``k`` best-scored candidates, best first, among the
-    candidates of :func:`full_rank_counts`; equal scores are ordered by item id, so the lists
-    are deterministic."""
+    candidates of :func:`full_rank_counts`. Candidates tied at the k-th score are taken by
+    lowest item id, so the lists are the same on every device."""
     if item_table.shape[0] - 1 < k:
         raise ValueError(f"a top-{k} list needs at least {k} items; the catalogue has "
                          f"{item_table.shape[0] - 1}")
     lists = []
     for start, scores in full_scores(user_states, item_table, targets, histories):
-        order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :k]
-        short = torch.nonzero(torch.isinf(scores.gather(1, order)).any(dim=1)).flatten()
+        best = torch.topk(scores, k, dim=1)
+        short = torch.nonzero(torch.isinf(best.values[:, -1])).flatten()
         if len(short):
             raise ValueError(f"user index {start + int(short[0])} has fewer than {k} "
                              f"candidates for a top-{k} list once its earlier items are left out")
-        lists.append((order + 1).cpu().numpy())
+        last = best.values[:, -1:]
+        straddled = (scores == last).sum(dim=1) > (best.values == last).sum(dim=1)
+        indices = best.indices
+        if straddled.any():  # a full stable sort only where ties cross the cut
+            rows = torch.nonzero(straddled).flatten()
+            indices[rows] = torch.sort(scores[rows], dim=1, descending=True,
+                                       stable=True).indices[:, :k]
+        lists.append((indices + 1).cpu().numpy())
     return np.concatenate(lists) if lists else np.zeros((0, k), dtype=np.int64)
 
 
