@@ -69,7 +69,7 @@ def llm_table_file(config: ExperimentConfig, data: PreparedDataset, kind: str = 
     Rewritten when missing or made from other data, model settings, precision, PCA width or
     adapter weights; a table ``llmemb embed`` wrote there with the same settings is reused."""
     from .llm.embed import same_table, table_settings, write_item_table
-    from .rat.inputs import load_llm_table
+    from .llm.item_table import load_llm_table
 
     adapter = (scft_adapter(config, data, progress, scft_seed, scft_recipe) if kind == "scft"
                else None)

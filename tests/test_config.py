@@ -130,7 +130,7 @@ def test_cli_overlay_flags_select_the_overlays(flags, name, epochs):
     ("llm.dtype", "'auto', 'float32', 'bfloat16', 'float16'"),
     ("llm.pooling", "'mean', 'last'"),
     ("scft.loss", "'soft-target', 'infonce'"),
-    ("srs.backbone", "'sasrec', 'bert4rec', 'gru4rec'"),
+    ("srs.backbone", "'sasrec', 'bert4rec', 'gru4rec', 'caser'"),
     ("srs.loss", "'bce', 'ce'"),
     ("srs.budget", "'convergence', 'demo'"),
     ("rat.align_form", "'official', 'cosine'"),

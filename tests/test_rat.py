@@ -15,10 +15,11 @@ from llmemb_utils.config import ExperimentConfig, RATConfig, load_config
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.io import write_json
 from llmemb_utils.llm.embed import save_item_embeddings
+from llmemb_utils.llm.item_table import load_llm_table
 from llmemb_utils.llm.lora import ADAPTER_INFO
 from llmemb_utils.llm.pca import reduce
 from llmemb_utils.rat import ABLATIONS, LLMEmbEncoder, alignment_loss, effective_settings
-from llmemb_utils.rat.inputs import load_llm_table, load_teacher
+from llmemb_utils.rat.inputs import load_teacher
 from llmemb_utils.rat.table import reduce_table
 from llmemb_utils.srs.batches import TrainingBatches
 from llmemb_utils.srs.run import build_model, train
@@ -130,7 +131,7 @@ def test_gradients_repeat_bitwise_on_several_threads() -> None:
         torch.set_num_threads(threads)
 
 
-@pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec"])
+@pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec", "caser"])
 def test_every_backbone_runs_on_the_llmemb_encoder(backbone: str, dataset: PreparedDataset,
                                                    inputs: tuple[Path, Path]) -> None:
     config = rat_config(inputs, **{"srs.backbone": backbone})

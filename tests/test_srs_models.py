@@ -28,7 +28,7 @@ def inputs(*rows: list[int], width: int = 8) -> torch.Tensor:
     return torch.from_numpy(left_pad([np.array(r) for r in rows], width))
 
 
-@pytest.mark.parametrize("backbone", ["sasrec", "gru4rec"])
+@pytest.mark.parametrize("backbone", ["sasrec", "gru4rec", "caser"])
 def test_later_items_never_change_earlier_outputs(backbone: str) -> None:
     recommender = model(backbone)
     before = inputs([3, 4, 5, 6], [7, 8, 9, 10, 11, 12])
@@ -51,7 +51,7 @@ def test_bidirectional_attention_sees_later_items(backbone: str, paper_compat: b
                                   recommender.states(after)[0, -2])
 
 
-@pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec"])
+@pytest.mark.parametrize("backbone", ["sasrec", "bert4rec", "gru4rec", "caser"])
 def test_extra_left_padding_changes_nothing(backbone: str) -> None:
     recommender = model(backbone)
     row = [3, 4, MASK_TOKEN] if backbone == "bert4rec" else [3, 4, 5]
@@ -59,6 +59,33 @@ def test_extra_left_padding_changes_nothing(backbone: str) -> None:
         short = recommender.user_states(inputs(row, width=3))
         long = recommender.user_states(inputs(row, width=10))
     torch.testing.assert_close(short, long, rtol=1e-5, atol=1e-6)
+
+
+def test_caser_reads_only_its_window_of_latest_items() -> None:
+    recommender = model("caser")
+    window = recommender.backbone.window
+    row = [3, 4, 5, 6, 7, 8, 9, 10]  # the last state reads the latest `window` items
+    outside, inside = list(row), list(row)
+    outside[-window - 1] = 20
+    inside[-window] = 20
+    with torch.no_grad():
+        last = recommender.user_states(inputs(row))
+        torch.testing.assert_close(recommender.user_states(inputs(outside)), last, rtol=0, atol=0)
+        assert not torch.allclose(recommender.user_states(inputs(inside)), last)
+
+
+def test_caser_states_are_hidden_wide_and_every_part_gets_a_gradient() -> None:
+    recommender = model("caser").train()
+    batch = inputs([3, 4, 5], [6, 7, 8, 9, 10, 11, 12, 13])
+    states = recommender.states(batch)
+    assert states.shape == (2, 8, 16) and torch.isfinite(states).all()
+    targets = torch.tensor([[0, 0, 0, 0, 0, 4, 5, 6], [7, 8, 9, 10, 11, 12, 13, 14]])
+    negatives = torch.where(targets > 0, 29, 0)
+    recommender(Batch([Chunk(batch, targets, negatives)]))["rec"].backward()
+    backbone = recommender.backbone
+    for part in (*backbone.horizontal_convs, backbone.vertical_conv, backbone.fully_connected,
+                 recommender.encoder.table):
+        assert part.weight.grad is not None and part.weight.grad.abs().sum() > 0
 
 
 def test_mask_token_uses_the_learned_mask_vector() -> None:

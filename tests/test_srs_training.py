@@ -14,7 +14,9 @@ import torch
 from llmemb_utils.cli import main
 from llmemb_utils.config import ExperimentConfig, load_config
 from llmemb_utils.data.dataset import PreparedDataset
-from llmemb_utils.io import read_json
+from llmemb_utils.io import read_json, sha256_file
+from llmemb_utils.layout import RunLayout
+from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import build_model, evaluate_run, train
 from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
 from llmemb_utils.srs.trainer import (
@@ -27,7 +29,7 @@ from llmemb_utils.srs.trainer import (
 
 SMALL = {"srs.hidden": 32, "srs.blocks": 1, "srs.dropout": 0.1, "srs.max_length": 12,
          "srs.batch_size": 32, "srs.learning_rate": 0.005, "srs.early_stop_window": 1}
-LEARNING_EPOCHS = {"sasrec": 10, "gru4rec": 20, "bert4rec": 25}
+LEARNING_EPOCHS = {"sasrec": 10, "gru4rec": 20, "bert4rec": 25, "caser": 20}
 
 
 def small_config(**overrides: object) -> ExperimentConfig:
@@ -40,7 +42,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> PreparedDataset:
     return prepare_synthetic(successor_data(num_users=400, num_items=120, length=12), folder)
 
 
-@pytest.mark.parametrize("backbone", ["sasrec", "gru4rec", "bert4rec"])
+@pytest.mark.parametrize("backbone", ["sasrec", "gru4rec", "bert4rec", "caser"])
 def test_every_backbone_learns_the_successor_rule(backbone: str, dataset: PreparedDataset,
                                                   tmp_path: Path) -> None:
     config = small_config(**{"srs.backbone": backbone, "srs.epochs": LEARNING_EPOCHS[backbone]})
@@ -58,7 +60,8 @@ def test_run_folder_holds_metrics_log_and_item_table(dataset: PreparedDataset,
     assert {k: metrics["training"][k] for k in ("cap", "epochs_run", "converged", "budget")} \
         == {"cap": 2, "epochs_run": 2, "converged": False, "budget": "convergence"}
     assert set(metrics) == {"protocol", "overall", "groups", "counts", "config", "inputs",
-                            "training", "environment"}
+                            "training", "environment", "beyond_accuracy"}
+    assert "beyond_accuracy" not in read_json(tmp_path / "metrics_sampled.json")
     assert (tmp_path / "ranks.npz").is_file() and (tmp_path / "ranks_sampled.npz").is_file()
     assert (metrics["protocol"]["candidates"], metrics["protocol"]["exclude_history"]) == (
         "full", True)
@@ -70,6 +73,28 @@ def test_run_folder_holds_metrics_log_and_item_table(dataset: PreparedDataset,
     assert [entry["epoch"] for entry in read_json(tmp_path / "train_log.json")] == [1, 2]
     table = np.load(tmp_path / "item_table.npy")
     assert table.shape == (dataset.num_items + 1, 32) and not table[0].any()
+
+
+def test_diversity_is_measured_with_the_raw_llm_table_or_said_missing(
+        dataset: PreparedDataset, tmp_path: Path) -> None:
+    config = small_config(**{"srs.epochs": 1, "artifacts": str(tmp_path / "artifacts")})
+    with pytest.warns(UnconvergedWarning):
+        train(config, dataset, tmp_path / "no-table", device="cpu")
+    section = read_json(tmp_path / "no-table" / "metrics.json")["beyond_accuracy"]
+    assert section["k"] == 10 and "intra_list_diversity@10" not in section
+    assert "no raw LLM item table at" in section["omitted"]["intra_list_diversity@10"]
+    # A ruler whose items all point one way: every list has diversity 0, whatever the model.
+    ruler = RunLayout(config).llm_table("raw")
+    save_item_embeddings(np.ones((dataset.num_items, 4)), ruler,
+                         {"model": "test", "pca_dim": None}, dataset)
+    with pytest.warns(UnconvergedWarning):
+        train(config, dataset, tmp_path / "table", device="cpu")
+    section = read_json(tmp_path / "table" / "metrics.json")["beyond_accuracy"]
+    assert section["intra_list_diversity@10"] == pytest.approx(0.0, abs=1e-6)
+    assert section["diversity_ruler"] == {"kind": "raw", "path": str(ruler.resolve()),
+                                          "sha256": sha256_file(ruler)}
+    assert 10 / dataset.num_items <= section["coverage@10"] <= 1.0
+    assert 0.0 <= section["tail_share@10"] <= 1.0
 
 
 def test_resumed_run_equals_uninterrupted_run(dataset: PreparedDataset, tmp_path: Path) -> None:

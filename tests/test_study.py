@@ -32,6 +32,17 @@ def test_plan_puts_id_runs_and_teachers_before_llmemb_runs() -> None:
         "LLMEmb-sasrec (no-align), seed 42", "LLMEmb-sasrec (no-align), seed 43"]
 
 
+def test_a_config_may_name_caser_in_its_grid_and_as_its_backbone(tmp_path: Path) -> None:
+    path = tmp_path / "caser.yaml"
+    path.write_text("srs: {backbone: caser}\nstudy: {seeds: {caser: [5]}, ablations: []}\n")
+    config = load_config(path)
+    assert config.srs.backbone == "caser"
+    specs = plan(config.study)
+    assert [str(s) for s in specs] == ["ID-caser, seed 5", "ID-sasrec, seed 5",
+                                       "LLMEmb-caser, seed 5"]
+    assert spec_config(config, specs[2]).srs.backbone == "caser"
+
+
 @pytest.mark.parametrize(("study", "message"), [
     (StudyConfig(seeds={"sasrek": [42]}), r"study.seeds: unknown backbone\(s\) \['sasrek'\]"),
     (StudyConfig(seeds={"sasrec": []}), "study.seeds.sasrec: expected a non-empty list of "

@@ -11,7 +11,7 @@ from ..data.buckets import binned_masks, group_masks
 from ..data.dataset import PreparedDataset
 from .metrics import KS, expected_metrics, mean_metrics
 from .protocol import Protocol
-from .ranking import full_rank_counts, sample_negatives, sampled_rank_counts
+from .ranking import full_rank_counts, full_top_k, sample_negatives, sampled_rank_counts
 
 
 def rank_counts(user_states: torch.Tensor, item_table: torch.Tensor,
@@ -26,6 +26,16 @@ def rank_counts(user_states: torch.Tensor, item_table: torch.Tensor,
     negatives = sample_negatives(dataset.sequences, dataset.num_items,
                                  protocol.num_negatives, protocol.seed)
     return sampled_rank_counts(user_states, item_table, targets, negatives)
+
+
+def top_k_lists(user_states: torch.Tensor, item_table: torch.Tensor, dataset: PreparedDataset,
+                split: str, protocol: Protocol, k: int) -> np.ndarray:
+    """(U, k) item ids every user is shown under the full ``protocol``: its ``k`` best-scored
+    candidates, the same candidates its ``split`` target is ranked among."""
+    if protocol.candidates != "full":
+        raise ValueError(f"top-{k} lists are drawn from full ranking, not {protocol.name!r}")
+    history = dataset.history(split) if protocol.exclude_history else None
+    return full_top_k(user_states, item_table, dataset.targets(split), k, history)
 
 
 def per_user_metrics(user_states: torch.Tensor, item_table: torch.Tensor,

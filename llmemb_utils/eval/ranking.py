@@ -1,13 +1,14 @@
-"""Rank counts of each user's target among its candidates, streamed over users.
+"""Rank counts of each user's target among its candidates, and each user's top-K list,
+streamed over users.
 
 Scores are dot products of user states with item vectors (``item_table`` row ``i`` is item
-id ``i``; row 0 is padding and never a candidate). Every function returns ``(greater, ties)``
-per user, the input of :func:`.metrics.expected_metrics`.
+id ``i``; row 0 is padding and never a candidate). The rank functions return ``(greater,
+ties)`` per user, the input of :func:`.metrics.expected_metrics`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -36,10 +37,11 @@ def _counts(scores: torch.Tensor, target_scores: torch.Tensor) -> tuple[np.ndarr
     return greater.cpu().numpy(), ties.cpu().numpy()
 
 
-def full_rank_counts(user_states: torch.Tensor, item_table: torch.Tensor, targets: np.ndarray,
-                     histories: Sequence[np.ndarray] | None = None,
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Rank each target among all items 1..N.
+def full_scores(user_states: torch.Tensor, item_table: torch.Tensor, targets: np.ndarray,
+                histories: Sequence[np.ndarray] | None = None,
+                ) -> Iterator[tuple[int, torch.Tensor]]:
+    """Scores of all items 1..N (column ``i - 1`` = item ``i``) in chunks of users, each as
+    ``(first user, scores)``.
 
     With ``histories``, the user's earlier items other than the target are removed from its
     candidates (set to -inf after the finiteness check).
@@ -47,22 +49,56 @@ def full_rank_counts(user_states: torch.Tensor, item_table: torch.Tensor, target
     num_items = item_table.shape[0] - 1
     items = item_table[1:].T
     step = max(1, SCORE_BUDGET // max(num_items, 1))
-    greater, ties = [], []
     for start in range(0, len(targets), step):
         stop = min(start + step, len(targets))
         with torch.no_grad():
             scores = user_states[start:stop] @ items
         _check_finite(scores, start)
-        columns = torch.as_tensor(targets[start:stop] - 1, device=scores.device)
-        rows = torch.arange(stop - start, device=scores.device)
-        target_scores = scores[rows, columns].clone()
         if histories is not None:
             seen_rows, seen_columns = _history_cells(histories[start:stop], targets[start:stop])
             scores[torch.as_tensor(seen_rows), torch.as_tensor(seen_columns)] = -torch.inf
-        counts = _counts(scores, target_scores)
+        yield start, scores
+
+
+def full_rank_counts(user_states: torch.Tensor, item_table: torch.Tensor, targets: np.ndarray,
+                     histories: Sequence[np.ndarray] | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Rank each target among all items 1..N, without the user's earlier items when
+    ``histories`` are given (:func:`full_scores`)."""
+    greater, ties = [], []
+    for start, scores in full_scores(user_states, item_table, targets, histories):
+        columns = torch.as_tensor(targets[start:start + len(scores)] - 1, device=scores.device)
+        rows = torch.arange(len(scores), device=scores.device)
+        counts = _counts(scores, scores[rows, columns])  # a target is never removed
         greater.append(counts[0])
         ties.append(counts[1])
     return np.concatenate(greater), np.concatenate(ties)
+
+
+def full_top_k(user_states: torch.Tensor, item_table: torch.Tensor, targets: np.ndarray,
+               k: int, histories: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """(U, k) item ids of each user's ``k`` best-scored candidates, best first, among the
+    candidates of :func:`full_rank_counts`. Candidates tied at the k-th score are taken by
+    lowest item id, so the lists are the same on every device."""
+    if item_table.shape[0] - 1 < k:
+        raise ValueError(f"a top-{k} list needs at least {k} items; the catalogue has "
+                         f"{item_table.shape[0] - 1}")
+    lists = []
+    for start, scores in full_scores(user_states, item_table, targets, histories):
+        best = torch.topk(scores, k, dim=1)
+        short = torch.nonzero(torch.isinf(best.values[:, -1])).flatten()
+        if len(short):
+            raise ValueError(f"user index {start + int(short[0])} has fewer than {k} "
+                             f"candidates for a top-{k} list once its earlier items are left out")
+        last = best.values[:, -1:]
+        straddled = (scores == last).sum(dim=1) > (best.values == last).sum(dim=1)
+        indices = best.indices
+        if straddled.any():  # a full stable sort only where ties cross the cut
+            rows = torch.nonzero(straddled).flatten()
+            indices[rows] = torch.sort(scores[rows], dim=1, descending=True,
+                                       stable=True).indices[:, :k]
+        lists.append((indices + 1).cpu().numpy())
+    return np.concatenate(lists) if lists else np.zeros((0, k), dtype=np.int64)
 
 
 def _history_cells(histories: Sequence[np.ndarray], targets: np.ndarray,

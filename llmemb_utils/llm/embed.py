@@ -16,6 +16,7 @@ from ..config import ExperimentConfig
 from ..data.dataset import PreparedDataset
 from ..io import make_manifest, read_json, sha256_file, write_json
 from .extract import extract
+from .item_table import EMBEDDINGS_KIND
 from .lora import ADAPTER_INFO, adapter_checksum, load_adapter
 from .models import default_device, load_model, precision
 from .pca import reduce
@@ -79,7 +80,7 @@ def save_item_embeddings(vectors: np.ndarray, out: str | Path, settings: dict[st
     inputs: dict[str, Any] = {"data": dataset.manifest}
     if lora is not None:
         inputs["adapter"] = read_json(Path(lora) / ADAPTER_INFO)
-    manifest = make_manifest("item-embeddings", {**settings, "lora": str(lora) if lora else None},
+    manifest = make_manifest(EMBEDDINGS_KIND, {**settings, "lora": str(lora) if lora else None},
                              seed, files={out.name: sha256_file(out)}, inputs=inputs)
     manifest["shape"] = list(table.shape)
     if explained is not None:

@@ -7,11 +7,12 @@ ID-SASRec teacher's. :mod:`.ablations` switches one part off. Importing this pac
 the encoder as ``llmemb`` (``llmemb train --encoder llmemb``).
 """
 
+from ..llm.item_table import LLMTable, load_llm_table
 from .ablations import ABLATIONS, Ablation, effective_settings
 from .adapter import build_adapter
 from .alignment import ALIGN_FORMS, alignment_loss
 from .encoder import LLMEmbEncoder
-from .inputs import LLMTable, Teacher, load_llm_table, load_teacher
+from .inputs import Teacher, load_teacher
 from .table import padded_table, reduce_table
 
 __all__ = [

@@ -20,12 +20,13 @@ from torch.nn import functional as F
 from ..config import ExperimentConfig, RATConfig, recorded_settings
 from ..data.dataset import PreparedDataset
 from ..layout import RunLayout
+from ..llm.item_table import LLMTable, load_llm_table
 from ..srs.backbones import PAD
 from ..srs.encoders import ItemEncoder, register_encoder
 from .ablations import effective_settings
 from .adapter import build_adapter
 from .alignment import alignment_loss
-from .inputs import LLMTable, Teacher, load_llm_table, load_teacher
+from .inputs import Teacher, load_teacher
 from .table import padded_table, reduce_table
 
 

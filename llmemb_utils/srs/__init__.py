@@ -1,8 +1,8 @@
-"""Sequential recommenders (SASRec, Bert4Rec, GRU4Rec) over pluggable item encoders (an ID
+"""Sequential recommenders (SASRec, Bert4Rec, GRU4Rec, Caser) over pluggable item encoders (an ID
 table, or LLMEmb's frozen LLM table + adapter with collaborative alignment from
 :mod:`llmemb_utils.rat`), with a seeded, resumable trainer and early stopping."""
 
-from .backbones import BACKBONES, Backbone, Bert4Rec, GRU4Rec, SASRec, build_backbone
+from .backbones import BACKBONES, Backbone, Bert4Rec, Caser, GRU4Rec, SASRec, build_backbone
 from .encoders import IDEncoder, ItemEncoder, build_encoder, register_encoder
 from .model import SequentialRecommender
 from .run import build_model, evaluate_run, train
@@ -12,6 +12,7 @@ __all__ = [
     "BACKBONES",
     "Backbone",
     "Bert4Rec",
+    "Caser",
     "GRU4Rec",
     "IDEncoder",
     "ItemEncoder",

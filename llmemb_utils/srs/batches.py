@@ -2,7 +2,7 @@
 
 Training objectives (docs/method.md §4.3), per user training sequence ``s``:
 
-- ``next`` (SASRec): input ``s[:-1]``, every position predicts the following item;
+- ``next`` (SASRec, Caser): input ``s[:-1]``, every position predicts the following item;
 - ``last`` (GRU4Rec): input ``s[:-1]``, only the last position predicts ``s[-1]``;
 - ``cloze`` (Bert4Rec): two rows per user, one with each position selected with probability
   ``mask_prob`` (of those: 80 % mask token, 10 % random item, 10 % unchanged) and one with only

@@ -10,7 +10,8 @@ Folder layout::
     last.pt / best.pt      resume state / weights of the best validation epoch
     item_table.npy         (N + 1, d) item vectors of the best model, row 0 padding
     metrics.json           test metrics, full ranking as srs.exclude_history says
-                           (docs/design.md §4.7), and the environment
+                           (docs/design.md §4.7), with what the top-10 lists show
+                           (``beyond_accuracy``, :mod:`..eval.beyond`), and the environment
     metrics_sampled.json   test metrics, paper-compatible 100-negative protocol
     ranks.npz, ranks_sampled.npz   per-user rank counts behind each metrics file
 """
@@ -28,12 +29,15 @@ import yaml
 
 from ..config import ExperimentConfig, load_config
 from ..data.dataset import PreparedDataset
-from ..eval.evaluate import rank_counts, summarize
+from ..eval.beyond import TOP_K, beyond_accuracy
+from ..eval.evaluate import rank_counts, summarize, top_k_lists
 from ..eval.metrics import expected_metrics
 from ..eval.protocol import Protocol
 from ..evidence.environment import environment
 from ..evidence.ranks import UserRanks, ranks_filename
-from ..io import MANIFEST, make_manifest, read_json, write_json
+from ..io import MANIFEST, kit_relative, make_manifest, read_json, write_json
+from ..layout import RunLayout
+from ..llm.item_table import LLMTable, load_llm_table
 from .backbones import build_backbone
 from .checkpoints import BEST, ITEM_TABLE, LOG, check_same_run, load_checkpoint
 from .encoders import build_encoder
@@ -158,8 +162,13 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
                         best_epoch: int, device: torch.device) -> dict[str, Any]:
     states = user_states(model, dataset.history("test"), config.srs.max_length, device)
     with torch.no_grad():
-        counts = rank_counts(states, model.item_table(), dataset, "test", protocol)
-    metrics = summarize(expected_metrics(*counts), dataset, "test", protocol)
+        table = model.item_table()
+        counts = rank_counts(states, table, dataset, "test", protocol)
+        metrics = summarize(expected_metrics(*counts), dataset, "test", protocol)
+        if protocol.candidates == "full":  # what users are shown: their top-K lists
+            lists = top_k_lists(states, table, dataset, "test", protocol, TOP_K)
+            metrics["beyond_accuracy"] = beyond_accuracy(lists, dataset,
+                                                         *diversity_ruler(config, dataset))
     metrics["config"] = config.to_dict()
     metrics["training"] = convergence(read_json(out / LOG), config.srs)
     metrics["inputs"] = {"data": _data_reference(dataset), "encoder": model.encoder.describe(),
@@ -169,6 +178,21 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
     UserRanks.of_split(counts, dataset, "test").save(out / ranks_filename(name))
     write_json(out / name, metrics)
     return metrics
+
+
+def diversity_ruler(config: ExperimentConfig,
+                    dataset: PreparedDataset) -> tuple[LLMTable | None, str | None]:
+    """The experiment's raw LLM item table (``RunLayout.llm_table("raw")``), the one ruler of
+    intra-list diversity for every model whatever its encoder; ``(None, why)`` when there is
+    no usable one."""
+    path = RunLayout(config).llm_table("raw")
+    try:
+        return load_llm_table(path, dataset, "raw"), None
+    except FileNotFoundError:
+        return None, (f"no raw LLM item table at {kit_relative(path)} to measure it with "
+                      "(`llmemb embed` without --lora writes it)")
+    except ValueError as error:
+        return None, f"the raw LLM item table is not usable: {error}"
 
 
 def metrics_filename(protocol: Protocol, headline_excludes_history: bool = True) -> str:
