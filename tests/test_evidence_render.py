@@ -82,7 +82,7 @@ def test_runtimes_view_lists_titles_and_recorded_times_in_order(tmp_path: Path):
     table = runtimes_view(tmp_path, {}).splitlines()
     assert table[2:4] == ["| `01_a.ipynb` | First | 5 s |",
                           "| `02_b.ipynb` | Second: the long one | 9 min 32 s |"]
-    assert table[-1].endswith("; 9 min 37 s in all.")
+    assert "(`make notebooks`), 9 min 37 s in all;" in table[-1]
     assert (duration(59), duration(60), duration(3601)) == ("59 s", "1 min 00 s", "60 min 01 s")
 
 

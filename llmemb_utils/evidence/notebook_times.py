@@ -50,7 +50,8 @@ def runtimes_view(folder: Path, options: dict[str, str]) -> str:
     lines += [f"| `{name}` | {title} | {duration(seconds)} |"
               for name, (title, seconds) in runs.items()]
     total = sum(seconds for _, seconds in runs.values())
-    lines += ["", f"Wall time of each notebook's recorded full-mode run (`make notebooks`, one "
-                  "after the other on one machine, each reusing the stages the ones before it "
-                  f"finished); {duration(total)} in all."]
+    lines += ["", f"Wall time of each notebook's recorded full-mode run (`make notebooks`), "
+                  f"{duration(total)} in all; a notebook reuses every stage already finished "
+                  "on its machine, so a first run on a fresh one also spends the time of "
+                  "building them."]
     return "\n".join(lines)
