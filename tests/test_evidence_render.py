@@ -17,10 +17,11 @@ from llmemb_utils.evidence.render import markdown, rendered, verdict
 
 
 def comparison(ratio: float | None, ratio_ci95: list[float] | None, diff_ci95: list[float],
-               group: str = "overall", backbone: str = "sasrec") -> dict:
+               group: str = "overall", backbone: str = "sasrec",
+               seeds: tuple[int, ...] = (42,)) -> dict:
     return {"backbone": backbone, "model": "llmemb", "baseline": "id", "protocol": "full",
             "group": group, "metric": "NDCG@10", "ratio": ratio, "ratio_ci95": ratio_ci95,
-            "diff": 0.0, "diff_ci95": diff_ci95, "seeds": [42],
+            "diff": 0.0, "diff_ci95": diff_ci95, "seeds": seeds,
             "excludes_no_difference": diff_ci95[0] > 0 or diff_ci95[1] < 0}
 
 
@@ -30,7 +31,8 @@ def results(tmp_path: Path) -> Path:
     (folder / "runs").mkdir(parents=True)
     rows = [comparison(0.68, [0.58, 0.79], [-0.04, -0.02]),
             comparison(1.3, [0.61, 2.68], [-0.01, 0.02], group="item_tail"),
-            comparison(1.07, [1.002, 1.18], [0.0001, 0.01], backbone="gru4rec")]
+            comparison(1.07, [1.002, 1.18], [0.0001, 0.01], backbone="gru4rec",
+                       seeds=(42, 43, 44))]
     (folder / "comparisons.json").write_text(json.dumps(rows))
     return tmp_path / "results"
 
@@ -51,9 +53,11 @@ def test_verdict_is_a_tie_whenever_the_interval_contains_no_difference(ratio_ci9
 
 
 def test_verdict_view_picks_the_comparison_its_options_name(results: Path):
-    assert markdown("exp/verdict", results) == "**worse**, 0.68x [0.58, 0.79]"
-    assert markdown("exp/verdict", results, group="item_tail") == "**tie**, 1.30x [0.61, 2.68]"
-    assert markdown("exp/verdict", results, backbone="gru4rec") == "**better**, 1.07x [1.00, 1.18]"
+    assert markdown("exp/verdict", results) == "**worse**, 0.68x [0.58, 0.79], 1 seed"
+    assert markdown("exp/verdict", results, group="item_tail") == (
+        "**tie**, 1.30x [0.61, 2.68], 1 seed")
+    assert markdown("exp/verdict", results, backbone="gru4rec") == (
+        "**better**, 1.07x [1.00, 1.18], 3 seeds")
     with pytest.raises(ValueError, match="no comparison .*'baseline': 'llmemb'"):
         markdown("exp/verdict", results, baseline="llmemb")
 
@@ -61,7 +65,7 @@ def test_verdict_view_picks_the_comparison_its_options_name(results: Path):
 def test_a_block_on_one_line_renders_inline_and_a_table_block_must_not(results: Path):
     text = "| overall | <!-- results:exp/verdict --> old <!-- /results:exp/verdict --> | x |\n"
     assert rendered(text, results, "doc.md") == (
-        "| overall | <!-- results:exp/verdict --> **worse**, 0.68x [0.58, 0.79] "
+        "| overall | <!-- results:exp/verdict --> **worse**, 0.68x [0.58, 0.79], 1 seed "
         "<!-- /results:exp/verdict --> | x |\n")
     block = "<!-- results:exp/comparison --><!-- /results:exp/comparison -->\n"
     with pytest.raises(ValueError, match="doc.md:1: results:exp/comparison gives several lines"):
@@ -105,7 +109,7 @@ def test_report_renders_and_checks_several_documents_reading_the_nearest_results
     assert main(["report", "--render", str(readme), str(page)]) == 0
     assert "| `01_a.ipynb` | First | 5 s |" in readme.read_text()
     assert page.read_text() == ("Tail: <!-- results:exp/verdict group=item_tail --> **tie**, "
-                                "1.30x [0.61, 2.68] <!-- /results:exp/verdict -->.\n")
+                                "1.30x [0.61, 2.68], 1 seed <!-- /results:exp/verdict -->.\n")
     assert main(["report", "--check", str(readme), str(page)]) == 0
 
     page.write_text(page.read_text().replace("**tie**", "**better**"))

@@ -36,7 +36,7 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
                 ``metric``)
 ``verdict``     one comparison in a word, better, worse or tie (its interval contains
-                no difference), with its ratio and paired 95 % interval (options
+                no difference), with its ratio, paired 95 % interval and seeds (options
                 ``backbone``, default ``sasrec``; ``model``, default ``llmemb``;
                 ``baseline``, default ``id``; ``group``, default ``overall``;
                 ``protocol``; ``metric``)
@@ -290,7 +290,8 @@ def verdict_view(experiment: Experiment, options: dict[str, str]) -> str:
     if row is None:
         raise ValueError(f"no comparison {key} in {experiment.folder}")
     cell = _comparison_cell(row, "ratio").removesuffix(SIGNIFICANT)
-    return f"**{verdict(row)}**, {cell}"
+    seeds = len(row["seeds"])
+    return f"**{verdict(row)}**, {cell}, {seeds} seed{'s' if seeds > 1 else ''}"
 
 
 def verdict(row: dict[str, Any]) -> str:
