@@ -41,9 +41,9 @@ test: unit-test results-check notebook-test
 unit-test: setup
 	$(BIN)/pytest -p no:cacheprovider tests
 
-# Every generated results block of the README equals what results/ gives.
+# Every generated results block of the README and docs/results.md equals what results/ gives.
 results-check: setup
-	$(BIN)/llmemb report --check README.md
+	$(BIN)/llmemb report --check README.md docs/results.md
 
 # Fast mode, lax: any error fails; trained and LLM numbers move in their last printed digits
 # between CPUs, so cells check them with asserts and tolerances; only cells marked

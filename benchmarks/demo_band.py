@@ -1,5 +1,5 @@
 """How far `make demo`'s numbers move on another CPU or thread count; writes the band into the
-demo study's records (results/ml100k_smollm2/cpu_band.json), where the README renders it.
+demo study's records (results/ml100k_smollm2/cpu_band.json), where docs/results.md renders it.
 
 On one CPU with one thread count a seeded run repeats bit for bit. Another thread count or
 instruction set changes the order of floating-point sums; over 20 epochs the small differences

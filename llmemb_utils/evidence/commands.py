@@ -21,17 +21,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--add", metavar="DIR",
                         help="add the runs' records to those of DIR, keeping them, and "
                              "compute its paired comparisons again")
-    parser.add_argument("--render", metavar="DOC",
-                        help="rewrite the <!-- results:... --> blocks of DOC from the records")
-    parser.add_argument("--check", metavar="DOC",
-                        help="exit 1, showing a diff, if a results block of DOC differs from "
-                             "what the records give")
+    parser.add_argument("--render", metavar="DOC", nargs="+",
+                        help="rewrite the <!-- results:... --> blocks of each DOC from the "
+                             "records")
+    parser.add_argument("--check", metavar="DOC", nargs="+",
+                        help="exit 1, showing a diff, if a results block of a DOC differs "
+                             "from what the records give")
     parser.add_argument("--split-gap", metavar="DIR",
                         help="measure the validation-test gap of the runs recorded in DIR "
                              "(their run folders must be here) into DIR/split_gap.json")
     parser.add_argument("--results", metavar="DIR",
-                        help="records folder for --render/--check (default: results/ beside "
-                             "DOC)")
+                        help="records folder for --render/--check (default: the nearest "
+                             "results/ in DOC's folder or above it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,23 +51,30 @@ def run(args: argparse.Namespace) -> int:
     if args.split_gap:
         command = getattr(args, "command_line", None) or "llmemb report --split-gap"
         print(f"wrote {measure_split_gap(args.split_gap, command)}")
-    if args.render:
-        document = Path(args.render)
+    for document in map(Path, args.render or ()):
         count = render_file(document, _results(args, document))
         print(f"{document}: rendered {count} results block(s)")
-    if args.check:
-        document = Path(args.check)
+    differing = []
+    for document in map(Path, args.check or ()):
         messages = check_file(document, _results(args, document))
         if messages:
             print("\n\n".join(messages), file=sys.stderr)
             print(f"{document}: {len(messages)} results block(s) differ from the records; "
                   f"`llmemb report --render {document}` rewrites them", file=sys.stderr)
-            return 1
-        print(f"{document}: no results block differs from the records")
-    return 0
+            differing.append(document)
+        else:
+            print(f"{document}: no results block differs from the records")
+    return 1 if differing else 0
 
 
 def _results(args: argparse.Namespace, document: Path) -> Path:
+    """``--results``, else the nearest ``results/`` in the document's folder or above it (so
+    ``docs/results.md`` reads the kit's records), else ``results/`` beside it."""
     if not document.is_file():
         raise FileNotFoundError(f"{document}: file not found")
-    return Path(args.results) if args.results else document.parent / RECORDS
+    if args.results:
+        return Path(args.results)
+    folder = document.resolve().parent
+    found = next((parent / RECORDS for parent in (folder, *folder.parents)
+                  if (parent / RECORDS).is_dir()), None)
+    return found or document.parent / RECORDS

@@ -35,8 +35,19 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 ``band``        how far the seed-42 SASRec pair moved with another thread count or
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
                 ``metric``)
+``verdict``     one comparison in a word, better, worse or tie (its interval contains
+                no difference), with its ratio, paired 95 % interval and seeds (options
+                ``backbone``, default ``sasrec``; ``model``, default ``llmemb``;
+                ``baseline``, default ``id``; ``group``, default ``overall``;
+                ``protocol``; ``metric``)
 
-An option's value holds no space unless quoted: ``protocol="full, history excluded"``.
+``notebooks/runtimes`` (``notebooks`` instead of an experiment: the committed notebooks
+beside ``results/``) lists each notebook with its title and the wall time of its recorded
+full-mode run (:mod:`.notebook_times`).
+
+A block whose markers stand on one line is rendered inline, for a one-line view such as
+``verdict`` inside a table row. An option's value holds no space unless quoted:
+``protocol="full, history excluded"``.
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_t
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
 from .comparisons import GROUPS
+from .notebook_times import NOTEBOOKS, runtimes_view
 from .records import CPU_BAND, HEADLINE_METRICS, SPLIT_GAP, Experiment
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
@@ -78,6 +90,10 @@ class Block:
     @property
     def label(self) -> str:
         return f"results:{self.name}"
+
+    def inline(self, text: str) -> bool:
+        """Whether both markers stand on one line of ``text``: the body is then one line."""
+        return "\n" not in text[self.start:self.end]
 
 
 def find_blocks(text: str, source: str) -> list[Block]:
@@ -108,25 +124,40 @@ def markdown(name: str, results: str | Path = "results", **options: str) -> str:
 def generate(block: Block, results: Path, source: str) -> str:
     """The Markdown the records give for ``block``; errors name ``source`` and its line."""
     where = f"{source}:{block.line}: {block.label}"
-    experiment, _, view = block.name.rpartition("/")
-    if view not in VIEWS or not experiment:
+    origin, _, view = block.name.rpartition("/")
+    views = NOTEBOOK_VIEWS if origin == NOTEBOOKS else VIEWS
+    if view not in views or not origin:
         raise ValueError(f"{where}: expected EXPERIMENT/VIEW with VIEW one of "
-                         f"{sorted(VIEWS)}")
-    render, allowed = VIEWS[view]
+                         f"{sorted(VIEWS)}, or {NOTEBOOKS}/VIEW with VIEW one of "
+                         f"{sorted(NOTEBOOK_VIEWS)}")
+    render, allowed = views[view]
     unknown = sorted(set(block.options) - set(allowed))
     if unknown:
         raise ValueError(f"{where}: unknown option(s) {unknown}; known: {sorted(allowed)}")
     try:
-        return render(Experiment(results / experiment), block.options)
+        read = results.parent / NOTEBOOKS if origin == NOTEBOOKS else Experiment(results / origin)
+        return render(read, block.options)
     except (FileNotFoundError, KeyError, ValueError) as error:
         raise ValueError(f"{where}: {error}") from error
+
+
+def body(block: Block, text: str, results: Path, source: str) -> str:
+    """What stands between ``block``'s markers once rendered: the generated Markdown on lines
+    of its own, or, between markers on one line, on that line."""
+    generated = generate(block, results, source)
+    if not block.inline(text):
+        return f"\n{generated}\n"
+    if "\n" in generated:
+        raise ValueError(f"{source}:{block.line}: {block.label} gives several lines; put its "
+                         "markers on lines of their own")
+    return f" {generated} "
 
 
 def rendered(text: str, results: Path, source: str) -> str:
     """``text`` with every block's body replaced by what the records give."""
     pieces, position = [], 0
     for block in find_blocks(text, source):
-        pieces += [text[position:block.start], f"\n{generate(block, results, source)}\n"]
+        pieces += [text[position:block.start], body(block, text, results, source)]
         position = block.end
     return "".join([*pieces, text[position:]])
 
@@ -143,8 +174,8 @@ def check_file(path: Path, results: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
     messages = []
     for block in find_blocks(text, str(path)):
-        written = text[block.start:block.end].strip("\n")
-        expected = generate(block, results, str(path))
+        written = text[block.start:block.end].strip(" " if block.inline(text) else "\n")
+        expected = body(block, text, results, str(path)).strip(" \n")
         if written != expected:
             diff = difflib.unified_diff(written.splitlines(), expected.splitlines(),
                                         f"{path} ({block.label})",
@@ -247,6 +278,35 @@ def _comparison_cell(row: dict[str, Any], value: str) -> str:
         return "n/a (baseline 0)"
     interval = "n/a" if row["ratio_ci95"] is None else "{:.2f}, {:.2f}".format(*row["ratio_ci95"])
     return f"{row['ratio']:.2f}x [{interval}]{mark}"
+
+
+def verdict_view(experiment: Experiment, options: dict[str, str]) -> str:
+    key = {"backbone": options.get("backbone", "sasrec"), "model": options.get("model", "llmemb"),
+           "baseline": options.get("baseline", "id"), "group": options.get("group", "overall"),
+           "protocol": options.get("protocol", "full"),
+           "metric": options.get("metric", "NDCG@10")}
+    row = next((row for row in experiment.comparisons()
+                if all(row[field] == value for field, value in key.items())), None)
+    if row is None:
+        raise ValueError(f"no comparison {key} in {experiment.folder}")
+    cell = _comparison_cell(row, "ratio").removesuffix(SIGNIFICANT)
+    seeds = len(row["seeds"])
+    return f"**{verdict(row)}**, {cell}, {seeds} seed{'s' if seeds > 1 else ''}"
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """better or worse when the comparison's ratio interval lies above or below 1, else tie
+    (an interval that contains 1, whichever way the ratio points); with a baseline mean of 0
+    the difference's interval against 0 decides."""
+    interval, no_difference = row["ratio_ci95"], 1.0
+    if interval is None:
+        interval, no_difference = row["diff_ci95"], 0.0
+    low, high = interval
+    if low > no_difference:
+        return "better"
+    if high < no_difference:
+        return "worse"
+    return "tie"
 
 
 def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
@@ -471,4 +531,8 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "scft_gain": (scft_gain_view, ("backbone", "metric")),
     "split_gap": (split_gap_view, ()),
     "band": (band_view, ("metric",)),
+    "verdict": (verdict_view, ("backbone", "model", "baseline", "group", "protocol", "metric")),
+}
+NOTEBOOK_VIEWS: dict[str, tuple[Callable[[Path, dict[str, str]], str], tuple[str, ...]]] = {
+    "runtimes": (runtimes_view, ()),
 }

@@ -1,0 +1,120 @@
+"""Verdicts, inline blocks, notebook run times, and ``llmemb report`` on several documents.
+
+The records here are written by hand: a ``comparisons.json`` with chosen intervals and
+notebooks with chosen metadata, so every expected line is known without the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llmemb_utils.cli import main
+from llmemb_utils.evidence.notebook_times import duration, runtimes_view
+from llmemb_utils.evidence.render import markdown, rendered, verdict
+
+
+def comparison(ratio: float | None, ratio_ci95: list[float] | None, diff_ci95: list[float],
+               group: str = "overall", backbone: str = "sasrec",
+               seeds: tuple[int, ...] = (42,)) -> dict:
+    return {"backbone": backbone, "model": "llmemb", "baseline": "id", "protocol": "full",
+            "group": group, "metric": "NDCG@10", "ratio": ratio, "ratio_ci95": ratio_ci95,
+            "diff": 0.0, "diff_ci95": diff_ci95, "seeds": seeds,
+            "excludes_no_difference": diff_ci95[0] > 0 or diff_ci95[1] < 0}
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    folder = tmp_path / "results" / "exp"
+    (folder / "runs").mkdir(parents=True)
+    rows = [comparison(0.68, [0.58, 0.79], [-0.04, -0.02]),
+            comparison(1.3, [0.61, 2.68], [-0.01, 0.02], group="item_tail"),
+            comparison(1.07, [1.002, 1.18], [0.0001, 0.01], backbone="gru4rec",
+                       seeds=(42, 43, 44))]
+    (folder / "comparisons.json").write_text(json.dumps(rows))
+    return tmp_path / "results"
+
+
+@pytest.mark.parametrize(("ratio_ci95", "diff_ci95", "word"), [
+    ([1.01, 1.2], [0.001, 0.02], "better"),
+    ([0.5, 0.99], [-0.02, -0.001], "worse"),
+    ([0.5, 1.0], [-0.02, 0.0], "tie"),  # an interval that reaches 1 contains it
+    ([1.0, 1.4], [0.0, 0.02], "tie"),
+    ([0.8, 1.3], [-0.01, 0.01], "tie"),
+    (None, [0.001, 0.02], "better"),  # baseline mean 0: the difference decides
+    (None, [-0.01, 0.02], "tie"),
+])
+def test_verdict_is_a_tie_whenever_the_interval_contains_no_difference(ratio_ci95, diff_ci95,
+                                                                       word):
+    assert verdict(comparison(None if ratio_ci95 is None else 1.0, ratio_ci95,
+                              diff_ci95)) == word
+
+
+def test_verdict_view_picks_the_comparison_its_options_name(results: Path):
+    assert markdown("exp/verdict", results) == "**worse**, 0.68x [0.58, 0.79], 1 seed"
+    assert markdown("exp/verdict", results, group="item_tail") == (
+        "**tie**, 1.30x [0.61, 2.68], 1 seed")
+    assert markdown("exp/verdict", results, backbone="gru4rec") == (
+        "**better**, 1.07x [1.00, 1.18], 3 seeds")
+    with pytest.raises(ValueError, match="no comparison .*'baseline': 'llmemb'"):
+        markdown("exp/verdict", results, baseline="llmemb")
+
+
+def test_a_block_on_one_line_renders_inline_and_a_table_block_must_not(results: Path):
+    text = "| overall | <!-- results:exp/verdict --> old <!-- /results:exp/verdict --> | x |\n"
+    assert rendered(text, results, "doc.md") == (
+        "| overall | <!-- results:exp/verdict --> **worse**, 0.68x [0.58, 0.79], 1 seed "
+        "<!-- /results:exp/verdict --> | x |\n")
+    block = "<!-- results:exp/comparison --><!-- /results:exp/comparison -->\n"
+    with pytest.raises(ValueError, match="doc.md:1: results:exp/comparison gives several lines"):
+        rendered(block, results, "doc.md")
+
+
+def notebook(title_cell: str, seconds: int | None) -> str:
+    metadata = {} if seconds is None else {"llmemb": {"mode": "full", "seconds": seconds}}
+    return json.dumps({"cells": [{"cell_type": "code", "source": ["# not a heading\n"]},
+                                 {"cell_type": "markdown", "source": [title_cell, "\nText."]}],
+                       "metadata": metadata})
+
+
+def test_runtimes_view_lists_titles_and_recorded_times_in_order(tmp_path: Path):
+    (tmp_path / "02_b.ipynb").write_text(notebook("# 02 · Second: the long one", 572))
+    (tmp_path / "01_a.ipynb").write_text(notebook("# 01 · First", 5))
+    (tmp_path / "scratch.ipynb").write_text(notebook("# Not numbered", None))
+    table = runtimes_view(tmp_path, {}).splitlines()
+    assert table[2:4] == ["| `01_a.ipynb` | First | 5 s |",
+                          "| `02_b.ipynb` | Second: the long one | 9 min 32 s |"]
+    assert "(`make notebooks`), 9 min 37 s in all;" in table[-1]
+    assert (duration(59), duration(60), duration(3601)) == ("59 s", "1 min 00 s", "60 min 01 s")
+
+
+def test_a_notebook_without_a_recorded_run_is_named(tmp_path: Path):
+    (tmp_path / "01_a.ipynb").write_text(notebook("# 01 · First", None))
+    with pytest.raises(ValueError, match=r"01_a.ipynb: no full-mode run recorded"):
+        runtimes_view(tmp_path, {})
+
+
+def test_report_renders_and_checks_several_documents_reading_the_nearest_results(
+        results: Path, capsys: pytest.CaptureFixture[str]):
+    root = results.parent
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "01_a.ipynb").write_text(notebook("# 01 · First", 5))
+    readme, page = root / "README.md", root / "docs" / "results.md"
+    page.parent.mkdir()
+    readme.write_text("<!-- results:notebooks/runtimes -->\n<!-- /results:notebooks/runtimes -->\n")
+    page.write_text("Tail: <!-- results:exp/verdict group=item_tail -->"
+                    "<!-- /results:exp/verdict -->.\n")
+    assert main(["report", "--render", str(readme), str(page)]) == 0
+    assert "| `01_a.ipynb` | First | 5 s |" in readme.read_text()
+    assert page.read_text() == ("Tail: <!-- results:exp/verdict group=item_tail --> **tie**, "
+                                "1.30x [0.61, 2.68], 1 seed <!-- /results:exp/verdict -->.\n")
+    assert main(["report", "--check", str(readme), str(page)]) == 0
+
+    page.write_text(page.read_text().replace("**tie**", "**better**"))
+    capsys.readouterr()
+    assert main(["report", "--check", str(readme), str(page)]) == 1
+    captured = capsys.readouterr()
+    assert f"{readme}: no results block differs" in captured.out
+    assert f"{page}:1: results:exp/verdict differs from the records" in captured.err
