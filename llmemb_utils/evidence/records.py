@@ -32,7 +32,7 @@ from ..srs.checkpoints import LOG
 from .bootstrap import REPLICATES, SEED
 from .comparisons import RunKey, compare_runs
 from .ranks import UserRanks, ranks_filename
-from .scft_gain import scft_record
+from .scft_cost import scft_record
 from .table_geometry import item_table_uniformity
 
 RUNS = "runs"

@@ -56,6 +56,7 @@ from ..eval.results import summarize as summarize_results
 from ..io import read_json
 from .comparisons import GROUPS
 from .records import CPU_BAND, HEADLINE_METRICS, SPLIT_GAP, Experiment
+from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -355,8 +356,6 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
 
 
 def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
-    from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
-
     backbone, metric = options.get("backbone", "sasrec"), options.get("metric", "NDCG@10")
     gain = scft_gain(experiment, backbone, metric)
     lines = ["| SCFT recipe | LoRA layers | steps | SCFT CPU s | validation | overall / raw | "
