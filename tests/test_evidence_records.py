@@ -384,3 +384,14 @@ def test_the_chosen_variant_is_the_best_validated_run_of_study_variants_only(
         record["validation"]["NDCG@10"] = {"v-id": 0.2, "v-llmemb": 0.3}.get(name, 0.9)
         path.write_text(json.dumps(record))
     assert chosen_variant(Experiment(folder)) == "llmemb-v-llmemb"
+
+
+def test_compare_computes_the_comparisons_again_as_a_fresh_write_does(
+        runs: list[Path], tmp_path: Path) -> None:
+    fresh, stale = tmp_path / "fresh", tmp_path / "stale"
+    write_experiment(fresh, runs, "test")
+    write_experiment(stale, runs, "test", replicates=50, seed=5)
+    assert main(["report", "--compare", str(stale)]) == 0
+    assert read_json(stale / "comparisons.json") == read_json(fresh / "comparisons.json")
+    assert (stale / "README.md").read_text().splitlines()[-1] == (
+        f"Comparisons computed again by `llmemb report --compare {stale}`.")

@@ -1,6 +1,7 @@
 """The record options of ``llmemb report``: ``--write`` run records into ``results/`` (or
-``--add`` some to those already there), ``--split-gap`` measure their validation-test gap
-beside them, ``--render`` and ``--check`` a document's result blocks against them."""
+``--add`` some to those already there, or ``--compare`` their comparisons again),
+``--split-gap`` measure their validation-test gap beside them, ``--render`` and ``--check`` a
+document's result blocks against them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..layout import RECORDS
-from .records import write_experiment
+from .records import compare_experiment, write_experiment
 from .render import check_file, render_file
 from .split_gap_record import measure_split_gap
 
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--add", metavar="DIR",
                         help="add the runs' records to those of DIR, keeping them, and "
                              "compute its paired comparisons again")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="compute the paired comparisons of DIR again from its recorded "
+                             "rank files, with the kit's bootstrap")
     parser.add_argument("--render", metavar="DOC",
                         help="rewrite the <!-- results:... --> blocks of DOC from the records")
     parser.add_argument("--check", metavar="DOC",
@@ -47,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         folder = write_experiment(args.write or args.add, args.runs, command,
                                   add=bool(args.add))
         print(f"wrote the records of {len(args.runs)} run(s) to {folder}")
+    if args.compare:
+        command = getattr(args, "command_line", None) or f"llmemb report --compare {args.compare}"
+        print(f"wrote {compare_experiment(args.compare, command)}")
     if args.split_gap:
         command = getattr(args, "command_line", None) or "llmemb report --split-gap"
         print(f"wrote {measure_split_gap(args.split_gap, command)}")

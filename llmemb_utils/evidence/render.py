@@ -64,6 +64,8 @@ OPEN = re.compile(rf"<!-- results:(?P<name>[^\s>]+)(?P<options>(?:[ \t]+[^\s=>]+
                   r"[ \t]*-->")
 COMPARED_GROUPS = GROUPS[:3]  # overall, item_tail, item_head
 SIGNIFICANT = " *"
+SIGNIFICANT_NOTE = (f"{SIGNIFICANT} the interval of the difference excludes 0 by more than "
+                    "the Monte-Carlo error of its ends")
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,7 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
                   table.items(), key=lambda item: comparison_order(*item[0][:3]))]
     shown = "model / baseline" if value == "ratio" else "model - baseline"
     lines += ["", f"{metric}, {protocol} ranking: {shown} [paired 95 % bootstrap interval over "
-                  f"users, pooled across seeds];{SIGNIFICANT} the interval of the difference "
-                  "excludes 0."]
+                  f"users, pooled across seeds];{SIGNIFICANT_NOTE}."]
     return "\n".join(lines)
 
 
@@ -227,8 +228,7 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
                                           if group in paired else "" for group in groups) + " |")
     lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; model / ID: ratio of "
                   "the means over the seeds both have [paired 95 % bootstrap interval over "
-                  "users, pooled across those seeds];"
-                  f"{SIGNIFICANT} the interval of the difference excludes 0."]
+                  f"users, pooled across those seeds];{SIGNIFICANT_NOTE}."]
     return "\n".join(lines)
 
 
@@ -375,8 +375,8 @@ def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
     chosen = chosen_recipe(gain)
     lines += ["", f"{backbone}, {metric}, full ranking: RAT on each SCFT table over RAT on the "
                   f"raw LLM table (the no-scft ablation), {seeds} seed(s) [paired 95 % "
-                  f"bootstrap interval over users];{SIGNIFICANT} the interval of the difference "
-                  "excludes 0. SCFT CPU s: the SCFT run's CPU seconds (every thread), trunk "
+                  f"bootstrap interval over users];{SIGNIFICANT_NOTE}. SCFT CPU s: the SCFT "
+                  "run's CPU seconds (every thread), trunk "
                   f"cache included. Validation: {metric} at the chosen epoch (RAT on the raw "
                   f"table: {_number(raw, 4)}). Best on validation among the recipes within "
                   f"the demo's SCFT budget ({DEMO_SCFT_CPU_SECONDS:g} CPU s): "
