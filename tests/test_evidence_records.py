@@ -16,6 +16,7 @@ from llmemb_utils.config import load_config
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.evidence.bootstrap import paired_bootstrap
 from llmemb_utils.evidence.comparisons import compare_runs, ratio_text, verdict
+from llmemb_utils.evidence.environment import environment
 from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
 from llmemb_utils.evidence.render import (
@@ -50,12 +51,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory, single_thread: None) -> list[
     save_item_embeddings(np.random.default_rng(0).normal(size=(dataset.num_items, 16)), table,
                          {"model": "synthetic"}, dataset)
     folders = []
-    for encoder in ("id", "llmemb"):
-        for seed in SEEDS:
-            out = folder / f"{encoder}-{seed}"
-            config = load_config(None, **TINY, seed=seed, **{"rat.llm_emb": str(table)})
-            train(config, dataset, out, encoder=encoder, device="cpu")
-            folders.append(out)
+    with pytest.MonkeyPatch.context() as patch:  # as from a commit, whatever the tree holds:
+        committed = {**environment(), "kit_modified": False}  # the views mark uncommitted runs
+        patch.setattr("llmemb_utils.srs.run.environment", lambda: committed)
+        for encoder in ("id", "llmemb"):
+            for seed in SEEDS:
+                out = folder / f"{encoder}-{seed}"
+                config = load_config(None, **TINY, seed=seed, **{"rat.llm_emb": str(table)})
+                train(config, dataset, out, encoder=encoder, device="cpu")
+                folders.append(out)
     return folders
 
 
