@@ -41,7 +41,8 @@ test: unit-test results-check notebook-test
 unit-test: setup
 	$(BIN)/pytest -p no:cacheprovider tests
 
-# Every generated results block of the README and docs/results.md equals what results/ gives.
+# Every generated results block of the README and docs/results.md equals what results/ gives,
+# and every record of results/ what its rank files give (llmemb report --verify).
 results-check: setup
 	$(BIN)/llmemb report --check README.md docs/results.md
 

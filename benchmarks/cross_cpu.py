@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import run_record  # this folder is on the path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "ml100k_smollm2.yaml"
@@ -43,22 +43,6 @@ MODES: dict[str, dict[str, str]] = {
 DTYPES = ("bfloat16", "float32")
 LLM_WIDTH = 576  # SmolLM2-135M
 ISA_VARIABLES = sorted({name for env in MODES.values() for name in env})
-
-
-def cpu_facts() -> dict[str, object]:
-    """CPU model, vector-instruction flags and PyTorch's kernel choice of this process."""
-    import torch
-
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                  if line.startswith("model name")), platform.processor())
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines()
-                  if line.startswith("flags")), [])
-    return {"model": model,
-            "vector_flags": sorted({f for f in flags if f.startswith(("avx", "amx", "sse4"))}),
-            "torch": torch.__version__,
-            "torch_capability": torch.backends.cpu.get_cpu_capability(),
-            "onednn_bf16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())}
 
 
 def measure_embeddings(prompts: list[str], folder: Path) -> dict[str, float]:
@@ -108,7 +92,7 @@ def child(args: argparse.Namespace) -> None:
     prompts = PreparedDataset.load(args.data).prompts[:args.prompts]
     seconds = measure_embeddings(prompts, folder)
     ndcg = measure_training(args.epochs, args.table, folder)
-    write_json(folder / "summary.json", {"cpu": cpu_facts(), "embed_seconds": seconds,
+    write_json(folder / "summary.json", {"cpu": run_record.cpu_facts(), "embed_seconds": seconds,
                                          "test_NDCG@10": ndcg})
 
 
@@ -152,6 +136,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--modes", nargs="+", choices=sorted(MODES), default=list(MODES))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "cross_cpu.json")
+    run_record.add_load_option(parser)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--table", type=Path, help=argparse.SUPPRESS)
@@ -160,6 +145,7 @@ def main() -> None:
     if args.child:
         child(args)
         return
+    record = run_record.start(args)
 
     from llmemb_utils.config import load_config
     from llmemb_utils.io import read_json, write_json
@@ -168,7 +154,6 @@ def main() -> None:
     data = RunLayout(load_config(CONFIG)).data
     scratch = ROOT / "artifacts" / "benchmarks" / "cross_cpu"
     table = stand_in_table(data, scratch / "stand_in_llm_table.npy")
-    load_before = os.getloadavg()
     base_env = {k: v for k, v in os.environ.items() if k not in ISA_VARIABLES}
     for mode in args.modes:
         folder = scratch / mode
@@ -181,10 +166,10 @@ def main() -> None:
                        check=True, env={**base_env, **MODES[mode], "TQDM_DISABLE": "1"})
     reference = args.modes[0]
     report = {
+        **run_record.finish(record),
         "settings": {"prompts": args.prompts, "epochs": args.epochs, "threads": args.threads,
                      "seed": 42, "modes": {m: MODES[m] for m in args.modes},
                      "reference_mode": reference},
-        "load_average": {"before": load_before, "after": os.getloadavg()},
         "modes": {m: read_json(scratch / m / "summary.json") for m in args.modes},
         "differences_from_reference": {m: compare(scratch / reference, scratch / m)
                                        for m in args.modes[1:]},

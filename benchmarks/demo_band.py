@@ -32,7 +32,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cross_cpu import ISA_VARIABLES, MODES, cpu_facts
+import run_record  # this folder is on the path when run as a script
+from cross_cpu import ISA_VARIABLES, MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "ml100k_smollm2.yaml"
@@ -125,14 +126,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path,
                         default=ROOT / "results" / "ml100k_smollm2" / "cpu_band.json")
+    run_record.add_load_option(parser)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     from llmemb_utils.io import read_json, write_json
 
     if args.child:
-        write_json(args.child / "scores.json", {"cpu": cpu_facts(),
+        write_json(args.child / "scores.json", {"cpu": run_record.cpu_facts(),
                                                 "scores": train_pair(args.child)})
         return
+    record = run_record.start(args)
     base_env = {k: v for k, v in os.environ.items() if k not in ISA_VARIABLES}
     runs = {}
     with tempfile.TemporaryDirectory(prefix="demo_band_") as scratch:
@@ -147,6 +150,7 @@ def main() -> None:
     reference, recorded = label(*REFERENCE), recorded_scores()
     scores = {name: run["scores"] for name, run in runs.items()}
     write_json(args.out, {
+        **run_record.finish(record),
         "settings": {"config": str(CONFIG.relative_to(ROOT)), "seed": SEED,
                      "backbone": "sasrec", "protocol": "full", "reference": reference,
                      "perturbations": {label(m, t): {"threads": t, **MODES[m]}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,8 +29,8 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import run_record  # this folder is on the path when run as a script
 import torch
-from cross_cpu import cpu_facts  # this folder is on the path when run as a script
 
 from llmemb_utils.config import load_config
 from llmemb_utils.data.dataset import PreparedDataset
@@ -146,21 +145,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per variant")
     parser.add_argument("--skip-scft", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "llm.json")
+    run_record.add_load_option(parser)
     args = parser.parse_args()
+    record = run_record.start(args)
     config = load_config(CONFIG)
     layout = RunLayout(config)
     prompts = PreparedDataset.load(layout.data).prompts[:args.items]
     scratch = layout.root / "benchmark"
     report: dict[str, object] = {
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "cpu": cpu_facts(),
-                    "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-                    "python": platform.python_version()},
+        "machine": {"torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "extraction": bench_extraction(prompts, scratch, args.repeats),
     }
     if not args.skip_scft:
         report["scft"] = bench_scft(scratch / "scft")
         report["quality"] = bench_quality(prompts, scratch / "scft" / "adapter")
-    write_json(args.out, report)
+    write_json(args.out, {**run_record.finish(record), **report})
     print(f"wrote {args.out}")
 
 

@@ -18,6 +18,7 @@ import platform
 import tempfile
 from pathlib import Path
 
+import run_record  # this folder is on the path when run as a script
 import torch
 
 from llmemb_utils.config import load_config
@@ -85,7 +86,9 @@ def compared(case: str, plan, measured: int, details: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "plan_check.json")
+    run_record.add_load_option(parser)
     args = parser.parse_args()
+    record = run_record.start(args)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         tiny = str(save_tiny_llama(Path(folder) / "tiny", layers=4, hidden=64))
@@ -96,7 +99,8 @@ def main() -> None:
                   for checkpointing in (False, True)]
         cases += [extraction_case("tiny LLaMA", tiny, 16, 64),
                   extraction_case(DEFAULT_MODEL, smollm2, 16, 64)]
-    write_json(args.out, {"tolerance": TOLERANCE, "precision": "4-bit NF4 weights, fp32 compute",
+    write_json(args.out, {**run_record.finish(record), "tolerance": TOLERANCE,
+                          "precision": "4-bit NF4 weights, fp32 compute",
                           "torch": torch.__version__, "machine": platform.machine(),
                           "cases": cases})
     print(f"-> {args.out}")

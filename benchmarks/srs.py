@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import run_record  # this folder is on the path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 SYNTHETIC_ROOT = ROOT / "artifacts" / "benchmarks" / "srs"
@@ -157,10 +158,12 @@ def main() -> None:
                         help="only ID-SASRec on the default data, with each thread count")
     parser.add_argument("--out", type=Path,
                         help="default: benchmarks/srs.json (srs_idle.json with --thread-sweep)")
+    run_record.add_load_option(parser)
     args = parser.parse_args()
     if args.case:
         print(json.dumps(measure(*args.case, args.epochs, args.threads)))
         return
+    record = run_record.start(args)
 
     import torch
 
@@ -172,10 +175,8 @@ def main() -> None:
     out = args.out or Path(__file__).with_name("srs_idle.json" if args.thread_sweep
                                                else "srs.json")
     results = {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "torch": torch.__version__, "cpu_count": os.cpu_count(),
-                    "threads": args.thread_sweep or args.threads,
-                    "load_average_before": os.getloadavg()},
+        **record,
+        "machine": {"torch": torch.__version__, "threads": args.thread_sweep or args.threads},
         "config": {"epochs": args.epochs, "note": "paper hyper-parameters (hidden 128, "
                    "2 blocks, batch 128, max length 200); epoch_seconds excludes validation, "
                    "which costs about one test_full_ranking_seconds"},
@@ -185,7 +186,7 @@ def main() -> None:
         print(f"[srs benchmark] {label}", flush=True)
         results["cases"][label] = run_case(data, backbone, encoder, args.epochs, threads)
         print(json.dumps(results["cases"][label]), flush=True)
-        results["machine"]["load_average_after"] = os.getloadavg()
+        results |= run_record.finish(record)
         out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # so far
     print(f"wrote {out}")
 

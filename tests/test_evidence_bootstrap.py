@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from llmemb_utils.evidence.bootstrap import paired_bootstrap
+from llmemb_utils.evidence.bootstrap import PairedEstimate, paired_bootstrap, paired_bootstraps
 
 
 def test_identical_runs_give_a_zero_width_interval_at_no_difference() -> None:
@@ -72,3 +72,39 @@ def test_a_zero_baseline_has_no_ratio() -> None:
 def test_unpaired_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match=r"equal, non-empty \(seeds, users\) shapes"):
         paired_bootstrap(np.zeros((2, 3)), np.zeros((1, 3)))
+
+
+def test_the_monte_carlo_error_of_an_end_matches_its_spread_over_bootstrap_seeds() -> None:
+    rng = np.random.default_rng(5)
+    baseline = rng.random((2, 300))
+    model = baseline + rng.normal(0.01, 0.2, baseline.shape)
+    estimates = [paired_bootstrap(model, baseline, replicates=1000, seed=s) for s in range(60)]
+    lows = np.array([e.diff_ci95[0] for e in estimates])
+    errors = np.array([e.diff_mc_error[0] for e in estimates])
+    # The error is a 95 % half-width: about 1.96 standard deviations of the end over seeds.
+    assert 1.3 * lows.std() < errors.mean() < 2.8 * lows.std()
+
+
+def test_an_interval_that_misses_zero_by_less_than_its_error_is_a_tie() -> None:
+    def estimate(low: float, low_error: float) -> PairedEstimate:
+        return PairedEstimate(0.01, (low, 0.02), (low_error, 0.001), None, None, None)
+
+    assert not estimate(0.0001, 0.0002).excludes_no_difference
+    assert estimate(0.0003, 0.0002).excludes_no_difference
+    assert not estimate(-0.0001, 0.0).excludes_no_difference
+    above = PairedEstimate(-0.01, (-0.02, -0.0005), (0.001, 0.0004), None, None, None)
+    assert above.excludes_no_difference
+    assert not PairedEstimate(-0.01, (-0.02, -0.0005), (0.001, 0.0006), None, None,
+                              None).excludes_no_difference
+
+
+def test_a_batch_of_comparisons_gets_what_each_gets_alone() -> None:
+    rng = np.random.default_rng(6)
+    model, baseline = rng.random((3, 2, 80)), rng.random((3, 2, 80))
+    batch = paired_bootstraps(model.sum(axis=1).T, baseline.sum(axis=1).T, [2, 2, 2],
+                              replicates=400, seed=9)
+    for k, estimate in enumerate(batch):
+        alone = paired_bootstrap(model[k], baseline[k], replicates=400, seed=9)
+        assert estimate.diff == pytest.approx(alone.diff, rel=1e-12)
+        assert estimate.diff_ci95 == pytest.approx(alone.diff_ci95, rel=1e-12)
+        assert estimate.ratio_ci95 == pytest.approx(alone.ratio_ci95, rel=1e-12)

@@ -16,6 +16,7 @@ from llmemb_utils.config import load_config
 from llmemb_utils.data.dataset import PreparedDataset
 from llmemb_utils.evidence.bootstrap import paired_bootstrap
 from llmemb_utils.evidence.comparisons import compare_runs, ratio_text, verdict
+from llmemb_utils.evidence.environment import environment
 from llmemb_utils.evidence.ranks import UserRanks
 from llmemb_utils.evidence.records import Experiment, settings_hash, write_experiment
 from llmemb_utils.evidence.render import (
@@ -50,12 +51,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory, single_thread: None) -> list[
     save_item_embeddings(np.random.default_rng(0).normal(size=(dataset.num_items, 16)), table,
                          {"model": "synthetic"}, dataset)
     folders = []
-    for encoder in ("id", "llmemb"):
-        for seed in SEEDS:
-            out = folder / f"{encoder}-{seed}"
-            config = load_config(None, **TINY, seed=seed, **{"rat.llm_emb": str(table)})
-            train(config, dataset, out, encoder=encoder, device="cpu")
-            folders.append(out)
+    with pytest.MonkeyPatch.context() as patch:  # as from a commit, whatever the tree holds:
+        committed = {**environment(), "kit_modified": False}  # the views mark uncommitted runs
+        patch.setattr("llmemb_utils.srs.run.environment", lambda: committed)
+        for encoder in ("id", "llmemb"):
+            for seed in SEEDS:
+                out = folder / f"{encoder}-{seed}"
+                config = load_config(None, **TINY, seed=seed, **{"rat.llm_emb": str(table)})
+                train(config, dataset, out, encoder=encoder, device="cpu")
+                folders.append(out)
     return folders
 
 
@@ -384,3 +388,14 @@ def test_the_chosen_variant_is_the_best_validated_run_of_study_variants_only(
         record["validation"]["NDCG@10"] = {"v-id": 0.2, "v-llmemb": 0.3}.get(name, 0.9)
         path.write_text(json.dumps(record))
     assert chosen_variant(Experiment(folder)) == "llmemb-v-llmemb"
+
+
+def test_compare_computes_the_comparisons_again_as_a_fresh_write_does(
+        runs: list[Path], tmp_path: Path) -> None:
+    fresh, stale = tmp_path / "fresh", tmp_path / "stale"
+    write_experiment(fresh, runs, "test")
+    write_experiment(stale, runs, "test", replicates=50, seed=5)
+    assert main(["report", "--compare", str(stale)]) == 0
+    assert read_json(stale / "comparisons.json") == read_json(fresh / "comparisons.json")
+    assert (stale / "README.md").read_text().splitlines()[-1] == (
+        f"Comparisons computed again by `llmemb report --compare {stale}`.")

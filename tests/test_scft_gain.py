@@ -10,12 +10,8 @@ import pytest
 
 from llmemb_utils import plots
 from llmemb_utils.evidence.render import scft_gain_view
-from llmemb_utils.evidence.scft_gain import (
-    chosen_recipe,
-    raw_table_validation,
-    scft_gain,
-    scft_record,
-)
+from llmemb_utils.evidence.scft_cost import scft_record
+from llmemb_utils.evidence.scft_gain import chosen_recipe, raw_table_validation, scft_gain
 
 
 def _record(model: str, layers: int, steps: int, recipe: str | None = None,

@@ -15,6 +15,7 @@ from llmemb_utils.eval.split_gap import (
     split_gap,
     tied_held_out_items,
 )
+from llmemb_utils.evidence.environment import environment
 from llmemb_utils.evidence.records import write_experiment
 from llmemb_utils.evidence.render import markdown
 from llmemb_utils.evidence.split_gap_record import measure_split_gap
@@ -39,12 +40,17 @@ def test_tied_users_are_those_whose_last_two_items_share_a_timestamp(tmp_path: P
     assert popularity.loc["test item later (1)"].tolist() == [1.0, 0.0]  # 4 / 5
 
 
-def test_per_user_scores_average_to_the_runs_own_metrics(tmp_path: Path) -> None:
-    dataset = prepare_synthetic(successor_data(num_users=120, num_items=150, length=8),
+def test_per_user_scores_average_to_the_runs_own_metrics(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Enough items and epochs that the test split holds hits for the ratio's interval (no
+    # resample without one), trained as from a commit (the views mark uncommitted runs).
+    dataset = prepare_synthetic(successor_data(num_users=120, num_items=110, length=8),
                                 tmp_path / "data")
     config = load_config(None, seed=3, **{"srs.hidden": 16, "srs.blocks": 1,
-                                          "srs.max_length": 8, "srs.epochs": 2,
+                                          "srs.max_length": 8, "srs.epochs": 4,
                                           "srs.budget": "demo"})
+    committed = {**environment(), "kit_modified": False}
+    monkeypatch.setattr("llmemb_utils.srs.run.environment", lambda: committed)
     run = tmp_path / "run"
     train(config, dataset, run, "id", device="cpu")
     test = per_user_ndcg(run, dataset, "test")

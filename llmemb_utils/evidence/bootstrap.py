@@ -5,6 +5,12 @@ user: a replicate draws as many users as there are, with replacement, and a draw
 its values from every seed of both models, so each replicate keeps the pairing of the two
 models (same users, same seeds) and the correlation of one user's values across seeds. The
 interval is the 2.5 and 97.5 percentiles of the replicates.
+
+An interval end computed from a finite number of replicates moves with the bootstrap seed.
+Its Monte-Carlo error is the half-width of the distribution-free 95 % interval of that
+percentile from the replicates' order statistics (the percentiles ``p ± 1.96 sqrt(p (1 - p) /
+replicates)``); a difference counts as excluding 0 only when its interval does so by more
+than that error, so no verdict rests on the draw of one seed.
 """
 
 from __future__ import annotations
@@ -13,29 +19,41 @@ from dataclasses import dataclass
 
 import numpy as np
 
-REPLICATES = 2000
+REPLICATES = 10_000
 SEED = 0
-CHUNK = 250  # replicates drawn at once: bounds memory to CHUNK x users indices
+CHUNK = 1000  # replicates drawn at once: bounds memory to CHUNK x users counts
 LEVEL = 0.95
+MC_Z = 1.96  # the Monte-Carlo error of an interval end is a 95 % half-width
+
+Interval = tuple[float, float]
 
 
 @dataclass(frozen=True)
 class PairedEstimate:
-    """Mean of ``model`` minus / over mean of ``baseline`` with 95 % bootstrap intervals.
+    """Mean of ``model`` minus / over mean of ``baseline`` with 95 % bootstrap intervals and
+    the Monte-Carlo error of each interval end.
 
-    ``ratio`` is None when the baseline's mean is 0, ``ratio_ci95`` also when any replicate's
-    is (the ratio is then unbounded in part of the resamples)."""
+    ``ratio`` is None when the baseline's mean is 0, ``ratio_ci95`` and its error also when
+    any replicate's is (the ratio is then unbounded in part of the resamples)."""
 
     diff: float
-    diff_ci95: tuple[float, float]
+    diff_ci95: Interval
+    diff_mc_error: Interval
     ratio: float | None
-    ratio_ci95: tuple[float, float] | None
+    ratio_ci95: Interval | None
+    ratio_mc_error: Interval | None
 
     @property
     def excludes_no_difference(self) -> bool:
-        """The difference's interval lies entirely above or below 0."""
-        low, high = self.diff_ci95
-        return low > 0 or high < 0
+        """The difference's interval lies above or below 0 by more than the Monte-Carlo
+        error of its end nearest 0."""
+        return excludes_zero(self.diff_ci95, self.diff_mc_error)
+
+
+def excludes_zero(interval: Interval, mc_error: Interval) -> bool:
+    """``interval`` lies entirely above or below 0, each end widened by its error."""
+    (low, high), (low_error, high_error) = interval, mc_error
+    return low - low_error > 0 or high + high_error < 0
 
 
 def paired_bootstrap(model: np.ndarray, baseline: np.ndarray, replicates: int = REPLICATES,
@@ -47,27 +65,66 @@ def paired_bootstrap(model: np.ndarray, baseline: np.ndarray, replicates: int = 
     if model.shape != baseline.shape or model.shape[1] == 0:
         raise ValueError(f"paired values need equal, non-empty (seeds, users) shapes, got "
                          f"{model.shape} and {baseline.shape}")
-    seeds, users = model.shape
-    model_sums, baseline_sums = model.sum(axis=0), baseline.sum(axis=0)  # per user, over seeds
+    (estimate,) = paired_bootstraps(model.sum(axis=0)[:, None], baseline.sum(axis=0)[:, None],
+                                    [model.shape[0]], replicates, seed)
+    return estimate
+
+
+def paired_bootstraps(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: list[int],
+                      replicates: int = REPLICATES, seed: int = SEED) -> list[PairedEstimate]:
+    """Many comparisons on one number of users at once, all from the same resamples (what
+    :func:`paired_bootstrap` draws for that many users): column ``k`` of ``model_sums`` and
+    ``baseline_sums`` (shape ``(users, comparisons)``) holds each user's values summed over
+    the ``seeds[k]`` paired seeds of comparison ``k``."""
+    users = model_sums.shape[0]
+    totals = resampled_totals(np.hstack([model_sums, baseline_sums]), replicates, seed)
+    drawn_model, drawn_baseline = np.hsplit(totals, 2)
+    count = np.asarray(seeds, dtype=float) * users
+    model_total, baseline_total = model_sums.sum(axis=0), baseline_sums.sum(axis=0)
+    diffs = (drawn_model - drawn_baseline) / count
+    diff_ends, diff_errors = _interval(diffs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_ends, ratio_errors = _interval(drawn_model / drawn_baseline)
+    bounded = np.all(drawn_baseline > 0, axis=0)
+    estimates = []
+    for k in range(len(count)):
+        ratio = float(model_total[k] / baseline_total[k]) if baseline_total[k] > 0 else None
+        has_interval = ratio is not None and bounded[k]
+        estimates.append(PairedEstimate(
+            float((model_total[k] - baseline_total[k]) / count[k]),
+            _pair(diff_ends[:, k]), _pair(diff_errors[:, k]), ratio,
+            _pair(ratio_ends[:, k]) if has_interval else None,
+            _pair(ratio_errors[:, k]) if has_interval else None))
+    return estimates
+
+
+def resampled_totals(values: np.ndarray, replicates: int, seed: int) -> np.ndarray:
+    """Per replicate (row), each column's total over ``len(values)`` users drawn with
+    replacement: how many times a replicate drew each user, times the users' values."""
+    users = values.shape[0]
     rng = np.random.default_rng(seed)
-    drawn_model, drawn_baseline = [], []
+    totals = []
     for start in range(0, replicates, CHUNK):
-        index = rng.integers(0, users, size=(min(CHUNK, replicates - start), users))
-        drawn_model.append(model_sums[index].sum(axis=1))
-        drawn_baseline.append(baseline_sums[index].sum(axis=1))
-    totals = np.concatenate(drawn_model), np.concatenate(drawn_baseline)
-    count = seeds * users
-    diff = (model_sums.sum() - baseline_sums.sum()) / count
-    diffs = (totals[0] - totals[1]) / count
-    base = baseline_sums.sum()
-    ratio = float(model_sums.sum() / base) if base > 0 else None
-    ratio_ci = None
-    if ratio is not None and np.all(totals[1] > 0):
-        ratio_ci = _interval(totals[0] / totals[1])
-    return PairedEstimate(float(diff), _interval(diffs), ratio, ratio_ci)
+        rows = min(CHUNK, replicates - start)
+        drawn = rng.integers(0, users, size=(rows, users))
+        flat = (drawn + users * np.arange(rows)[:, None]).ravel()
+        times = np.bincount(flat, minlength=rows * users).reshape(rows, users)
+        totals.append(times.astype(float) @ values)
+    return np.concatenate(totals)
 
 
-def _interval(values: np.ndarray) -> tuple[float, float]:
+def _interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: the interval's two ends and the Monte-Carlo error of each."""
     tail = (1 - LEVEL) / 2
-    low, high = np.quantile(values, [tail, 1 - tail])
-    return float(low), float(high)
+    ends, errors = [], []
+    for p in (tail, 1 - tail):
+        spread = MC_Z * np.sqrt(p * (1 - p) / len(replicates))
+        low, end, high = np.quantile(replicates, [max(p - spread, 0.0), p,
+                                                  min(p + spread, 1.0)], axis=0)
+        ends.append(end)
+        errors.append((high - low) / 2)
+    return np.stack(ends), np.stack(errors)
+
+
+def _pair(values: np.ndarray) -> Interval:
+    return float(values[0]), float(values[1])

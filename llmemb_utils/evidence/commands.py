@@ -1,17 +1,20 @@
 """The record options of ``llmemb report``: ``--write`` run records into ``results/`` (or
-``--add`` some to those already there), ``--split-gap`` measure their validation-test gap
-beside them, ``--render`` and ``--check`` a document's result blocks against them."""
+``--add`` some to those already there, or ``--compare`` their comparisons again),
+``--split-gap`` measure their validation-test gap beside them, ``--verify`` them against
+their rank files, ``--render`` and ``--check`` a document's result blocks against them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..layout import RECORDS
-from .records import write_experiment
+from .records import compare_experiment, write_experiment
 from .render import check_file, render_file
 from .split_gap_record import measure_split_gap
+from .verify import experiments, verify_experiment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,22 +24,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--add", metavar="DIR",
                         help="add the runs' records to those of DIR, keeping them, and "
                              "compute its paired comparisons again")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="compute the paired comparisons of DIR again from its recorded "
+                             "rank files, with the kit's bootstrap")
+    parser.add_argument("--verify", metavar="DIR", nargs="*",
+                        help="exit 1, naming file and field, where a metrics file or "
+                             "comparison of DIR (default: every experiment under results/) "
+                             "differs from what its rank files give")
     parser.add_argument("--render", metavar="DOC", nargs="+",
                         help="rewrite the <!-- results:... --> blocks of each DOC from the "
                              "records")
     parser.add_argument("--check", metavar="DOC", nargs="+",
                         help="exit 1, showing a diff, if a results block of a DOC differs "
-                             "from what the records give")
+                             "from what the records give, or a record from its rank files "
+                             "(--verify)")
     parser.add_argument("--split-gap", metavar="DIR",
                         help="measure the validation-test gap of the runs recorded in DIR "
                              "(their run folders must be here) into DIR/split_gap.json")
     parser.add_argument("--results", metavar="DIR",
-                        help="records folder for --render/--check (default: the nearest "
-                             "results/ in DOC's folder or above it)")
+                        help="records folder for --render/--check/--verify (default: the "
+                             "nearest results/ in DOC's folder or above it; for --verify "
+                             "alone, results/)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write, then render, then check, as asked; 1 when a checked block differs."""
+    """Write, then render, then verify and check, as asked; 1 when a checked block or a
+    verified record differs."""
     if args.write and args.add:
         raise ValueError("--write and --add: give one (--write replaces the records, --add "
                          "keeps them)")
@@ -48,23 +61,51 @@ def run(args: argparse.Namespace) -> int:
         folder = write_experiment(args.write or args.add, args.runs, command,
                                   add=bool(args.add))
         print(f"wrote the records of {len(args.runs)} run(s) to {folder}")
+    if args.compare:
+        command = getattr(args, "command_line", None) or f"llmemb report --compare {args.compare}"
+        print(f"wrote {compare_experiment(args.compare, command)}")
     if args.split_gap:
         command = getattr(args, "command_line", None) or "llmemb report --split-gap"
         print(f"wrote {measure_split_gap(args.split_gap, command)}")
     for document in map(Path, args.render or ()):
         count = render_file(document, _results(args, document))
         print(f"{document}: rendered {count} results block(s)")
-    differing = []
+    status = 0
+    if args.verify is not None:
+        folders = list(map(Path, args.verify)) or experiments(Path(args.results or RECORDS))
+        if not folders:
+            raise FileNotFoundError(f"{args.results or RECORDS}: no experiment to verify (no "
+                                    "*/runs/ folder)")
+        status |= verify(folders)
+    verified: set[Path] = set()
     for document in map(Path, args.check or ()):
-        messages = check_file(document, _results(args, document))
+        results = _results(args, document)
+        if results.resolve() not in verified:
+            verified.add(results.resolve())
+            status |= verify(experiments(results))
+        messages = check_file(document, results)
         if messages:
             print("\n\n".join(messages), file=sys.stderr)
             print(f"{document}: {len(messages)} results block(s) differ from the records; "
                   f"`llmemb report --render {document}` rewrites them", file=sys.stderr)
-            differing.append(document)
+            status = 1
         else:
             print(f"{document}: no results block differs from the records")
-    return 1 if differing else 0
+    return status
+
+def verify(folders: Iterable[Path]) -> int:
+    """Print what each experiment's rank files contradict; 1 when anything."""
+    status = 0
+    for folder in folders:
+        problems = verify_experiment(folder)
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            print(f"{folder}: {len(problems)} recorded value(s) differ from what its rank "
+                  "files give", file=sys.stderr)
+            status = 1
+        else:
+            print(f"{folder}: every metrics file and comparison agrees with its rank files")
+    return status
 
 
 def _results(args: argparse.Namespace, document: Path) -> Path:

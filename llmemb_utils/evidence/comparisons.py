@@ -6,12 +6,13 @@ the raw-table ablation, runs paired by seed, per protocol, group and metric
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, get_args
 
 import numpy as np
 
 from ..config import AblationName
-from .bootstrap import REPLICATES, SEED, paired_bootstrap
+from .bootstrap import REPLICATES, SEED, PairedEstimate, paired_bootstraps
 from .ranks import UserRanks
 
 GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
@@ -42,7 +43,7 @@ def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
                  replicates: int = REPLICATES, seed: int = SEED) -> list[dict[str, Any]]:
     """One row per backbone, model, protocol, group and metric whose model and baseline share
     at least one seed; ``runs`` maps (backbone, model, seed) to its ranks by protocol."""
-    rows = []
+    pending: list[Pending] = []
     models = dict.fromkeys((b, m) for b, m, _ in runs)
     for backbone, model, baseline in ((b, m, base) for b, m in models
                                       for base in baselines_of(m)):
@@ -55,8 +56,8 @@ def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
             common = {"backbone": backbone, "model": model, "baseline": baseline,
                       "protocol": protocol, "seeds": seeds, "replicates": replicates,
                       "bootstrap_seed": seed}
-            rows.extend(_group_rows(pairs, common, replicates, seed))
-    return rows
+            pending.extend(_group_rows(pairs, common))
+    return _bootstrapped(pending, replicates, seed)
 
 
 def _shared_protocols(runs: Mapping[RunKey, Mapping[str, UserRanks]], backbone: str,
@@ -77,8 +78,17 @@ def _check_same_users(pairs: list[tuple[UserRanks, UserRanks]], what: str) -> No
                              "groups (another dataset?), so they cannot be paired")
 
 
-def _group_rows(pairs: list[tuple[UserRanks, UserRanks]], common: dict[str, Any],
-                replicates: int, seed: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Pending:
+    """A comparison row before its bootstrap: each user's values summed over the seeds."""
+
+    row: dict[str, Any]
+    model_sums: np.ndarray
+    baseline_sums: np.ndarray
+
+
+def _group_rows(pairs: list[tuple[UserRanks, UserRanks]],
+                common: dict[str, Any]) -> list[Pending]:
     ks = (10,)
     values = [(model.per_user(ks), baseline.per_user(ks)) for model, baseline in pairs]
     reference = pairs[0][0]
@@ -91,22 +101,47 @@ def _group_rows(pairs: list[tuple[UserRanks, UserRanks]], common: dict[str, Any]
         for metric in METRICS:
             model = np.stack([m[metric][mask] for m, _ in values])
             baseline = np.stack([b[metric][mask] for _, b in values])
-            estimate = paired_bootstrap(model, baseline, replicates, seed)
-            rows.append({**common, "group": group, "metric": metric,
-                         "users": int(mask.sum()),
-                         "model_mean": float(model.mean()),
-                         "baseline_mean": float(baseline.mean()),
-                         "ratio": estimate.ratio,
-                         "ratio_ci95": None if estimate.ratio_ci95 is None
-                         else list(estimate.ratio_ci95),
-                         "diff": estimate.diff, "diff_ci95": list(estimate.diff_ci95),
-                         "excludes_no_difference": estimate.excludes_no_difference})
+            rows.append(Pending({**common, "group": group, "metric": metric,
+                                 "users": int(mask.sum()),
+                                 "model_mean": float(model.mean()),
+                                 "baseline_mean": float(baseline.mean())},
+                                model.sum(axis=0), baseline.sum(axis=0)))
     return rows
+
+
+def _bootstrapped(pending: list[Pending], replicates: int, seed: int) -> list[dict[str, Any]]:
+    """The rows with their estimates, every row of one number of users bootstrapped at once
+    (they share their resamples whatever the batch: the draws follow from users and seed)."""
+    estimates: dict[int, PairedEstimate] = {}
+    by_users: dict[int, list[int]] = {}
+    for index, item in enumerate(pending):
+        by_users.setdefault(item.row["users"], []).append(index)
+    for indices in by_users.values():
+        batch = [pending[i] for i in indices]
+        found = paired_bootstraps(np.stack([p.model_sums for p in batch], axis=1),
+                                  np.stack([p.baseline_sums for p in batch], axis=1),
+                                  [len(p.row["seeds"]) for p in batch], replicates, seed)
+        estimates.update(zip(indices, found, strict=True))
+    return [{**item.row, **estimate_fields(estimates[i])} for i, item in enumerate(pending)]
+
+
+def estimate_fields(estimate: PairedEstimate) -> dict[str, Any]:
+    """A comparison row's statistics, as ``comparisons.json`` writes them."""
+    return {"ratio": estimate.ratio, "ratio_ci95": _listed(estimate.ratio_ci95),
+            "ratio_ci95_mc_error": _listed(estimate.ratio_mc_error),
+            "diff": estimate.diff, "diff_ci95": list(estimate.diff_ci95),
+            "diff_ci95_mc_error": list(estimate.diff_mc_error),
+            "excludes_no_difference": estimate.excludes_no_difference}
+
+
+def _listed(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else list(interval)
 
 
 def verdict(row: Mapping[str, Any]) -> str:
     """``tie``, ``<model> better`` or ``<model> worse`` for a comparison row: a difference
-    whose interval holds 0 is a tie, whichever way the point estimate points."""
+    whose interval holds 0, or misses it by less than the interval's Monte-Carlo error, is a
+    tie, whichever way the point estimate points."""
     if not row["excludes_no_difference"]:
         return "tie"
     return f"{row['model']} {'better' if row['diff'] > 0 else 'worse'}"

@@ -32,7 +32,7 @@ from ..srs.checkpoints import LOG
 from .bootstrap import REPLICATES, SEED
 from .comparisons import RunKey, compare_runs
 from .ranks import UserRanks, ranks_filename
-from .scft_gain import scft_record
+from .scft_cost import scft_record
 from .table_geometry import item_table_uniformity
 
 RUNS = "runs"
@@ -124,12 +124,23 @@ def write_experiment(destination: str | os.PathLike, run_folders: Iterable[str |
                                  "`--write` records an experiment anew from its run folders")
             sources[name] = folder
             _copy_run(folder, staging / RUNS / name, record)
-        experiment = Experiment(staging)
-        write_json(staging / COMPARISONS, compare_runs(experiment.ranks(), replicates, seed))
+        write_json(staging / COMPARISONS, compare_runs(Experiment(staging).ranks(), replicates,
+                                                       seed))
         done = (f"The records of {len(sources)} run(s) added by" if add
                 else "Run records written by")
         (staging / README).write_text(f"{history}{done} `{command}`.\n", encoding="utf-8")
     return destination
+
+
+def compare_experiment(destination: str | os.PathLike, command: str,
+                       replicates: int = REPLICATES, seed: int = SEED) -> Path:
+    """Compute ``destination``'s comparisons again from its recorded rank files (after a
+    change of the bootstrap), noting ``command`` in its ``README.md``."""
+    experiment = Experiment(Path(destination))
+    write_json(experiment.folder / COMPARISONS, compare_runs(experiment.ranks(), replicates, seed))
+    with (experiment.folder / README).open("a", encoding="utf-8") as history:
+        history.write(f"Comparisons computed again by `{command}`.\n")
+    return experiment.folder / COMPARISONS
 
 
 def _copy_run(folder: Path, target: Path, record: dict[str, Any]) -> None:

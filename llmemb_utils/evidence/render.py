@@ -65,9 +65,11 @@ import pandas as pd
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
-from .comparisons import GROUPS
+from .comparisons import GROUPS, RAW_TABLE
 from .notebook_times import NOTEBOOKS, runtimes_view
+from .provenance import any_modified, is_modified, marked, modified_runs, with_note
 from .records import CPU_BAND, HEADLINE_METRICS, SPLIT_GAP, Experiment
+from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -75,6 +77,8 @@ OPEN = re.compile(rf"<!-- results:(?P<name>[^\s>]+)(?P<options>(?:[ \t]+[^\s=>]+
                   r"[ \t]*-->")
 COMPARED_GROUPS = GROUPS[:3]  # overall, item_tail, item_head
 SIGNIFICANT = " *"
+SIGNIFICANT_NOTE = (f"{SIGNIFICANT} the interval of the difference excludes 0 by more than "
+                    "the Monte-Carlo error of its ends")
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def generate(block: Block, results: Path, source: str) -> str:
         raise ValueError(f"{where}: unknown option(s) {unknown}; known: {sorted(allowed)}")
     try:
         read = results.parent / NOTEBOOKS if origin == NOTEBOOKS else Experiment(results / origin)
-        return render(read, block.options)
+        return with_note(render(read, block.options))
     except (FileNotFoundError, KeyError, ValueError) as error:
         raise ValueError(f"{where}: {error}") from error
 
@@ -199,6 +203,10 @@ def table_view(experiment: Experiment, options: dict[str, str]) -> str:
     results = load_results(experiment.run_folders(), metrics)
     if "protocol" in options:
         results = results[results["protocol"].isin(_listed(options, "protocol", ()))]
+    modified = modified_runs(experiment)
+    results["backbone"] = [marked(backbone, any_modified(modified, backbone, [encoder]))
+                           for backbone, encoder in zip(results["backbone"], results["encoder"],
+                                                        strict=True)]
     cells = format_cells(summarize_results(results), _listed(options, "groups", REPORT_GROUPS),
                          metrics, cell=seeds_cell)
     return markdown_table(cells)
@@ -210,23 +218,29 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
     if value not in ("ratio", "diff"):
         raise ValueError(f"value must be ratio or diff, got {value!r}")
     groups = _listed(options, "groups", COMPARED_GROUPS)
-    table: dict[tuple[str, str, str, str], dict[str, str]] = {}
+    table: dict[tuple[str, str, str, str, str], dict[str, str]] = {}
+    modified = modified_runs(experiment)
     for row in experiment.comparisons():
         if (row["protocol"], row["metric"]) == (protocol, metric) and row["group"] in groups:
             key = (row["backbone"], row["model"], row["baseline"],
-                   ", ".join(map(str, row["seeds"])))
+                   ", ".join(map(str, row["seeds"])),
+                   marked("", _compares_modified(modified, row)))
             table.setdefault(key, {})[row["group"]] = _comparison_cell(row, value)
     lines = ["| backbone | model vs baseline | seeds | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 3) + "|"]
-    lines += [f"| {backbone} | {model} vs {baseline} | {seeds} | "
+    lines += [f"| {backbone} | {model} vs {baseline}{mark} | {seeds} | "
               + " | ".join(cells.get(group, "") for group in groups) + " |"
-              for (backbone, model, baseline, seeds), cells in sorted(
+              for (backbone, model, baseline, seeds, mark), cells in sorted(
                   table.items(), key=lambda item: comparison_order(*item[0][:3]))]
     shown = "model / baseline" if value == "ratio" else "model - baseline"
     lines += ["", f"{metric}, {protocol} ranking: {shown} [paired 95 % bootstrap interval over "
-                  f"users, pooled across seeds];{SIGNIFICANT} the interval of the difference "
-                  "excludes 0."]
+                  f"users, pooled across seeds];{SIGNIFICANT_NOTE}."]
     return "\n".join(lines)
+
+
+def _compares_modified(modified: frozenset, row: dict[str, Any]) -> bool:
+    """Whether a run of either side of a comparison row, over its seeds, is modified."""
+    return any_modified(modified, row["backbone"], (row["model"], row["baseline"]), row["seeds"])
 
 
 def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
@@ -235,6 +249,7 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
     summary = summarize_results(load_results(experiment.run_folders(), (metric,)))
     summary = summary[(summary["protocol"] == protocol) & summary["bin"].isna()]
     models = _listed(options, "models", ("llmemb",))
+    modified = modified_runs(experiment)
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
     for backbone in sorted(set(summary["backbone"]), key=backbone_order):
@@ -244,21 +259,24 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
                      for row in rows.itertuples()}
             if cells:
                 seeds = int(rows["seeds"].max())
-                lines.append(f"| {backbone} | {model_label(model)} ({seeds}) | "
+                label = marked(model_label(model), any_modified(modified, backbone, [model]))
+                lines.append(f"| {backbone} | {label} ({seeds}) | "
                              + " | ".join(cells.get(group, "") for group in groups) + " |")
         for model in models:
             paired = {row["group"]: row for row in experiment.comparisons()
                       if (row["backbone"], row["protocol"], row["metric"], row["model"],
                           row["baseline"]) == (backbone, protocol, metric, model, "id")}
             if paired:
-                seeds = ", ".join(map(str, next(iter(paired.values()))["seeds"]))
-                lines.append(f"| {backbone} | {model_label(model)} / ID (seeds {seeds}) | "
+                first = next(iter(paired.values()))
+                label = marked(f"{model_label(model)} / ID",
+                               _compares_modified(modified, first))
+                seeds = ", ".join(map(str, first["seeds"]))
+                lines.append(f"| {backbone} | {label} (seeds {seeds}) | "
                              + " | ".join(_comparison_cell(paired[group], "ratio")
                                           if group in paired else "" for group in groups) + " |")
     lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; model / ID: ratio of "
                   "the means over the seeds both have [paired 95 % bootstrap interval over "
-                  "users, pooled across those seeds];"
-                  f"{SIGNIFICANT} the interval of the difference excludes 0."]
+                  f"users, pooled across those seeds];{SIGNIFICANT_NOTE}."]
     return "\n".join(lines)
 
 
@@ -316,7 +334,8 @@ def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
         environment = record["environment"] or {}
         training = read_json(folder / HEADLINE_METRICS)["training"]
         cap = cap_note(record, training)
-        lines.append(f"| {folder.name} | {record['best_epoch']} | {record['epochs_run']} of "
+        lines.append(f"| {marked(folder.name, is_modified(record))} | {record['best_epoch']} | "
+                     f"{record['epochs_run']} of "
                      f"{record['epoch_cap']}{cap} | {record['wall_seconds']:.0f} | "
                      f"{_number(record['cpu_seconds'])} | {_per_epoch(record)} | "
                      f"{environment.get('cpu')} "
@@ -334,7 +353,7 @@ def selection_view(experiment: Experiment, options: dict[str, str]) -> str:
         test = read_json(folder / HEADLINE_METRICS)
         scores = [test["overall"][metric], *(test["groups"][g][metric] for g in groups[1:])]
         chosen = record.get("validation", {}).get(metric)  # older records lack it
-        lines.append(f"| {folder.name} | {record['best_epoch']} | "
+        lines.append(f"| {marked(folder.name, is_modified(record))} | {record['best_epoch']} | "
                      f"{'n/a' if chosen is None else f'{chosen:.4f}'} | "
                      + " | ".join(f"{score:.4f}" for score in scores) + " |")
     lines += ["", f"{metric}, full ranking: validation at the epoch it chose (the only score "
@@ -368,8 +387,14 @@ def comparison_order(backbone: str, model: str, baseline: str) -> tuple:
     return *display_order(backbone, model), baseline != "id", baseline
 
 
+def _model_cell(modified: frozenset, backbone: str, *models: str) -> str:
+    """The first model's label, marked when a run of any of ``models`` is modified."""
+    return marked(model_label(models[0]), any_modified(modified, backbone, models))
+
+
 def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
     values = _by_model(experiment, "item_table_uniformity")
+    modified = modified_runs(experiment)
     groups = COMPARED_GROUPS
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
@@ -378,7 +403,7 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
                             len(v), digits=2) if v else "n/a"
                  for v in ([run[group] for run in runs if run[group] is not None]
                            for group in groups)]
-        lines.append(f"| {backbone} | {model_label(model)} ({len(runs)}) | "
+        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({len(runs)}) | "
                      + " | ".join(cells) + " |")
     lines += ["", "Uniformity of the item vectors that score the items (the best model's), "
                   "mean ± std over seeds: lower is more spread out (notebook 03)."]
@@ -387,6 +412,7 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
 
 def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
     measured = _by_model(experiment, "alignment")  # null for a run that does not align
+    modified = modified_runs(experiment)
     lines = ["| backbone | model (seeds) | form, alpha | loss first → last epoch | log M | "
              "soft-target entropy | logit spread | norm adapted / teacher | gradient align / "
              "rec |", "|---" * 9 + "|"]
@@ -399,7 +425,8 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
                   for key in ("first", "last")}
         entropy = "n/a" if runs[0]["target_entropy"] is None else f"{mean['target_entropy']:.3f}"
         lines.append(
-            f"| {backbone} | {model_label(model)} ({len(runs)}) | {runs[0]['form']}, "
+            f"| {backbone} | {_model_cell(modified, backbone, model)} ({len(runs)}) | "
+            f"{runs[0]['form']}, "
             f"{runs[0]['alpha']:g} | {logged['first']:.3f} → {logged['last']:.3f} | "
             f"{mean['chance']:.3f} | {entropy} | {mean['logit_spread']:.3f} | "
             f"{mean['student_norm']:.2f} / {mean['teacher_norm']:.2f} | "
@@ -415,10 +442,9 @@ def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
 
 
 def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
-    from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
-
     backbone, metric = options.get("backbone", "sasrec"), options.get("metric", "NDCG@10")
     gain = scft_gain(experiment, backbone, metric)
+    modified = modified_runs(experiment)
     lines = ["| SCFT recipe | LoRA layers | steps | SCFT CPU s | validation | overall / raw | "
              "tail / raw |", "|---|---|---|---|---|---|---|"]
     for model, rows in gain.groupby("model", sort=False):
@@ -428,7 +454,8 @@ def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
              "ratio_ci95": None if pd.isna(row.ratio_low) else [row.ratio_low, row.ratio_high]},
             "ratio") for row in rows.itertuples()}
         cost = None if pd.isna(first.scft_cpu_seconds) else first.scft_cpu_seconds
-        lines.append(f"| {model_label(model)} | {_layers(first.lora_layers)} | {first.steps} | "
+        lines.append(f"| {_model_cell(modified, backbone, model, RAW_TABLE)} | "
+                     f"{_layers(first.lora_layers)} | {first.steps} | "
                      f"{_number(cost)} | {_number(first.validation, 4)} | "
                      f"{cells.get('overall', '')} | {cells.get('item_tail', '')} |")
     seeds = int(gain["seeds"].max())
@@ -436,8 +463,8 @@ def scft_gain_view(experiment: Experiment, options: dict[str, str]) -> str:
     chosen = chosen_recipe(gain)
     lines += ["", f"{backbone}, {metric}, full ranking: RAT on each SCFT table over RAT on the "
                   f"raw LLM table (the no-scft ablation), {seeds} seed(s) [paired 95 % "
-                  f"bootstrap interval over users];{SIGNIFICANT} the interval of the difference "
-                  "excludes 0. SCFT CPU s: the SCFT run's CPU seconds (every thread), trunk "
+                  f"bootstrap interval over users];{SIGNIFICANT_NOTE}. SCFT CPU s: the SCFT "
+                  "run's CPU seconds (every thread), trunk "
                   f"cache included. Validation: {metric} at the chosen epoch (RAT on the raw "
                   f"table: {_number(raw, 4)}). Best on validation among the recipes within "
                   f"the demo's SCFT budget ({DEMO_SCFT_CPU_SECONDS:g} CPU s): "
@@ -456,6 +483,7 @@ def split_gap_view(experiment: Experiment, options: dict[str, str]) -> str:
     groups = list(next(iter(measured["models"].values())))
     lines = ["| model (seeds pooled) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 1) + "|"]
+    modified = {f"{model}-{backbone}" for backbone, model, _ in modified_runs(experiment)}
     for name, by_group in measured["models"].items():
         cells = []
         for group in groups:
@@ -467,7 +495,7 @@ def split_gap_view(experiment: Experiment, options: dict[str, str]) -> str:
             interval = ("" if row["low"] is None
                         else f" [{row['low']:.2f}, {row['high']:.2f}]")
             cells.append(f"{row['validation']:.4f} / {row['test']:.4f} = {ratio}{interval}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {marked(name, name in modified)} | " + " | ".join(cells) + " |")
     medians = "; ".join(f"{group}: {values['validation target']:g} / {values['test target']:g}"
                         for group, values in measured["median_training_interactions"].items())
     lines += ["", f"Validation / test {measured['metric']} of each model's best checkpoints, "
@@ -484,7 +512,9 @@ def band_view(experiment: Experiment, options: dict[str, str]) -> str:
     lines = ["| seed-42 SASRec pair trained with | "
              + " | ".join(f"{encoder} {group}" for encoder, group in columns) + " |",
              "|---" * (len(columns) + 1) + "|"]
-    rows = {measured["records"]["label"]: measured["records"]["scores"], **measured["scores"]}
+    records = marked(measured["records"]["label"], any_modified(
+        modified_runs(experiment), "sasrec", ("id", "llmemb"), [42]))
+    rows = {records: measured["records"]["scores"], **measured["scores"]}
     lines += [f"| {name} | " + " | ".join(f"{scores[e][g][metric]:.4f}" for e, g in columns)
               + " |" for name, scores in rows.items()]
     lines.append("| largest difference | "

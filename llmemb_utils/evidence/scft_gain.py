@@ -1,42 +1,20 @@
 """What SCFT is worth per recipe: the cost of the SCFT run behind an LLMEmb run's table (kept
-in its record) and the gain of RAT on that table over RAT on the LLM's raw table (the
-``no-scft`` ablation), read from an experiment's paired comparisons (docs/method.md §4.7)."""
+in its record, :mod:`.scft_cost`) and the gain of RAT on that table over RAT on the LLM's raw
+table (the ``no-scft`` ablation), read from an experiment's paired comparisons
+(docs/method.md §4.7)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
 import pandas as pd
 
-from ..io import MANIFEST, read_json
 from .comparisons import LLMEMB, RAW_TABLE
+from .records import Experiment
+from .selection import validation_ranking
 
-if TYPE_CHECKING:
-    from .records import Experiment
-
-SCFT_SUMMARY = "summary.json"  # written by llmemb_utils.llm.scft beside the adapter
 GAIN_GROUPS = ("overall", "item_tail")
 DEMO_SCFT_CPU_SECONDS = 1000.0
 """What one SCFT run may cost (CPU seconds, every thread, trunk cache included) for `make demo`
 to stay within its 20 minutes on 2 cores: the rest of the demo leaves SCFT about a third of it."""
-
-
-def scft_record(metrics: dict[str, Any]) -> dict[str, Any] | None:
-    """The recipe and cost of the SCFT run whose adapter made a run's LLM table, from the
-    run's ``metrics.json``; None for ID runs, raw tables, or an SCFT folder not on this
-    machine (records written elsewhere keep what they had)."""
-    table = (metrics["inputs"].get("encoder") or {}).get("llm_table") or {}
-    adapter = table.get("manifest", {}).get("config", {}).get("lora")
-    if not adapter:
-        return None
-    folder = Path(adapter).parent
-    if not (folder / SCFT_SUMMARY).is_file() or not (folder / MANIFEST).is_file():
-        return None
-    summary, scft = read_json(folder / SCFT_SUMMARY), read_json(folder / MANIFEST)["config"]["scft"]
-    return {"lora_layers": scft["lora_layers"], "steps": scft["steps"],
-            "seconds": round(summary["seconds"], 1),
-            "cpu_seconds": round(summary["cpu_seconds"], 1)}
 
 
 def scft_gain(experiment: Experiment, backbone: str = "sasrec", metric: str = "NDCG@10",
@@ -86,8 +64,6 @@ def raw_table_validation(experiment: Experiment, backbone: str = "sasrec",
 
 def _validation(experiment: Experiment, backbone: str, metric: str) -> dict[str, float]:
     """Each of ``backbone``'s models' mean validation ``metric`` over its seeds."""
-    from .selection import validation_ranking  # selection reads records, which read this
-
     ranking = validation_ranking(experiment, metric)
     rows = ranking[ranking["backbone"] == backbone]
     return dict(zip(rows["model"], rows["validation"], strict=True))
