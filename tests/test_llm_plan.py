@@ -39,7 +39,7 @@ def test_scft_estimate_by_hand(checkpointing: bool, activations: int):
     plan = scft_plan(SHAPE, Precision(four_bit=True, weight_bytes=2, compute_bytes=2), pairs=3,
                      tokens=5, rank=2, trained_layers=2, checkpointing=checkpointing)
     assert plan.parts == {
-        "weights": pytest.approx(1152 * NF4_BYTES + 120 * 4),  # norms, embeddings in fp32
+        "weights": pytest.approx(1152 * NF4_BYTES + 120 * 2),  # norms, embeddings in bf16
         "LoRA + grads + AdamW": 16 * 512,
         "activations": activations,
         "backward transients": 2 * (4 * 8 + 2 * 16) * 30,
