@@ -27,6 +27,22 @@ def tiny(tmp_path_factory) -> tuple:
     return (str(folder), *load_model(str(folder), dtype="float32"))
 
 
+def test_extraction_builds_no_kv_cache(tiny, tmp_path: Path):
+    """Every forward call of an extraction asks for no cache and gets none back."""
+    _, model, tokenizer = tiny
+    calls = []
+
+    def record(module, args, kwargs, output):
+        calls.append((kwargs.get("use_cache"), output.past_key_values))
+
+    handle = model.register_forward_hook(record, with_kwargs=True)
+    try:
+        extract(model, tokenizer, PROMPTS, tmp_path / "e.npy", batch_size=4, progress=False)
+    finally:
+        handle.remove()
+    assert calls == [(False, None)] * 3  # 11 prompts in batches of 4
+
+
 @pytest.mark.parametrize("pooling", ["mean", "last"])
 def test_extraction_equals_one_by_one_forward(tiny, tmp_path: Path, pooling: str):
     _, model, tokenizer = tiny
