@@ -194,6 +194,15 @@ def extraction_plan(shape: ModelShape, precision: Precision, batch: int, tokens:
         "activations": live * batch * tokens})
 
 
+def trunk_cache_plan(shape: ModelShape, items: int, tokens: int, trunk_layers: int,
+                     element_bytes: int) -> StagePlan:
+    """SCFT's trunk cache in host RAM: the frozen lower layers' output for both views of every
+    item (``tokens`` at most each), kept for the whole run at the trunk's output dtype."""
+    return StagePlan("trunk cache (host RAM)", {
+        f"2 views x {items} items x {tokens} tokens x {shape.hidden} wide":
+            2 * items * tokens * shape.hidden * element_bytes if trunk_layers else 0})
+
+
 def rat_plan(items: int, table_width: int, hidden: int, blocks: int, batch: int,
              length: int) -> StagePlan:
     """RAT (order of magnitude): fp32 tables, weights with AdamW state, activations."""
@@ -203,3 +212,31 @@ def rat_plan(items: int, table_width: int, hidden: int, blocks: int, batch: int,
         "LLM + teacher tables": 4 * items * (table_width + hidden),
         "weights + grads + AdamW": 16 * (adapter + recommender),
         "activations": 4 * batch * length * hidden * (16 * blocks + 8)})
+
+
+# The sustained rate assumed for 4-bit QLoRA on a T4, the smallest GPU the kit plans for: its
+# fp16 tensor cores peak near 65 TFLOPS, but every pass dequantises each NF4 weight and the
+# LoRA factors are small matrices, so QLoRA runs far below peak. An assumption, not a
+# measurement: benchmarks/gpu.py measures seconds per step where a GPU is at hand.
+T4_QLORA_FLOPS = 8e12
+
+
+def scft_step_flops(shape: ModelShape, pairs: int, tokens: int, trained_layers: int,
+                    checkpointing: bool) -> float:
+    """Floating-point operations of one micro-batch (``2 * pairs`` views of ``tokens``) through
+    the trained layers: the forward pass, the backward pass (input gradients only, about one
+    forward, as the frozen weights need no gradient) and, with checkpointing, the forward
+    recomputed; per token and layer ``2 x`` the projections' weights plus the attention
+    scores and their weighted sum (``4 T`` times the attention width). A cached trunk costs
+    nothing per step."""
+    attention = shape.heads * shape.head_dim
+    per_token = 2 * shape.linear_params / shape.layers + 4 * tokens * attention
+    passes = 3 if checkpointing else 2
+    return passes * trained_layers * per_token * 2 * pairs * tokens
+
+
+def scft_seconds(step_flops: float, steps: int, grad_accumulation: int,
+                 flops_per_second: float) -> float:
+    """Training time: ``steps`` optimiser steps of ``grad_accumulation`` micro-batches each.
+    Accumulation costs time in proportion, and no memory: one micro-batch is alive at once."""
+    return step_flops * steps * grad_accumulation / flops_per_second
