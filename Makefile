@@ -53,13 +53,14 @@ notebook-test: setup
 	$(NB_ENV) $(NBVAL) --nbval-lax $(NOTEBOOKS)
 
 # The LLM tests against the oldest versions pyproject.toml allows of the libraries whose APIs the
-# kit's LLM code depends on, in a venv of their own (not part of `make test`).
+# kit's LLM code depends on, in a venv of their own (not part of `make test`), with an asset
+# cache of its own: a model folder converted by transformers 5 does not load in transformers 4.
 FLOORS_VENV ?= .venv-floors
 FLOORS := transformers==4.56.0 peft==0.21.0 bitsandbytes==0.46.0 accelerate==1.0.0
 LLM_TESTS = $(wildcard tests/test_llm_*.py tests/test_scft*.py)
 
 test-floors: $(FLOORS_VENV)/.installed
-	$(FLOORS_VENV)/bin/pytest -p no:cacheprovider $(LLM_TESTS)
+	LLMEMB_CACHE=$(FLOORS_VENV)/cache $(FLOORS_VENV)/bin/pytest -p no:cacheprovider $(LLM_TESTS)
 
 $(FLOORS_VENV)/.installed: pyproject.toml requirements-assets.txt Makefile
 	$(PYTHON) -m venv $(FLOORS_VENV)

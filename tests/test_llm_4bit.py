@@ -40,6 +40,9 @@ def test_qlora_scft_and_extraction_on_cpu(tmp_path: Path, single_thread):
                             "scft.save_every": 3})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the kit's own path raises no warning
+        # bitsandbytes before 0.50 calls a check that torch 2.13 deprecates: a notice about
+        # bitsandbytes' internals, not about the kit
+        warnings.filterwarnings("ignore", r"_check_is_size will be removed", FutureWarning)
         result = train_scft(PROMPTS, config, tmp_path / "scft", progress=False)
     layer = decoder_of(result.model).layers[0]
     assert type(layer.self_attn.q_proj.base_layer).__name__ == "Linear4bit"  # bitsandbytes

@@ -78,6 +78,8 @@ def test_plan_refuses_a_trunk_cache_the_host_cannot_hold(capsys, tmp_path: Path,
     assert "trunk cache (host RAM): 195.31 GiB" in out
     assert "the trunk cache does not fit" in out and "scft.cache_trunk: false" in out
     assert main([*args, "--host-memory", "300"]) == 0
+    assert "195.31 GiB (2 views x 100000 items x 128 tokens x 4096 wide) of 279.4 GiB host " \
+        "RAM" in capsys.readouterr().out
     uncached = tmp_path / "uncached.yaml"
     uncached.write_text(f"extends: {config}\nscft:\n  cache_trunk: false\n")
     assert main(["plan", "--config", str(uncached), "--gpu-memory", "16", "--tokens", "128",

@@ -201,7 +201,8 @@ def decoder_of(model: nn.Module) -> nn.Module:
     """The bare decoder (embeddings, layers, final norm) inside a possibly peft-wrapped model."""
     if hasattr(model, "get_base_model"):
         model = model.get_base_model()
-    return model.get_decoder() if hasattr(model, "get_decoder") else model
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    return model if decoder is None else decoder  # a bare decoder: None before transformers 5
 
 
 def signature(model: nn.Module) -> dict[str, object]:
