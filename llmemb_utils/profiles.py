@@ -4,7 +4,8 @@ A CUDA device alone changes nothing: ``cpu-recipe`` (the default) runs the confi
 wherever it is; ``t4-demo`` trains QLoRA on every layer for as many steps as fit a notebook-02
 budget on a 16 GB T4 by the planner's time model; ``paper`` applies the config's ``gpu:``
 overlay (the paper's SCFT size) and needs a CUDA GPU. Each profile prints its planned peak
-memory and time before anything runs (:func:`load_profile`).
+memory and time before any training runs (:func:`load_profile`), planned on the run's own
+data, which it prepares first (every notebook does so anyway).
 """
 
 from __future__ import annotations
@@ -103,21 +104,28 @@ def load_profile(path: str | os.PathLike, profile: str = "cpu-recipe", fast: boo
     config = load_config(path, fast=fast, gpu=profile == "paper", **overrides)
     if profile == "t4-demo":
         config = t4_demo(path, config, fast, overrides)
+    else:
+        prepare_quietly(config)
     print(describe(profile, config, model_shape(config.llm.model)))
     return config
+
+
+def prepare_quietly(config: ExperimentConfig) -> None:
+    """Prepare (or find) the run's data, whose prompt lengths and item count the plan uses."""
+    from . import pipeline
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        pipeline.dataset(config)
 
 
 def t4_demo(path: str | os.PathLike, config: ExperimentConfig, fast: bool,
             overrides: dict) -> ExperimentConfig:
     """``config`` with the t4-demo settings under them: the fast overlay and ``overrides``
     still win, so that CI runs stay small."""
-    from . import pipeline
-
     later = {**(config.fast if fast else {}), **overrides}
     named = {"name": f"{config.name}_t4demo"}
     sized = load_config(path, **{**T4_DEMO, **later, **named})
-    with contextlib.redirect_stdout(io.StringIO()):
-        pipeline.dataset(sized)  # the prompt lengths the step count is planned on
+    prepare_quietly(sized)  # the prompt lengths the step count is planned on
     tokens, _ = prompt_tokens(sized, sized.llm.model)
     steps = t4_demo_steps(sized, model_shape(sized.llm.model), tokens)
     return load_config(path, **{**T4_DEMO, "scft.steps": steps, **later, **named})

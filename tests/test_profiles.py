@@ -22,6 +22,7 @@ def test_cuda_alone_changes_nothing(capsys, tmp_path: Path):
     assert out.startswith("profile cpu-recipe: smollm2-135m-instruct, LoRA on the top 2 of 30 "
                           "layers, 200 steps x 32 pairs")
     assert "SCFT peak memory" in out and "SCFT time about" in out
+    assert "prompts of 45 tokens (longest prompt of" in out  # the data, prepared first
 
 
 @pytest.mark.parametrize("profile", ["t4-demo", "paper"])

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 
 from ..config import ExperimentConfig, add_config_arguments, load_cli_config
+from ..io import kit_relative
 from ..layout import RunLayout
 from .plan import (
     CUDA_RESERVE,
@@ -101,7 +102,8 @@ def prompt_tokens(config: ExperimentConfig, shape_name: str) -> tuple[int, str]:
     folder = RunLayout(config).data
     limit = config.llm.max_tokens
     if not (folder / "prompts.jsonl").is_file():
-        return limit, f"assumed llm.max_tokens = {limit} tokens per prompt ({folder} not prepared)"
+        return limit, (f"assumed llm.max_tokens = {limit} tokens per prompt "
+                       f"({kit_relative(folder)} not prepared)")
     from transformers import AutoTokenizer
 
     try:
@@ -114,7 +116,7 @@ def prompt_tokens(config: ExperimentConfig, shape_name: str) -> tuple[int, str]:
         which = f"{DEFAULT_MODEL}'s tokenizer standing in for {shape_name}'s"
     prompts = PreparedDataset.load(folder).prompts
     longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
-    return min(longest + 1, limit), f"longest prompt of {folder} ({which})"
+    return min(longest + 1, limit), f"longest prompt of {kit_relative(folder)} ({which})"
 
 
 def stage_plans(config: ExperimentConfig, shape: ModelShape, device: str, tokens: int,
