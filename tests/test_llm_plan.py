@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -109,4 +110,13 @@ def test_plan_command_verdicts(capsys, tmp_path: Path, monkeypatch):
     assert main(["plan", "--config", config, "--gpu-memory", "16"]) == 1
     out = capsys.readouterr().out
     assert "assumed llm.max_tokens = 1024 tokens" in out
-    assert "SCFT (checkpointing) does not fit" in out and "scft.grad_accumulation" in out
+    assert "SCFT (checkpointing) does not fit" in out
+    # the suggestion keeps the config's 4 x 64 = 256 pairs a step, and it fits
+    advice = re.search(r"set scft.batch_size: (\d+) with scft.grad_accumulation: (\d+) "
+                       r"\(about the same 256 pairs a step", out)
+    pairs, accumulation = map(int, advice.groups())
+    assert pairs < 64 and accumulation == -(-256 // pairs)
+    followed = tmp_path / "followed.yaml"
+    followed.write_text(f"extends: {config}\nscft:\n  batch_size: {pairs}\n"
+                        f"  grad_accumulation: {accumulation}\n")
+    assert main(["plan", "--config", str(followed), "--gpu-memory", "16"]) == 0

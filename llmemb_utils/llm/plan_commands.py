@@ -175,9 +175,11 @@ def suggestion(config: ExperimentConfig, shape: ModelShape, plan: StagePlan, dev
                    if scft_plan(shape, train, pairs, tokens, scft.lora_r, layers,
                                 True).total <= usable]
         if fitting:
-            steps = math.ceil(scft.batch_size / fitting[0])
+            pairs = scft.batch_size * scft.grad_accumulation
+            steps = math.ceil(pairs / fitting[0])
             return (f"set scft.batch_size: {fitting[0]} with scft.grad_accumulation: {steps} "
-                    "(fewer in-batch negatives per micro-batch), or cut llm.max_tokens")
+                    f"(about the same {pairs} pairs a step, fewer in-batch negatives per "
+                    "micro-batch), or cut llm.max_tokens")
         return "cut llm.max_tokens, train fewer layers (scft.lora_layers), or use a larger GPU"
     if plan.stage == "extraction":
         return "lower embed.batch_size or llm.max_tokens"
