@@ -4,8 +4,9 @@ For (a) SmolLM2-135M with its real weights (the kit's default) and (b) a model o
 shape with random weights (no 7B weights are reachable offline; memory and speed depend on
 the shapes, not the values), with and without gradient checkpointing, at the paper's batch
 (64 pairs, LoRA on every layer, NF4 weights): peak GPU memory and seconds per optimiser step,
-next to ``llmemb plan``'s estimate; then extraction items per second. Every prompt is
-``--tokens`` long (synthetic token ids), the padded length a batch of real prompts would have.
+next to ``llmemb plan``'s estimate (flagged when not within 25 %); then extraction items per
+second. Every prompt is ``--tokens`` long (synthetic token ids), the padded length a batch of
+real prompts would have.
 A case that runs out of memory is recorded as such.
 
     python benchmarks/gpu.py [--tokens 128] [--steps 3] [--out benchmarks/gpu.json]
@@ -28,8 +29,9 @@ import torch
 from llmemb_utils.config import load_config
 from llmemb_utils.io import write_json
 from llmemb_utils.llm.extract import forward_pooled
-from llmemb_utils.llm.models import converted_default, load_model
-from llmemb_utils.llm.plan import KNOWN_SHAPES, Precision, extraction_plan, model_shape, scft_plan
+from llmemb_utils.llm.models import choose_dtype, converted_default, load_model
+from llmemb_utils.llm.plan import KNOWN_SHAPES, ModelShape, extraction_plan, model_shape, scft_plan
+from llmemb_utils.llm.plan_commands import precision
 from llmemb_utils.llm.probe import (
     SCFTProbe,
     profiled_peak,
@@ -41,27 +43,28 @@ from llmemb_utils.llm.tiny import save_tiny_llama
 
 ROOT = Path(__file__).resolve().parent.parent
 LLAMA_7B = "meta-llama/Llama-2-7b-hf"
+TOLERANCE = 0.25  # plan vs measured peak, as benchmarks/plan_check.py
 RANDOM_NOTE = ("random weights in LLaMA-2-7B's shape: no 7B weights are reachable offline; "
                "memory and speed depend on the shapes only")
 
 
-def random_llama_7b(folder: Path) -> Path:
-    """A LLaMA-2-7B-shaped decoder with random bf16 weights, built on the GPU and saved with
-    the default tokenizer (the benchmark feeds synthetic token ids)."""
-    from transformers import AutoTokenizer, LlamaConfig, LlamaModel
+def random_llama(folder: Path, shape: ModelShape, dtype: torch.dtype, device: str) -> Path:
+    """A decoder of ``shape`` with random weights built directly in ``dtype`` on ``device``
+    (a 7B model built in float32 first would need some 26 GB before any cast), saved with the
+    default tokenizer (the benchmark feeds synthetic token ids)."""
+    from transformers import AutoModel, AutoTokenizer, LlamaConfig
 
-    shape = KNOWN_SHAPES[LLAMA_7B]
     config = LlamaConfig(vocab_size=shape.vocab, hidden_size=shape.hidden,
                          intermediate_size=shape.intermediate, num_hidden_layers=shape.layers,
                          num_attention_heads=shape.heads, num_key_value_heads=shape.kv_heads,
-                         max_position_embeddings=4096)
+                         head_dim=shape.head_dim, max_position_embeddings=4096)
     torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = LlamaModel(config).to(torch.bfloat16)
+    with torch.device(device):
+        model = AutoModel.from_config(config, dtype=dtype)
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(converted_default()).save_pretrained(folder)
     del model
-    torch.cuda.empty_cache()
+    release(device)
     return folder
 
 
@@ -100,8 +103,7 @@ def scft_case(name: str, folder: Path, shape_name: str, meter: Meter, pairs: int
     config = load_config(**{"llm.model": str(folder), "llm.load_in_4bit": "always",
                             "llm.gradient_checkpointing": checkpointing,
                             "scft.lora_layers": None, "scft.batch_size": pairs})
-    compute = 4 if meter.device == "cpu" else 2  # training: fp32 on CPU, bf16/fp16 on CUDA
-    case["plan_bytes"] = scft_plan(shape, Precision(True, compute, compute), pairs, tokens,
+    case["plan_bytes"] = scft_plan(shape, precision(config, meter.device), pairs, tokens,
                                    config.scft.lora_r, shape.layers, checkpointing).total
     probe = None
     try:
@@ -112,6 +114,7 @@ def scft_case(name: str, folder: Path, shape_name: str, meter: Meter, pairs: int
         step = partial(probe.step, ids, mask)
         case["peak_bytes"] = meter.peak(step, resident)
         case["seconds_per_step"] = meter.seconds(step, steps)
+        case.update(against_plan(case))
     except torch.cuda.OutOfMemoryError:
         case["error"] = "out of memory"
     finally:
@@ -131,14 +134,22 @@ def extraction_case(name: str, folder: Path, shape_name: str, meter: Meter, batc
     embed = partial(forward_pooled, model, ids, mask)
     peak = meter.peak(embed, resident)
     seconds = meter.seconds(embed, batches)
+    config = load_config(**{"llm.model": str(folder), "llm.load_in_4bit": "always"})
     case = {"model": name, "batch": batch, "tokens": tokens, "peak_bytes": peak,
             "items_per_second": batch / seconds,
-            "plan_bytes": extraction_plan(shape, Precision(True, 2, 2), batch, tokens,
-                                          rank=0).total}  # 16-bit compute on CPU and CUDA
+            "plan_bytes": extraction_plan(shape, precision(config, meter.device), batch, tokens,
+                                          rank=0).total}
+    case.update(against_plan(case))
     del model, embed
     release(meter.device)
     print(case)
     return case
+
+
+def against_plan(case: dict) -> dict:
+    """The plan's estimate over the measured peak, and whether it is within the tolerance."""
+    ratio = case["plan_bytes"] / case["peak_bytes"]
+    return {"plan_over_measured": ratio, "within_tolerance": abs(ratio - 1) <= TOLERANCE}
 
 
 def release(device: str) -> None:
@@ -168,8 +179,9 @@ def main() -> int:
         else:
             models = [("SmolLM2-135M-Instruct (real weights)", converted_default(),
                        str(converted_default())),
-                      (f"LLaMA-2-7B shape ({RANDOM_NOTE})", random_llama_7b(Path(scratch) / "7b"),
-                       LLAMA_7B)]
+                      (f"LLaMA-2-7B shape ({RANDOM_NOTE})",
+                       random_llama(Path(scratch) / "7b", KNOWN_SHAPES[LLAMA_7B],
+                                    choose_dtype("auto", "cuda"), "cuda"), LLAMA_7B)]
         scft = [scft_case(name, folder, shape, meter, pairs, args.tokens, args.steps, on)
                 for name, folder, shape in models for on in (True, False)]
         extraction = [extraction_case(name, folder, shape, meter, batch, args.tokens,

@@ -270,7 +270,7 @@ class ExperimentConfig:
     rat: RATConfig = field(default_factory=RATConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
     fast: dict[str, Any] = field(default_factory=dict)  # dotted overrides for fast mode
-    gpu: dict[str, Any] = field(default_factory=dict)  # dotted overrides when CUDA is used
+    gpu: dict[str, Any] = field(default_factory=dict)  # the paper-size overrides (--gpu, paper)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible values (tuples become lists), as written in manifests; fields

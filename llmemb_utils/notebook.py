@@ -18,8 +18,10 @@ import numpy as np
 
 from . import __version__
 from .layout import fast_mode, repo_root
+from .profiles import PROFILES, load_profile
 
-__all__ = ["NotebookContext", "fast_mode", "quietly", "repo_root", "seed_everything", "setup"]
+__all__ = ["PROFILES", "NotebookContext", "fast_mode", "load_profile", "quietly", "repo_root",
+           "seed_everything", "setup"]
 
 
 def kit_commit() -> str:

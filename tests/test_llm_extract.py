@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from transformers.models.gemma import modeling_gemma
 
 from llmemb_utils.llm import embed as embed_module
 from llmemb_utils.llm.embed import embed_items
@@ -17,6 +18,7 @@ from llmemb_utils.llm.stack import Trunk, split_point, trained_part
 from llmemb_utils.llm.tiny import save_tiny_llama
 from llmemb_utils.llm.tokens import encode, pad
 
+GEMMA_SCALES_IN_ITS_EMBEDDING = hasattr(modeling_gemma, "GemmaTextScaledWordEmbedding")
 PROMPTS = [f"The movie has the following attributes: \n title is Movie {i}; "
            f"year is {1950 + 3 * i}" + "; genres is Drama" * (i % 4) for i in range(11)]
 
@@ -25,6 +27,22 @@ PROMPTS = [f"The movie has the following attributes: \n title is Movie {i}; "
 def tiny(tmp_path_factory) -> tuple:
     folder = save_tiny_llama(tmp_path_factory.mktemp("tiny"))
     return (str(folder), *load_model(str(folder), dtype="float32"))
+
+
+def test_extraction_builds_no_kv_cache(tiny, tmp_path: Path):
+    """Every forward call of an extraction asks for no cache and gets none back."""
+    _, model, tokenizer = tiny
+    calls = []
+
+    def record(module, args, kwargs, output):
+        calls.append((kwargs.get("use_cache"), output.past_key_values))
+
+    handle = model.register_forward_hook(record, with_kwargs=True)
+    try:
+        extract(model, tokenizer, PROMPTS, tmp_path / "e.npy", batch_size=4, progress=False)
+    finally:
+        handle.remove()
+    assert calls == [(False, None)] * 3  # 11 prompts in batches of 4
 
 
 @pytest.mark.parametrize("pooling", ["mean", "last"])
@@ -70,6 +88,12 @@ def test_scft_forward_equals_the_models_own_forward(tmp_path: Path, family: str,
     ids, mask = pad(encode(tokenizer, PROMPTS[:4], 1024), 0)
     assert ids.shape[1] > 8  # longer than Gemma 2's sliding window
     split = split_point(model, lora_layers)
+    if family == "gemma" and split and not GEMMA_SCALES_IN_ITS_EMBEDDING:
+        # before transformers 5 Gemma scales its embeddings in the model's forward, which
+        # the trunk does not re-run: the shortcut must refuse rather than train on another input
+        with pytest.raises(ModelError, match="GemmaModel: the frozen-trunk shortcut"):
+            trained_part(model, split)
+        return
     with torch.no_grad():
         pooled = trained_part(model, split)(Trunk(model, split)(ids), mask)
     torch.testing.assert_close(pooled, forward_pooled(model, ids, mask), atol=1e-5, rtol=0)

@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from llmemb_utils.config import load_config
 from llmemb_utils.llm import scft as scft_module
 from llmemb_utils.llm.models import decoder_of, load_model
+from llmemb_utils.llm.processes import training_accelerator
 from llmemb_utils.llm.scft import ViewBatches, train_scft
 from llmemb_utils.llm.stack import Trunk
 from llmemb_utils.llm.tiny import save_tiny_llama
@@ -97,6 +98,43 @@ def test_resume_gives_identical_weights(tiny, tmp_path: Path, monkeypatch):
     assert weights[0].keys() == weights[1].keys() and len(weights[0]) == 2 * 7 * 2
     for name, tensor in weights[0].items():
         assert torch.equal(tensor, weights[1][name]), name
+
+
+def test_accumulated_gradient_is_the_mean_of_the_micro_batch_gradients(tiny):
+    """One optimiser step over 2 micro-batches applies the mean of the gradients each
+    micro-batch gives alone (computed one by one here), with each micro-batch's own in-batch
+    negatives."""
+    settings = config(tiny, **{"scft.grad_accumulation": 2, "scft.lora_dropout": 0.0,
+                               "scft.max_grad_norm": 1e9})
+    accelerator = training_accelerator()
+    parts = scft_module.build_parts(settings, str(accelerator.device))
+    batches = ViewBatches(PROMPTS, settings, parts.tokenizer, parts.trunk, parts.max_tokens)
+    trained = [p for p in parts.objective.parameters() if p.requires_grad]
+
+    def gradient(index: int) -> list[torch.Tensor]:
+        parts.objective.zero_grad(set_to_none=True)
+        parts.objective(*batches(batch_items(len(PROMPTS), 8, settings.seed, index), index))\
+            .backward()
+        return [p.grad.clone() for p in trained]
+
+    expected = [(a + b) / 2 for a, b in zip(gradient(0), gradient(1), strict=True)]
+    parts.objective.zero_grad(set_to_none=True)
+
+    class Capture:
+        """An optimiser that keeps the gradients it is asked to apply."""
+
+        def step(self):
+            self.grads = [p.grad.clone() for p in trained]
+
+        def zero_grad(self, set_to_none: bool = True):
+            parts.objective.zero_grad(set_to_none=set_to_none)
+
+    capture = Capture()
+    scft_module._step(0, settings, len(PROMPTS), batches, accelerator, parts.objective, capture)
+    assert len(capture.grads) == len(expected) > 0
+    for got, want in zip(capture.grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    assert any(not torch.allclose(a, b) for a, b in zip(gradient(0), gradient(1), strict=True))
 
 
 def test_resume_refuses_another_config(tiny, tmp_path: Path):

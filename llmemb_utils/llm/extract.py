@@ -25,9 +25,10 @@ from .tokens import context_limit, encode, pad, pad_id
 def forward_pooled(model, input_ids: torch.Tensor, mask: torch.Tensor,
                    pooling: str = "mean") -> torch.Tensor:
     """Pooled fp32 embeddings of right-padded ``input_ids``; no attention mask is needed
-    because the causal mask already hides the pads from real tokens."""
+    because the causal mask already hides the pads from real tokens. No KV cache is built:
+    nothing is generated after the forward pass, and the extraction plan counts none."""
     device = next(model.parameters()).device
-    hidden = model(input_ids=input_ids.to(device)).last_hidden_state
+    hidden = model(input_ids=input_ids.to(device), use_cache=False).last_hidden_state
     return pool(hidden, mask, pooling)
 
 

@@ -124,11 +124,15 @@ def precision(dtype: str, load_in_4bit: str, device: str | None = None) -> str:
 
 
 def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str = "auto",
-               device: str | None = None, for_training: bool = False):
+               device: str | None = None):
     """Load the bare decoder of ``name`` and its tokenizer, in eval mode.
 
-    ``for_training`` picks the training dtype and, with 4-bit weights, applies peft's
-    ``prepare_model_for_kbit_training`` (norms and embeddings to fp32).
+    With 4-bit weights the embeddings and norms stay at the compute dtype, for training too
+    (peft's ``prepare_model_for_kbit_training`` would upcast them to fp32): a 4-bit linear
+    returns its input's dtype, so fp32 embeddings would carry the whole residual stream in
+    fp32, twice the activation memory ``llmemb plan`` counts, and SCFT would train another
+    function than the one extraction embeds with. The frozen weights need no fp32 copy: LoRA's
+    own weights are fp32 (peft) and the norms compute in fp32 inside.
     """
     device = device or default_device()
     quantize = use_4bit(load_in_4bit, device)
@@ -138,11 +142,6 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "auto", load_in_4bit: str
         model.to(device)
     elif device == "cpu":
         _check_cpu_nf4(model, name)
-    if quantize and for_training:
-        from peft import prepare_model_for_kbit_training
-
-        # checkpointing is switched on by the caller, only where the model's forward runs it
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     model.eval()
     tokenizer.padding_side = "right"
     return model, tokenizer
@@ -202,7 +201,8 @@ def decoder_of(model: nn.Module) -> nn.Module:
     """The bare decoder (embeddings, layers, final norm) inside a possibly peft-wrapped model."""
     if hasattr(model, "get_base_model"):
         model = model.get_base_model()
-    return model.get_decoder() if hasattr(model, "get_decoder") else model
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    return model if decoder is None else decoder  # a bare decoder: None before transformers 5
 
 
 def signature(model: nn.Module) -> dict[str, object]:

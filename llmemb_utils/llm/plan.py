@@ -4,8 +4,9 @@ extraction and RAT, from the model's shape, the prompts' token lengths and the c
 The estimates count tensors, in bytes:
 
 - weights: the decoder's linear layers at 4 bits (NF4, plus one 8-bit scale per 64 weights
-  and its second-level scales with double quantisation) and the embeddings and norms in fp32
-  (peft's ``prepare_model_for_kbit_training`` upcasts them), or every weight at the load dtype;
+  and its second-level scales with double quantisation) and the embeddings and norms at the
+  compute dtype (``load_model`` keeps them there for training too), or every weight at the
+  load dtype;
 - LoRA: rank-r factors of the seven projections of each trained layer, in fp32, with their
   gradients and AdamW's two moments (16 bytes per LoRA weight);
 - activations per token and layer, what autograd keeps for the backward pass:
@@ -15,7 +16,7 @@ The estimates count tensors, in bytes:
   checkpointing only each layer's input (``b H``) is kept and one layer is recomputed at a
   time; the backward pass adds transient gradients of about ``b (4 H + 2 I)`` per token;
 - extraction: weights at inference precision plus one batch's live activations, about
-  ``b (4 H + 3 I)`` per token;
+  ``b (4 H + 3 I)`` per token (no KV cache: extraction asks for none);
 - RAT: the LLM and teacher tables, the recommender and adapter weights with AdamW state, and
   its activations (an order-of-magnitude estimate; it is small next to the LLM stages).
 
@@ -127,12 +128,12 @@ class Precision:
     compute_bytes: int  # per activation element
 
 
-def weight_bytes(shape: ModelShape, precision: Precision, training: bool) -> float:
-    """The decoder's weights; in 4-bit training the non-linear weights are upcast to fp32."""
+def weight_bytes(shape: ModelShape, precision: Precision) -> float:
+    """The decoder's weights: 4-bit linear layers with the rest at the compute dtype, or every
+    weight at the load dtype."""
     if not precision.four_bit:
         return shape.params * precision.weight_bytes
-    others = 4 if training else precision.compute_bytes
-    return shape.linear_params * NF4_BYTES + shape.other_params * others
+    return shape.linear_params * NF4_BYTES + shape.other_params * precision.compute_bytes
 
 
 def lora_params(shape: ModelShape, rank: int, layers: int,
@@ -177,7 +178,7 @@ def scft_plan(shape: ModelShape, precision: Precision, pairs: int, tokens: int, 
         activations = trained_layers * per_layer
     name = "SCFT" + (" (checkpointing)" if checkpointing else "")
     return StagePlan(name, {
-        "weights": weight_bytes(shape, precision, training=True),
+        "weights": weight_bytes(shape, precision),
         "LoRA + grads + AdamW": 16 * lora_params(shape, rank, trained_layers),
         "activations": activations,
         "backward transients": transient_bytes(shape, precision.compute_bytes) * batch_tokens})
@@ -188,9 +189,18 @@ def extraction_plan(shape: ModelShape, precision: Precision, batch: int, tokens:
     """Extraction: inference weights (+ the adapter) and one batch's live activations."""
     live = precision.compute_bytes * (4 * shape.hidden + 3 * shape.intermediate)
     return StagePlan("extraction", {
-        "weights": weight_bytes(shape, precision, training=False),
+        "weights": weight_bytes(shape, precision),
         "LoRA": 4 * lora_params(shape, rank, shape.layers),
         "activations": live * batch * tokens})
+
+
+def trunk_cache_plan(shape: ModelShape, items: int, tokens: int, trunk_layers: int,
+                     element_bytes: int) -> StagePlan:
+    """SCFT's trunk cache in host RAM: the frozen lower layers' output for both views of every
+    item (``tokens`` at most each), kept for the whole run at the trunk's output dtype."""
+    return StagePlan("trunk cache (host RAM)", {
+        f"2 views x {items} items x {tokens} tokens x {shape.hidden} wide":
+            2 * items * tokens * shape.hidden * element_bytes if trunk_layers else 0})
 
 
 def rat_plan(items: int, table_width: int, hidden: int, blocks: int, batch: int,
@@ -202,3 +212,31 @@ def rat_plan(items: int, table_width: int, hidden: int, blocks: int, batch: int,
         "LLM + teacher tables": 4 * items * (table_width + hidden),
         "weights + grads + AdamW": 16 * (adapter + recommender),
         "activations": 4 * batch * length * hidden * (16 * blocks + 8)})
+
+
+# The sustained rate assumed for 4-bit QLoRA on a T4, the smallest GPU the kit plans for: its
+# fp16 tensor cores peak near 65 TFLOPS, but every pass dequantises each NF4 weight and the
+# LoRA factors are small matrices, so QLoRA runs far below peak. An assumption, not a
+# measurement: benchmarks/gpu.py measures seconds per step where a GPU is at hand.
+T4_QLORA_FLOPS = 8e12
+
+
+def scft_step_flops(shape: ModelShape, pairs: int, tokens: int, trained_layers: int,
+                    checkpointing: bool) -> float:
+    """Floating-point operations of one micro-batch (``2 * pairs`` views of ``tokens``) through
+    the trained layers: the forward pass, the backward pass (input gradients only, about one
+    forward, as the frozen weights need no gradient) and, with checkpointing, the forward
+    recomputed; per token and layer ``2 x`` the projections' weights plus the attention
+    scores and their weighted sum (``4 T`` times the attention width). A cached trunk costs
+    nothing per step."""
+    attention = shape.heads * shape.head_dim
+    per_token = 2 * shape.linear_params / shape.layers + 4 * tokens * attention
+    passes = 3 if checkpointing else 2
+    return passes * trained_layers * per_token * 2 * pairs * tokens
+
+
+def scft_seconds(step_flops: float, steps: int, grad_accumulation: int,
+                 flops_per_second: float) -> float:
+    """Training time: ``steps`` optimiser steps of ``grad_accumulation`` micro-batches each.
+    Accumulation costs time in proportion, and no memory: one micro-batch is alive at once."""
+    return step_flops * steps * grad_accumulation / flops_per_second

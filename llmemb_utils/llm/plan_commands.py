@@ -8,10 +8,12 @@ import os
 from dataclasses import dataclass
 
 from ..config import ExperimentConfig, add_config_arguments, load_cli_config
+from ..io import kit_relative
 from ..layout import RunLayout
 from .plan import (
     CUDA_RESERVE,
     GIB,
+    T4_QLORA_FLOPS,
     ModelShape,
     Precision,
     StagePlan,
@@ -19,6 +21,9 @@ from .plan import (
     model_shape,
     rat_plan,
     scft_plan,
+    scft_seconds,
+    scft_step_flops,
+    trunk_cache_plan,
 )
 
 ASSUMED_ITEMS = 100_000  # RAT's item count when the prepared data is not there yet
@@ -36,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plan.add_argument("--gpu-memory", type=float, metavar="GB",
                       help="GPU memory in GB (default: the CUDA device's, else this machine's "
                            "RAM with the CPU recipe's precision)")
+    plan.add_argument("--host-memory", type=float, metavar="GB",
+                      help="host RAM in GB, for SCFT's trunk cache (default: this machine's)")
+    plan.add_argument("--tflops", type=float, default=T4_QLORA_FLOPS / 1e12,
+                      help="sustained TFLOPS of SCFT on the GPU, for the time estimate "
+                           "(default: the kit's assumption for 4-bit QLoRA on a T4)")
     plan.add_argument("--tokens", type=int,
                       help="tokens per prompt to assume (default: the longest prepared prompt, "
                            "else llm.max_tokens)")
@@ -59,8 +69,15 @@ def budget(gpu_memory: float | None) -> Budget:
     if gpu_memory is not None:
         total = gpu_memory * 1e9
         return Budget("cuda", total, total - CUDA_RESERVE)
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    total = host_memory()
     return Budget("cpu", total, total)
+
+
+def host_memory(given_gb: float | None = None) -> float:
+    """Host RAM in bytes: the given size, else this machine's."""
+    if given_gb is not None:
+        return given_gb * 1e9
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def precision(config: ExperimentConfig, device: str) -> Precision:
@@ -85,7 +102,8 @@ def prompt_tokens(config: ExperimentConfig, shape_name: str) -> tuple[int, str]:
     folder = RunLayout(config).data
     limit = config.llm.max_tokens
     if not (folder / "prompts.jsonl").is_file():
-        return limit, f"assumed llm.max_tokens = {limit} tokens per prompt ({folder} not prepared)"
+        return limit, (f"assumed llm.max_tokens = {limit} tokens per prompt "
+                       f"({kit_relative(folder)} not prepared)")
     from transformers import AutoTokenizer
 
     try:
@@ -98,7 +116,7 @@ def prompt_tokens(config: ExperimentConfig, shape_name: str) -> tuple[int, str]:
         which = f"{DEFAULT_MODEL}'s tokenizer standing in for {shape_name}'s"
     prompts = PreparedDataset.load(folder).prompts
     longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
-    return min(longest + 1, limit), f"longest prompt of {folder} ({which})"
+    return min(longest + 1, limit), f"longest prompt of {kit_relative(folder)} ({which})"
 
 
 def stage_plans(config: ExperimentConfig, shape: ModelShape, device: str, tokens: int,
@@ -120,6 +138,30 @@ def stage_plans(config: ExperimentConfig, shape: ModelShape, device: str, tokens
     return stages, scft_with(not checkpointing)
 
 
+def trunk_cache(config: ExperimentConfig, shape: ModelShape, device: str, tokens: int,
+                items: int) -> StagePlan | None:
+    """SCFT's trunk cache when the config keeps one (fixed views, ``scft.cache_trunk`` and
+    frozen layers below ``scft.lora_layers``), else None. The trunk hands on the dtype of
+    the embeddings: the compute dtype (``load_model``)."""
+    scft = config.scft
+    frozen = shape.layers - (scft.lora_layers or shape.layers)
+    if not (scft.cache_trunk and frozen and not scft.resample_views):
+        return None
+    return trunk_cache_plan(shape, items, tokens, frozen, precision(config, device).compute_bytes)
+
+
+def scft_time(config: ExperimentConfig, shape: ModelShape, tokens: int, tflops: float) -> str:
+    """SCFT's optimiser steps, micro-batches and estimated hours at ``tflops`` sustained."""
+    scft = config.scft
+    flops = scft_step_flops(shape, scft.batch_size, tokens, scft.lora_layers or shape.layers,
+                            config.llm.gradient_checkpointing)
+    hours = scft_seconds(flops, scft.steps, scft.grad_accumulation, tflops * 1e12) / 3600
+    return (f"SCFT time: {scft.steps} optimiser steps x {scft.grad_accumulation} micro-batch(es) "
+            f"of {scft.batch_size} pairs ({scft.batch_size * scft.grad_accumulation} pairs a "
+            f"step), about {hours:.1f} h at {tflops:g} TFLOPS sustained (--tflops); "
+            "accumulation costs time, not memory")
+
+
 def suggestion(config: ExperimentConfig, shape: ModelShape, plan: StagePlan, device: str,
                tokens: int, usable: float) -> str:
     """What to change so that ``plan``'s stage fits."""
@@ -133,9 +175,11 @@ def suggestion(config: ExperimentConfig, shape: ModelShape, plan: StagePlan, dev
                    if scft_plan(shape, train, pairs, tokens, scft.lora_r, layers,
                                 True).total <= usable]
         if fitting:
-            steps = math.ceil(scft.batch_size / fitting[0])
+            pairs = scft.batch_size * scft.grad_accumulation
+            steps = math.ceil(pairs / fitting[0])
             return (f"set scft.batch_size: {fitting[0]} with scft.grad_accumulation: {steps} "
-                    "(fewer in-batch negatives per micro-batch), or cut llm.max_tokens")
+                    f"(about the same {pairs} pairs a step, fewer in-batch negatives per "
+                    "micro-batch), or cut llm.max_tokens")
         return "cut llm.max_tokens, train fewer layers (scft.lora_layers), or use a larger GPU"
     if plan.stage == "extraction":
         return "lower embed.batch_size or llm.max_tokens"
@@ -157,15 +201,36 @@ def run_plan(args: argparse.Namespace) -> int:
     reserve = " less 1 GiB for the CUDA context" if memory.device == "cuda" else ""
     print(f"budget: {memory.total / 1e9:.1f} GB {where}{reserve}\n")
     print(format_table(stages + [alternative], memory.usable, {alternative.stage}))
+    if memory.device == "cuda":
+        print(f"\n{scft_time(config, shape, tokens, args.tflops)}")
     failing = [plan for plan in stages if plan.total > memory.usable]
     for plan in failing:
         advice = suggestion(config, shape, plan, memory.device, tokens, memory.usable)
         print(f"\n{plan.stage} does not fit: {plan.total / GIB:.1f} GiB needed, "
               f"{memory.usable / GIB:.1f} GiB usable; {advice}")
+    cache = trunk_cache(config, shape, memory.device, tokens, items)
+    if cache is not None and not check_host_memory(cache, stages[0], memory, args.host_memory):
+        failing.append(cache)
     if failing and args.tokens is None and tokens == config.llm.max_tokens:
         print(f"every prompt was taken as {tokens} tokens long; prepare the data (llmemb "
               "prepare) or pass --tokens to plan with the real prompt lengths")
     return 1 if failing else 0
+
+
+def check_host_memory(cache: StagePlan, scft: StagePlan, memory: Budget,
+                      given_gb: float | None) -> bool:
+    """Print the trunk cache's share of host RAM (with SCFT itself when that runs on the
+    CPU too); whether it fits, with a suggestion when not."""
+    host = host_memory(given_gb)
+    needed = cache.total + (scft.total if memory.device == "cpu" else 0)
+    print(f"\n{cache.stage}: {cache.total / GIB:.2f} GiB "
+          f"({', '.join(cache.parts)}) of {host / GIB:.1f} GiB host RAM")
+    if needed <= host:
+        return True
+    print(f"the trunk cache does not fit: {needed / GIB:.1f} GiB needed, {host / GIB:.1f} GiB of "
+          "host RAM; set scft.cache_trunk: false (the frozen layers then run for every "
+          "micro-batch), train on fewer items, or cut llm.max_tokens")
+    return False
 
 
 def item_count(config: ExperimentConfig) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..config import ExperimentConfig
 from .lora import add_lora
-from .models import load_model
+from .models import choose_dtype, load_model
 from .scft import Objective, contrastive_loss
 from .stack import split_point, trained_part
 
@@ -41,15 +41,15 @@ class SCFTProbe:
     @classmethod
     def load(cls, config: ExperimentConfig, device: str) -> SCFTProbe:
         llm, scft = config.llm, config.scft
-        model, _ = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device,
-                              for_training=True)
+        model, _ = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device)
         torch.manual_seed(config.seed)
         model = add_lora(model, scft)
         split = split_point(model, scft.lora_layers)
         if split:
             raise ValueError("the probe trains every layer (scft.lora_layers: null)")
         objective = Objective(trained_part(model, 0, llm.pooling, llm.gradient_checkpointing),
-                              contrastive_loss(scft)).to(device).train()
+                              contrastive_loss(scft),
+                              choose_dtype(llm.dtype, device)).to(device).train()
         optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad],
                                       lr=scft.learning_rate)
         return cls(model, objective, optimizer, device)

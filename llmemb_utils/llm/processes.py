@@ -41,8 +41,11 @@ def process_state() -> PartialState:
     return state
 
 
-def training_accelerator() -> Accelerator:
-    """An ``Accelerator`` over the same, checked process group, for DDP training."""
-    accelerator = Accelerator(cpu=_on_cpu())
+def training_accelerator(fp16: bool = False) -> Accelerator:
+    """An ``Accelerator`` over the same, checked process group, for DDP training; ``fp16``
+    (a CUDA model computing in float16, e.g. on a T4) scales the loss so that small gradients
+    do not underflow in float16."""
+    accelerator = Accelerator(cpu=_on_cpu(),
+                              mixed_precision="fp16" if fp16 and not _on_cpu() else "no")
     _checked(accelerator.state)
     return accelerator

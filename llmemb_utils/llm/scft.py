@@ -32,7 +32,7 @@ from ..io import MANIFEST, kit_relative, make_manifest, read_json, sha256_file, 
 from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
-from .models import choose_dtype, load_model
+from .models import choose_dtype, default_device, load_model
 from .processes import training_accelerator
 from .stack import Trunk, split_point, trained_part
 from .tokens import context_limit, encode, pad, pad_id
@@ -42,15 +42,26 @@ CHECKPOINT = "checkpoint.pt"
 
 
 class Objective(nn.Module):
-    """Trained layers -> pooled views -> contrastive loss: the module DDP wraps."""
+    """Trained layers -> pooled views -> contrastive loss: the module DDP wraps.
 
-    def __init__(self, head: nn.Module, loss: ContrastiveLoss) -> None:
+    With a 16-bit ``compute_dtype`` the layers run under autocast to it, so that LoRA's fp32
+    factors compute, and keep their inputs for the backward pass, in 16 bits like the frozen
+    weights around them: every activation autograd keeps is 2 bytes, as ``llmemb plan`` counts
+    it. The pooled embeddings (fp32) and the loss are outside autocast.
+    """
+
+    def __init__(self, head: nn.Module, loss: ContrastiveLoss,
+                 compute_dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.head = head
         self.loss = loss
+        self.compute_dtype = compute_dtype
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.loss(self.head(hidden, mask))
+        with torch.autocast(hidden.device.type, dtype=self.compute_dtype,
+                            enabled=self.compute_dtype != torch.float32):
+            pooled = self.head(hidden, mask)
+        return self.loss(pooled)
 
 
 def contrastive_loss(scft: SCFTConfig) -> ContrastiveLoss:
@@ -168,14 +179,14 @@ def build_parts(config: ExperimentConfig, device: str) -> SCFTParts:
     """Load ``config.llm.model`` for training, add fresh LoRA adapters (seeded) and cut it
     into the frozen trunk and the trained objective."""
     llm, scft = config.llm, config.scft
-    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device,
-                                  for_training=True)
+    model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device)
     torch.manual_seed(config.seed)  # LoRA initialisation
     model = add_lora(model, scft)
     split = split_point(model, scft.lora_layers)
+    compute = choose_dtype(llm.dtype, torch.device(device).type)
     objective = Objective(trained_part(model, split, llm.pooling, llm.gradient_checkpointing),
-                          contrastive_loss(scft)).to(device).train()
-    trunk = Trunk(model, split, choose_dtype(llm.dtype, torch.device(device).type))
+                          contrastive_loss(scft), compute).to(device).train()
+    trunk = Trunk(model, split, compute)
     return SCFTParts(model, tokenizer, objective, trunk, context_limit(model, llm.max_tokens))
 
 
@@ -197,7 +208,8 @@ def train_scft(prompts: Sequence[str], config: ExperimentConfig, out: str | Path
             return finished
     started, cpu_started = time.perf_counter(), time.process_time()
     scft = config.scft
-    accelerator = training_accelerator()
+    accelerator = training_accelerator(
+        fp16=choose_dtype(config.llm.dtype, default_device()) == torch.float16)
     parts = build_parts(config, str(accelerator.device))
     model, core = parts.model, parts.objective
     optimizer = torch.optim.AdamW([p for p in core.parameters() if p.requires_grad],
