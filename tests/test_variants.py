@@ -61,6 +61,9 @@ def test_the_study_trains_each_variant_beside_plain_llmemb_on_its_seeds() -> Non
     ({"alhpa": 0.1}, r"study\.variants\.bad: unknown field\(s\) \['alhpa'\]"),
     ({"alpha": "high"}, r"study\.variants\.bad: alpha"),
     ({"teacher": "elsewhere"}, r"study\.variants\.bad: \['teacher'\] cannot vary"),
+    ({"tau": 0}, r"^study\.variants\.bad: tau = 0\.0 is out of range; expected a number > 0$"),
+    ({"scft": {"batch_size": 1}},
+     r"^study\.variants\.bad\.scft: batch_size = 1 is out of range; expected an integer >= 2$"),
 ])
 def test_a_bad_variant_is_refused_naming_it(changes: dict, message: str) -> None:
     config = load_config(None, **{"study.variants": {"bad": changes}})

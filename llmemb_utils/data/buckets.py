@@ -39,15 +39,13 @@ def thresholds(item_popularity: np.ndarray, train_lengths: np.ndarray,
 
     ``pareto``: the ``head_fraction`` most popular items are head, so ``item_head_min`` is the
     training count of the item at that rank (ties at the boundary are all head); likewise the
-    longest users. ``fixed``: the configured values (the paper's per-dataset numbers).
+    longest users. ``fixed``: the configured values (the paper's per-dataset numbers). The
+    fraction's range is checked when the config loads.
     """
     if config.rule == "fixed":
         if config.item_head_min is None or config.user_long_min is None:
             raise ValueError("data.thresholds.rule 'fixed' needs item_head_min and user_long_min")
         return Thresholds(config.item_head_min, config.user_long_min)
-    if not 0.0 < config.head_fraction < 1.0:
-        raise ValueError(f"data.thresholds.head_fraction must be in (0, 1), "
-                         f"got {config.head_fraction}")
     return Thresholds(_top_fraction_minimum(item_popularity, config.head_fraction),
                       _top_fraction_minimum(train_lengths, config.head_fraction))
 
