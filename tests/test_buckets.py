@@ -10,16 +10,15 @@ import pytest
 
 from llmemb_utils.config import ThresholdConfig
 from llmemb_utils.data.buckets import (
-    Thresholds,
     bin_counts,
     bin_labels,
     bin_lower_bound,
     bin_masks,
     group_masks,
     quantile_edges,
-    thresholds,
 )
 from llmemb_utils.data.dataset import PreparedDataset
+from llmemb_utils.data.thresholds import Thresholds, thresholds
 from llmemb_utils.eval.evaluate import summarize
 from llmemb_utils.eval.protocol import Protocol
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
