@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import llmemb_utils.rat  # noqa: F401  registers the llmemb encoder that the runs train
 from llmemb_utils.cli import main
 from llmemb_utils.config import load_config
 from llmemb_utils.data.dataset import PreparedDataset
