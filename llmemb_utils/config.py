@@ -336,7 +336,38 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
     _check_source(raw, where)
-    return build_section(ExperimentConfig, raw, where)
+    config = build_section(ExperimentConfig, raw, where)
+    for name, changes in config.study.variants.items():
+        variant_settings(config, name, changes, where)
+    return config
+
+
+def variant_settings(config: ExperimentConfig, name: str, changes: Any,
+                     source: str | None = None) -> tuple[RATConfig, SCFTConfig]:
+    """The ``rat`` and ``scft`` sections of study variant ``name``: ``changes`` holds ``rat``
+    fields and, under ``scft``, SCFT fields; checked as config fields are, when the config
+    loads (errors then name its file, ``source``). A variant that changes SCFT reads a table
+    of its own (``rat.scft_recipe``: its name)."""
+    where = f"study.variants.{name}" if source is None else f"{source}: study.variants.{name}"
+    if not isinstance(changes, dict):
+        raise ConfigError(f"{where}: expected a mapping of rat settings, got {changes!r}")
+    changes = dict(changes)
+    scft_changes = changes.pop("scft", None) or {}
+    fixed = sorted(set(changes) & {"variant", "ablation", "llm_emb", "teacher", "scft_recipe"})
+    if fixed:
+        raise ConfigError(f"{where}: {fixed} cannot vary: a variant changes how LLMEmb trains, "
+                          "not its name or inputs")
+    if not isinstance(scft_changes, dict):
+        raise ConfigError(f"{where}.scft: expected a mapping of scft settings, "
+                          f"got {scft_changes!r}")
+    recipe = name if scft_changes else None
+    rat = build_section(RATConfig, {**dataclasses.asdict(config.rat), **changes,
+                                    "variant": name, "scft_recipe": recipe}, where)
+    if recipe and rat.embeddings != "scft":
+        raise ConfigError(f"{where}: changes scft but its runs read the {rat.embeddings} table")
+    scft = build_section(SCFTConfig, {**dataclasses.asdict(config.scft), **scft_changes},
+                         f"{where}.scft")
+    return rat, scft
 
 
 def _read_yaml(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]:
