@@ -2,8 +2,9 @@
 
 Every stage reads its own section (``data``, ``llm``, ``scft``, ``embed``, ``srs``, ``rat``).
 Defaults are the paper's hyper-parameters (``docs/method.md``); the YAML files in ``configs/``
-only state what differs from them. Every choice is a ``Literal`` type, checked when the config
-loads, so a misspelt value fails at once with the field and the allowed values.
+only state what differs from them. Every choice is a ``Literal`` type and every number has a
+range (:mod:`llmemb_utils.config_ranges`), both checked when the config loads, so a misspelt
+or impossible value fails at once with the file, the field and what it allows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from .config_ranges import (
+    COUNT,
+    DROP_RATE,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    PROPER_FRACTION,
+    Interval,
+    range_problem,
+    within,
+)
 
 # ``rat`` fields added after the first runs were recorded, with their defaults. While at the
 # default they are left out of a config's dict, so that the run folders, identities and
@@ -73,6 +86,8 @@ Budget = Literal["convergence", "demo"]  # demo: a short fixed budget, labelled 
 
 
 DEFAULT_ASSET = "ml-100k"
+PAIRS = Interval(low=2)  # an SCFT batch: each pair's negatives are the other pairs
+SPLITTABLE = Interval(low=3)  # a sequence with a training, a validation and a test item
 
 
 @dataclass
@@ -104,13 +119,15 @@ class ThresholdConfig:
     """How items are split into tail/head and users into short/long (training data only)."""
 
     rule: ThresholdRule = "pareto"  # pareto: the `head_fraction` top items / longest users are head
-    head_fraction: float = 0.2
-    item_head_min: int | None = None  # rule "fixed": items with >= this many training interactions
-    user_long_min: int | None = None  # rule "fixed": users with >= this many training items
+    head_fraction: float = within(PROPER_FRACTION, 0.2)
+    # rule "fixed": items with >= this many training interactions
+    item_head_min: int | None = within(COUNT, None)
+    # rule "fixed": users with >= this many training items
+    user_long_min: int | None = within(COUNT, None)
     # A second item split reported beside the rule's (groups item_tail_fixed / item_head_fixed):
     # items with >= this many training interactions are head; the official code's long-tail
     # split of the Amazon datasets is 5 (tail: at most 4). None: no second split.
-    fixed_item_head_min: int | None = None
+    fixed_item_head_min: int | None = within(COUNT, None)
 
 
 @dataclass
@@ -121,13 +138,14 @@ class DataConfig:
     domain: Domain = "movielens"  # prompt template
     min_rating: float | None = 0.0  # keep interactions with rating > min_rating (None: keep all)
     filter: FilterRule = "one-pass"  # one-pass (the paper's) | kcore (iterative)
-    user_core: int = 3
-    item_core: int = 3
+    user_core: int = within(COUNT, 3)
+    item_core: int = within(COUNT, 3)
     dedupe: bool = False  # drop repeated (user, item) pairs, keeping the first
-    min_sequence_length: int = 3  # users with fewer mapped interactions are dropped
+    min_sequence_length: int = within(SPLITTABLE, 3)  # users with fewer mapped items are dropped
     date_range: tuple[str, str] | None = None  # Yelp: keep interactions inside [start, end]
-    max_users: int | None = None  # keep only the first N users of the raw file (fast mode)
-    max_value_chars: int | None = 100  # prompt values cut to this many characters
+    # keep only the first N users of the raw file (fast mode)
+    max_users: int | None = within(COUNT, None)
+    max_value_chars: int | None = within(COUNT, 100)  # prompt values cut to this many characters
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
 
 
@@ -139,7 +157,7 @@ class LLMConfig:
     load_in_4bit: FourBit = "auto"  # auto: on CUDA
     dtype: Dtype = "auto"  # auto: bfloat16 on CUDA (float16 without bf16), float32 on CPU
     pooling: Pooling = "mean"
-    max_tokens: int = 1024
+    max_tokens: int = within(COUNT, 1024)
     gradient_checkpointing: bool = True  # recompute activations in backward (official recipe)
 
 
@@ -147,35 +165,38 @@ class LLMConfig:
 class SCFTConfig:
     """Supervised contrastive fine-tuning with LoRA (docs/method.md §3.2, §3.3, §3.5, §3.6)."""
 
-    steps: int = 4000
-    batch_size: int = 64
-    grad_accumulation: int = 1
-    learning_rate: float = 2e-4
-    max_grad_norm: float = 1.0
-    drop_ratio: float = 0.4
+    steps: int = within(COUNT, 4000)
+    batch_size: int = within(PAIRS, 64)
+    grad_accumulation: int = within(COUNT, 1)
+    learning_rate: float = within(POSITIVE, 2e-4)
+    max_grad_norm: float = within(POSITIVE, 1.0)
+    drop_ratio: float = within(DROP_RATE, 0.4)
     resample_views: bool = False  # the official code fixes each item's two views once per run
     loss: SCFTLoss = "soft-target"  # soft-target (official) | infonce (cosine)
-    temperature: float = 3.0  # soft-target: initial value of the learnable temperature
-    infonce_temperature: float = 0.05  # infonce: fixed temperature on cosine similarities
+    # soft-target: initial value of the learnable temperature
+    temperature: float = within(POSITIVE, 3.0)
+    # infonce: fixed temperature on cosine similarities
+    infonce_temperature: float = within(POSITIVE, 0.05)
     cache_trunk: bool = True  # fixed views + lora_layers: run the frozen lower layers once
-    lora_r: int = 8
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
+    lora_r: int = within(COUNT, 8)
+    lora_alpha: int = within(COUNT, 32)
+    lora_dropout: float = within(DROP_RATE, 0.1)
     lora_targets: list[str] = field(
         default_factory=lambda: [
             "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
         ]
     )
-    lora_layers: int | None = None  # adapt only the top N decoder layers (None: all)
-    save_every: int = 100
+    lora_layers: int | None = within(COUNT, None)  # adapt only the top N decoder layers (None: all)
+    save_every: int = within(COUNT, 100)
 
 
 @dataclass
 class EmbedConfig:
     """Final embedding extraction and dimension reduction (docs/method.md §3.7)."""
 
-    batch_size: int = 32
-    pca_dim: int | None = None  # None keeps the LLM's width (centred by PCA all the same)
+    batch_size: int = within(COUNT, 32)
+    # None keeps the LLM's width (centred by PCA all the same)
+    pca_dim: int | None = within(COUNT, None)
 
 
 @dataclass
@@ -183,19 +204,22 @@ class SRSConfig:
     """Sequential recommender training (docs/method.md §4.3, §4.5)."""
 
     backbone: Backbone = "sasrec"
-    hidden: int = 128
-    blocks: int = 2
-    heads: int = 1
-    dropout: float = 0.5
-    max_length: int = 200
-    mask_prob: float = 0.6  # Bert4Rec Cloze masking
+    hidden: int = within(COUNT, 128)
+    blocks: int = within(COUNT, 2)
+    heads: int = within(COUNT, 1)
+    dropout: float = within(DROP_RATE, 0.5)
+    max_length: int = within(COUNT, 200)
+    mask_prob: float = within(PROBABILITY, 0.6)  # Bert4Rec Cloze masking
     loss: SRSLoss = "bce"  # bce (one sampled negative, the paper's) | ce (full softmax)
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    batch_size: int = 128
-    epochs: int = 200  # the cap: training runs until early stopping, at most this many epochs
-    patience: int = 40  # epochs without a better smoothed NDCG@10 (paper: 20, raw value)
-    early_stop_window: int = 5  # trailing mean of validation NDCG@10 (1: the paper's raw value)
+    learning_rate: float = within(POSITIVE, 1e-3)
+    weight_decay: float = within(NON_NEGATIVE, 0.0)
+    batch_size: int = within(COUNT, 128)
+    # the cap: training runs until early stopping, at most this many epochs
+    epochs: int = within(COUNT, 200)
+    # epochs without a better smoothed NDCG@10 (paper: 20, raw value)
+    patience: int = within(COUNT, 40)
+    # trailing mean of validation NDCG@10 (1: the paper's raw value)
+    early_stop_window: int = within(COUNT, 5)
     budget: Budget = "convergence"
     paper_compat: bool = False  # SASRec without causal / padding mask, as the official code
     exclude_history: bool = True  # full ranking (validation and test) leaves out each user's
@@ -206,19 +230,23 @@ class SRSConfig:
 class RATConfig:
     """Recommendation adaptation training (docs/method.md §4.2, §4.4)."""
 
-    alpha: float = 0.01  # weight of the alignment loss (0: no alignment, no teacher needed)
-    tau: float = 2.0  # official form: temperature of the dot-product logits and soft targets
+    # weight of the alignment loss (0: no alignment, no teacher needed)
+    alpha: float = within(NON_NEGATIVE, 0.01)
+    # official form: temperature of the dot-product logits and soft targets
+    tau: float = within(POSITIVE, 2.0)
     align_form: AlignForm = "official"  # cosine: InfoNCE on cosine similarities
-    cosine_tau: float = 0.1  # cosine form: its temperature
+    cosine_tau: float = within(POSITIVE, 0.1)  # cosine form: its temperature
     freeze_table: bool = True
     adapter: bool = True  # False: the PCA'd table (srs.hidden wide) is the item vector itself
     adapter_activation: bool = False  # ReLU between the adapter's two linear maps
-    pca_dim: int | None = None  # LLM table width after PCA (None: full width, centred)
+    # LLM table width after PCA (None: full width, centred)
+    pca_dim: int | None = within(COUNT, None)
     whiten: bool = False  # scale every PCA component to unit variance
     unit_norm: bool = True  # rescale the PCA'd table to mean row norm 1 (an ID table's scale)
     embeddings: TableKind = "scft"  # what the LLM table must hold (checked, manifest)
-    scft_seed: int | None = None  # the scft table from the SCFT run of this seed, in its own
-    # folders (scft-seed<S>, embeddings/scft-seed<S>.npy); None: the one run of `seed`
+    # the scft table from the SCFT run of this seed, in its own folders (scft-seed<S>,
+    # embeddings/scft-seed<S>.npy); None: the one run of `seed`
+    scft_seed: int | None = within(NON_NEGATIVE, None)
     scft_recipe: str | None = None  # the scft table from an SCFT run with other `scft`
     # settings, named so (scft-<recipe>, embeddings/scft-<recipe>.npy); set by a study variant
     # that changes `scft` (docs/method.md §4.7); None: the experiment's own SCFT settings
@@ -227,8 +255,9 @@ class RATConfig:
     ablation: AblationName | None = None  # llmemb_utils.rat.ablations
     adapter_output: AdapterOutput = "linear"  # normalized: every item vector on a sphere whose
     # radius is learned, so the adapter cannot crowd the items together (docs/method.md §4.7)
-    table_learning_rate: float | None = None  # with freeze_table: false, the LLM table's own
-    # learning rate (None: srs.learning_rate), so that it can move slower than the adapter
+    # with freeze_table: false, the LLM table's own learning rate (None: srs.learning_rate),
+    # so that it can move slower than the adapter
+    table_learning_rate: float | None = within(POSITIVE, None)
     id_embedding: bool = False  # add a trainable ID vector, zero at first, to each adapted
     # item vector: the LLM vector is the prior, the ID part learns what the text leaves out
     variant: str | None = None  # the name of a study.variants entry these settings come from;
@@ -241,16 +270,17 @@ class StudyConfig:
     ``srs`` budget: every backbone with an ID and an LLMEmb encoder, the LLMEmb ablations on
     SASRec and the variants on ``variant_backbones``."""
 
-    seeds: dict[str, list[int]] = field(
-        default_factory=lambda: {"sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
+    seeds: dict[str, list[int]] = within(NON_NEGATIVE, default_factory=lambda: {
+        "sasrec": [42, 43, 44], "gru4rec": [42], "bert4rec": [42]})
     ablations: list[AblationName] = field(default_factory=list)
-    ablation_seeds: list[int] = field(default_factory=lambda: [42])
+    ablation_seeds: list[int] = within(NON_NEGATIVE, default_factory=lambda: [42])
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> rat settings
     # that differ from the recipe's, e.g. {cosine-align: {align_form: cosine, alpha: 0.1}}:
     # each an LLMEmb model of its own, compared with LLMEmb and with ID on its backbone
     variant_backbones: list[str] = field(default_factory=lambda: ["sasrec"])  # those of
     # `seeds` the variants train on
-    variant_seeds: list[int] | None = None  # None: each variant backbone's seeds in `seeds`
+    # None: each variant backbone's seeds in `seeds`
+    variant_seeds: list[int] | None = within(NON_NEGATIVE, None)
     scft_per_seed: bool = False  # each LLMEmb seed on its own SCFT run (its seed), so that the
     # spread over seeds includes SCFT's; False: one SCFT run (the config's seed) for all
 
@@ -260,7 +290,7 @@ class ExperimentConfig:
     """One experiment: the data, the LLM stages and the recommender stages."""
 
     name: str = "ml100k_smollm2"
-    seed: int = 42
+    seed: int = within(NON_NEGATIVE, 42)
     artifacts: str = "artifacts"
     data: DataConfig = field(default_factory=DataConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -328,7 +358,38 @@ def load_config(path: str | os.PathLike | None = None, fast: bool = False, gpu: 
         _set_dotted(raw, dotted.split("."), value)
     where = str(path) if path is not None else "<defaults>"
     _check_source(raw, where)
-    return build_section(ExperimentConfig, raw, where)
+    config = build_section(ExperimentConfig, raw, where)
+    for name, changes in config.study.variants.items():
+        variant_settings(config, name, changes, where)
+    return config
+
+
+def variant_settings(config: ExperimentConfig, name: str, changes: Any,
+                     source: str | None = None) -> tuple[RATConfig, SCFTConfig]:
+    """The ``rat`` and ``scft`` sections of study variant ``name``: ``changes`` holds ``rat``
+    fields and, under ``scft``, SCFT fields; checked as config fields are, when the config
+    loads (errors then name its file, ``source``). A variant that changes SCFT reads a table
+    of its own (``rat.scft_recipe``: its name)."""
+    where = f"study.variants.{name}" if source is None else f"{source}: study.variants.{name}"
+    if not isinstance(changes, dict):
+        raise ConfigError(f"{where}: expected a mapping of rat settings, got {changes!r}")
+    changes = dict(changes)
+    scft_changes = changes.pop("scft", None) or {}
+    fixed = sorted(set(changes) & {"variant", "ablation", "llm_emb", "teacher", "scft_recipe"})
+    if fixed:
+        raise ConfigError(f"{where}: {fixed} cannot vary: a variant changes how LLMEmb trains, "
+                          "not its name or inputs")
+    if not isinstance(scft_changes, dict):
+        raise ConfigError(f"{where}.scft: expected a mapping of scft settings, "
+                          f"got {scft_changes!r}")
+    recipe = name if scft_changes else None
+    rat = build_section(RATConfig, {**dataclasses.asdict(config.rat), **changes,
+                                    "variant": name, "scft_recipe": recipe}, where)
+    if recipe and rat.embeddings != "scft":
+        raise ConfigError(f"{where}: changes scft but its runs read the {rat.embeddings} table")
+    scft = build_section(SCFTConfig, {**dataclasses.asdict(config.scft), **scft_changes},
+                         f"{where}.scft")
+    return rat, scft
 
 
 def _read_yaml(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -338,7 +399,7 @@ def _read_yaml(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]
     if not path.is_file():
         where = f" (extended by {extended_by[-1]})" if extended_by else ""
         raise ConfigError(f"config file not found: {path}{where}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = _parsed_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
     base = raw.pop("extends", None)
@@ -350,6 +411,19 @@ def _read_yaml(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]
     if base_path in extended_by or base_path == path.resolve():
         raise ConfigError(f"{path}: extends {base} leads back to itself")
     return _merged(_read_yaml(base_path, (*extended_by, path.resolve())), raw)
+
+
+def _parsed_yaml(path: Path) -> Any:
+    """The YAML document in ``path``; a syntax error names the file, line and column."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        place = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{path}: {place}invalid YAML: {error.problem or error.context}"
+                          ) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: invalid YAML: {error}") from None
 
 
 def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -376,29 +450,37 @@ def _set_dotted(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     tree[keys[-1]] = value
 
 
-def build_section(cls: type, values: dict[str, Any], where: str) -> Any:
-    """Instantiate dataclass ``cls`` from a mapping, checking names and types recursively;
-    errors name ``where`` and the field."""
+def build_section(cls: type, values: dict[str, Any], where: str,
+                  path: tuple[str, ...] = ()) -> Any:
+    """Instantiate dataclass ``cls`` from a mapping, checking names, types and ranges
+    recursively; errors name ``where`` (the file) and the field, ``path`` being the section's
+    own place in the config."""
+    label = ": ".join((where, *path))
     if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {values!r}")
+        raise ConfigError(f"{label}: expected a mapping, got {values!r}")
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {unknown}; known: {sorted(known)}")
-    kwargs = {name: _coerce(hints[name], value, f"{where}: {name}")
+        raise ConfigError(f"{label}: unknown field(s) {unknown}; known: {sorted(fields)}")
+    kwargs = {name: _coerce(hints[name], value, where, (*path, name))
               for name, value in values.items()}
+    for name, value in kwargs.items():
+        problem = range_problem(fields[name], hints[name], value, ".".join((*path, name)))
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
     return cls(**kwargs)
 
 
-def _coerce(hint: Any, value: Any, where: str) -> Any:
+def _coerce(hint: Any, value: Any, where: str, path: tuple[str, ...]) -> Any:
+    label = ": ".join((where, *path))
     if dataclasses.is_dataclass(hint):
-        return build_section(hint, value, where)
+        return build_section(hint, value, where, path)
     origin = typing.get_origin(hint)
     if origin is Literal:
         allowed = typing.get_args(hint)
         if not any(value == option and type(value) is type(option) for option in allowed):
-            raise ConfigError(f"{where}: {value!r} is not one of "
+            raise ConfigError(f"{label}: {value!r} is not one of "
                               f"{', '.join(repr(option) for option in allowed)}")
         return value
     if origin in (typing.Union, types.UnionType):
@@ -410,25 +492,25 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             if option is type(None):
                 continue
             try:
-                return _coerce(option, value, where)
+                return _coerce(option, value, where, path)
             except ConfigError as error:
                 errors.append(str(error))
-        raise ConfigError(errors[0] if errors else f"{where}: invalid value {value!r}")
+        raise ConfigError(errors[0] if errors else f"{label}: invalid value {value!r}")
     if origin in (list, tuple):
         if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+            raise ConfigError(f"{label}: expected a list, got {value!r}")
         if origin is list:
             (item,) = typing.get_args(hint)
-            return [_coerce(item, entry, where) for entry in value]
+            return [_coerce(item, entry, where, path) for entry in value]
         return origin(value)
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{label}: expected a mapping, got {value!r}")
         return dict(value)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if hint in (int, float, str, bool) and not (
         isinstance(value, hint) and not (hint is int and isinstance(value, bool))
     ):
-        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+        raise ConfigError(f"{label}: expected {hint.__name__}, got {value!r}")
     return value

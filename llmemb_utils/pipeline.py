@@ -102,6 +102,7 @@ def srs_run(config: ExperimentConfig, data: PreparedDataset, encoder: str = "id"
     The folder is ``RunLayout.srs_run("<backbone>-<encoder>[-<ablation>]-seed<seed>-<hash>")``, the
     hash naming the run's settings; an interrupted run resumes.
     """
+    from . import rat  # noqa: F401  registers the ``llmemb`` encoder
     from .srs.run import train
 
     out = _srs_folder(config, encoder)

@@ -6,6 +6,7 @@ import gzip
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -32,3 +33,20 @@ def single_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def pca_by_svd() -> Callable[..., tuple]:
+    """A reference PCA written out with numpy's SVD: ``(scores, explained variance ratios)``
+    of the top ``dim`` components of the centred rows. A component's sign is arbitrary, so
+    each score column takes the sign that matches the same column of ``like``."""
+
+    def pca(vectors, dim: int, like=None) -> tuple:
+        centred = np.asarray(vectors, dtype=np.float64) - np.mean(vectors, axis=0)
+        left, singular, _ = np.linalg.svd(centred, full_matrices=False)
+        scores = left[:, :dim] * singular[:dim]
+        if like is not None:
+            scores *= np.sign(np.sum(scores * np.asarray(like, dtype=np.float64), axis=0))
+        return scores, (singular**2 / np.sum(singular**2))[:dim]
+
+    return pca

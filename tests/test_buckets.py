@@ -8,18 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llmemb_utils.config import ThresholdConfig
+from llmemb_utils.config import DataConfig, SourceConfig, ThresholdConfig
 from llmemb_utils.data.buckets import (
-    Thresholds,
     bin_counts,
     bin_labels,
     bin_lower_bound,
     bin_masks,
     group_masks,
     quantile_edges,
-    thresholds,
 )
 from llmemb_utils.data.dataset import PreparedDataset
+from llmemb_utils.data.prepare import prepare_from_raw
+from llmemb_utils.data.schema import RawData
+from llmemb_utils.data.thresholds import Thresholds, thresholds
 from llmemb_utils.eval.evaluate import summarize
 from llmemb_utils.eval.protocol import Protocol
 from llmemb_utils.srs.synthetic import prepare_synthetic, raw_from_sequences
@@ -36,14 +37,43 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> PreparedDataset:
                              item_head_min=3, user_long_min=3)
 
 
-def test_groups_follow_training_popularity_and_length(dataset: PreparedDataset) -> None:
-    masks = group_masks(dataset, dataset.targets("test"))  # targets: items 0, 5, 6
-    assert masks["item_head"].tolist() == [True, False, False]
-    assert masks["item_tail"].tolist() == [False, True, True]
-    assert masks["user_long"].tolist() == [True, True, False]  # 4, 3, 2 training items
-    assert masks["user_short"].tolist() == [False, False, True]
-    valid = group_masks(dataset, dataset.targets("valid"))  # items 4, 3, 4
-    assert valid["item_head"].tolist() == [False, False, False]
+# Raw items 0..6 where an item's training popularity and its popularity over all
+# interactions disagree, so that counting validation and test items would show. Training parts
+# (all but the last two): u0 [0 1 2 3], u1 [0 1 2], u2 [0 1], u3 [1 2 3]:
+#   training popularity  0:3 1:4 2:3 3:2 4:0 5:0 6:0   (over all interactions: 0:4 1:4 2:3
+#   3:2 4:2 5:3 6:2); training lengths 4 3 2 3 (over all: 6 5 4 5).
+LEAK_SEQUENCES = [[0, 1, 2, 3, 4, 5], [0, 1, 2, 5, 6], [0, 1, 5, 4], [1, 2, 3, 6, 0]]
+
+
+@pytest.fixture(scope="module")
+def leak_raw() -> RawData:
+    return raw_from_sequences(LEAK_SEQUENCES, 7)
+
+
+def test_groups_follow_training_popularity_and_length(leak_raw: RawData,
+                                                      tmp_path: Path) -> None:
+    dataset = prepare_synthetic(leak_raw, tmp_path / "data", item_head_min=3, user_long_min=3)
+    test = dataset.targets("test")  # raw items 5, 6, 4, 0
+    assert dataset.item_popularity[test].tolist() == [0, 0, 0, 3]  # over all: 3, 2, 2, 4
+    masks = group_masks(dataset, test)
+    assert masks["item_head"].tolist() == [False, False, False, True]  # over all: u0 head too
+    assert masks["item_tail"].tolist() == [True, True, True, False]
+    assert masks["user_long"].tolist() == [True, True, False, True]  # over all: every user
+    assert masks["user_short"].tolist() == [False, False, True, False]
+    valid = group_masks(dataset, dataset.targets("valid"))  # raw items 4, 5, 5, 6: none trains
+    assert valid["item_head"].tolist() == [False, False, False, False]  # over all: 5 is head
+
+
+def test_pareto_thresholds_count_training_interactions_only(leak_raw: RawData,
+                                                            tmp_path: Path) -> None:
+    config = DataConfig(source=SourceConfig(format="generic", asset=None), domain="generic",
+                        user_core=1, item_core=1,
+                        thresholds=ThresholdConfig(rule="pareto", head_fraction=0.2))
+    dataset = prepare_from_raw(leak_raw, config, tmp_path / "data")
+    # ceil(0.2 * 7 items) = 2nd largest training count of 4 3 3 2 0 0 0 -> 3 (over all: 4);
+    # ceil(0.2 * 4 users) = 1st largest training length of 4 3 2 3 -> 4 (over all: 6)
+    assert dataset.thresholds == Thresholds(item_head_min=3, user_long_min=4)
+    assert dataset.stats["item_popularity"]["items_without_training_interactions"] == 3
 
 
 def test_bins_cover_the_edges_of_method_spec() -> None:

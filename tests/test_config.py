@@ -36,8 +36,10 @@ def test_runs_train_to_convergence_unless_a_config_sets_a_demo_budget():
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_config_loads(path):
     """Each config names its own experiment, or extends one whose runs it adds to (a tuning
-    study that reuses the converged study's runs)."""
+    study that reuses the converged study's runs); its overlays load too."""
     config = load_config(path)
+    for fast, gpu in ((True, False), (False, True), (True, True)):
+        load_config(path, fast=fast, gpu=gpu)
     raw = yaml.safe_load(path.read_text())
     if "name" in raw or "extends" not in raw:
         assert config.name == path.stem

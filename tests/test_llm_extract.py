@@ -120,12 +120,22 @@ def test_embed_items_caches_by_model_and_prompts(tiny, tmp_path: Path, monkeypat
         embed_items(PROMPTS[:3], folder, dtype="float32")
 
 
-def test_pca_is_deterministic_and_centred():
+@pytest.mark.parametrize("rows", [50, 5])  # more items than features, and fewer
+def test_pca_is_the_svd_of_the_centred_table(rows: int, pca_by_svd):
+    # columns of very different spread, so that the components are well separated
+    vectors = np.random.default_rng(0).normal(size=(rows, 8)) * np.arange(8, 0, -1) + 5.0
+    reduced = reduce(vectors, 3)
+    assert reduced.vectors.shape == (rows, 3)
+    scores, ratios = pca_by_svd(vectors, 3, like=reduced.vectors)
+    np.testing.assert_allclose(reduced.vectors, scores, atol=1e-4)
+    np.testing.assert_allclose(reduced.explained_variance_ratio, ratios, rtol=1e-6)
+    np.testing.assert_array_equal(reduce(vectors, 3).vectors, reduced.vectors)  # deterministic
+    full = min(rows, 8)
+    np.testing.assert_allclose(np.abs(reduce(vectors).vectors),
+                               np.abs(pca_by_svd(vectors, full)[0]), atol=1e-4)
+
+
+def test_pca_refuses_a_dimension_beyond_the_table():
     vectors = np.random.default_rng(0).normal(size=(50, 8)) + 5.0
-    first, second = reduce(vectors, 3), reduce(vectors, 3)
-    np.testing.assert_array_equal(first.vectors, second.vectors)
-    assert first.vectors.shape == (50, 3)
-    np.testing.assert_allclose(first.vectors.mean(0), 0, atol=1e-5)
-    assert reduce(vectors).vectors.shape == (50, 8)
     with pytest.raises(ValueError, match="pca dim must be between 1 and 8 .* got 9"):
         reduce(vectors, 9)

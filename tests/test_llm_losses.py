@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -60,9 +61,43 @@ def test_contrastive_loss_splits_views_and_learns_temperature():
     assert not ContrastiveLoss("infonce", 0.05).temperature.requires_grad
 
 
-def test_half_precision_inputs_stay_finite():
-    pooled = torch.full((4, 64), 30.0, dtype=torch.float16)
-    assert torch.isfinite(ContrastiveLoss()(pooled))
+def soft_target_brute_force(x: np.ndarray, y: np.ndarray, t: float) -> float:
+    """The soft-target loss by its definition, one entry at a time in float64: logits
+    z_ij = x_i . y_j / t, targets T_i = softmax_j(t (x_i . x_j + y_i . y_j) / 2), and per row
+    the mean of CE(softmax_j z_ij, T_ij) and CE(softmax_j z_ji, T_ji)."""
+    rows = range(len(x))
+
+    def log_softmax(values: list[float], j: int) -> float:
+        top = max(values)
+        return values[j] - top - math.log(sum(math.exp(v - top) for v in values))
+
+    z = [[float(np.dot(x[i], y[j])) / t for j in rows] for i in rows]
+    s = [[t * float(np.dot(x[i], x[j]) + np.dot(y[i], y[j])) / 2 for j in rows] for i in rows]
+    targets = [[math.exp(log_softmax(s[i], j)) for j in rows] for i in rows]
+    total = 0.0
+    for i in rows:
+        forward = -sum(targets[i][j] * log_softmax(z[i], j) for j in rows)
+        backward = -sum(targets[j][i] * log_softmax([z[k][i] for k in rows], j) for j in rows)
+        total += (forward + backward) / 2
+    return total / len(x)
+
+
+@pytest.mark.parametrize(("offset", "dtype", "tolerance"), [
+    (0.0, torch.float32, 1e-5),
+    (0.0, torch.float16, 1e-5),
+    # every row near 40 (1, ..., 1): x_i . y_j ~ 64 x 1600, beyond float16's 65504, so the
+    # loss must be computed in float32 (whose rounding of such products is ~1e-2 in 1e5)
+    (40.0, torch.float16, 1e-4),
+])
+def test_soft_target_matches_a_brute_force_loop(offset: float, dtype: torch.dtype,
+                                                tolerance: float):
+    noise = np.random.default_rng(7).normal(size=(6, 64)) * 0.5
+    pooled = torch.from_numpy(noise + offset).to(dtype)
+    loss = ContrastiveLoss("soft-target", temperature=3.0)(pooled).item()
+    values = pooled.double().numpy()  # the values the loss saw, float16 rounding included
+    expected = soft_target_brute_force(values[:3], values[3:], 3.0)
+    assert expected > 0.1  # not a degenerate case where every softmax is one-hot
+    assert loss == pytest.approx(expected, rel=tolerance)
 
 
 def test_bad_inputs():

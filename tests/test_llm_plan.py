@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from llmemb_utils.llm.plan import (
     NF4_BYTES,
     ModelShape,
     Precision,
+    extraction_plan,
     lora_params,
     model_shape,
+    rat_plan,
     scft_plan,
     scft_seconds,
     scft_step_flops,
@@ -34,21 +37,80 @@ def test_parameter_counts_by_hand():
     assert lora_params(SHAPE, rank=2, layers=2) == 2 * 256
 
 
-@pytest.mark.parametrize(("checkpointing", "activations"), [
-    (False, 2 * 480 * 30),  # 2 layers x 480 bytes per token x (2 views x 3 pairs x 5 tokens)
-    (True, 2 * 30 * 8 * 2 + 480 * 30),  # each layer's bf16 input kept, one layer recomputed
-])
-def test_scft_estimate_by_hand(checkpointing: bool, activations: int):
-    # per token and layer: 2 bytes x (14 x 8 + 4 x 4 + 5 x 16) + 1-byte masks (6 x 8 + 16)
+# SCFT on SHAPE in 4-bit with bf16 compute, 3 pairs of 5 tokens, LoRA rank 2 on both layers.
+# A batch is 2 views x 3 pairs x 5 tokens = 30 tokens. By hand:
+#   weights     1152 linear weights x (1/2 code + 1/64 block scale + 4/16384 second-level
+#               scale) = 576 + 18 + 0.28125 = 594.28125; 120 embedding and norm weights
+#               at the bf16 compute precision: 240                          -> 834.28125
+#   LoRA        512 weights x (4 weight + 4 gradient + 8 AdamW moments)     -> 8192
+#   activations per token and layer: 2 bytes x (14 x 8 + 4 x 4 + 5 x 16 = 208 elements)
+#               = 416, plus one-byte dropout masks over 6 x 8 + 16 = 64 elements: 480 bytes;
+#               x 30 tokens x 2 layers                                      -> 28800
+#               checkpointing: 2 layers x 30 tokens x 8 x 2 bytes of layer inputs = 960,
+#               plus one layer recomputed, 480 x 30 = 14400                 -> 15360
+#   transients  2 bytes x (4 x 8 + 2 x 16 = 64) = 128 per token x 30        -> 3840
+SCFT_BY_HAND = {
+    False: ({"weights": 834.28125, "LoRA + grads + AdamW": 8192, "activations": 28800,
+             "backward transients": 3840}, 41666.28125),
+    True: ({"weights": 834.28125, "LoRA + grads + AdamW": 8192, "activations": 15360,
+            "backward transients": 3840}, 28226.28125),
+}
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_scft_estimate_by_hand(checkpointing: bool):
     plan = scft_plan(SHAPE, Precision(four_bit=True, weight_bytes=2, compute_bytes=2), pairs=3,
                      tokens=5, rank=2, trained_layers=2, checkpointing=checkpointing)
-    assert plan.parts == {
-        "weights": pytest.approx(1152 * NF4_BYTES + 120 * 2),  # norms, embeddings in bf16
-        "LoRA + grads + AdamW": 16 * 512,
-        "activations": activations,
-        "backward transients": 2 * (4 * 8 + 2 * 16) * 30,
-    }
-    assert NF4_BYTES == pytest.approx(0.5 + 1 / 64 + 4 / 16384)
+    parts, total = SCFT_BY_HAND[checkpointing]
+    assert plan.parts == parts
+    assert plan.total == total
+    assert NF4_BYTES == 0.515869140625  # 1/2 + 1/64 + 1/4096, exact in binary
+
+
+def test_extraction_estimate_by_hand():
+    # SHAPE in bf16, batch 4 x 5 tokens, LoRA rank 2 merged on both layers. By hand:
+    #   weights      (1152 + 120) x 2 bytes                                  -> 2544
+    #   LoRA         512 weights x 4 bytes (fp32)                            -> 2048
+    #   activations  2 bytes x (4 x 8 + 3 x 16 = 80) = 160 per token x 20    -> 3200
+    plan = extraction_plan(SHAPE, Precision(four_bit=False, weight_bytes=2, compute_bytes=2),
+                           batch=4, tokens=5, rank=2)
+    assert plan.parts == {"weights": 2544, "LoRA": 2048, "activations": 3200}
+    assert plan.total == 7792
+    # in 4-bit the embeddings and norms stay at the compute precision: 594.28125 + 120 x 2
+    four_bit = extraction_plan(SHAPE, Precision(four_bit=True, weight_bytes=2, compute_bytes=2),
+                               batch=4, tokens=5, rank=2)
+    assert four_bit.parts["weights"] == 834.28125
+
+
+def test_rat_estimate_by_hand():
+    # 100 items, an 8-wide LLM table, hidden 4, 2 blocks, batch 3 of length 5. By hand:
+    #   tables       4 bytes x 100 items x (8 LLM + 4 teacher)               -> 4800
+    #   weights      adapter 8 x 4 + 4 x 4 = 48; recommender 2 blocks x 12 x 4 x 4 = 384
+    #                + (5 + 1) positions x 4 = 24; (48 + 408) x 16 bytes     -> 7296
+    #   activations  4 bytes x 3 x 5 x 4 x (16 x 2 blocks + 8 = 40)          -> 9600
+    plan = rat_plan(items=100, table_width=8, hidden=4, blocks=2, batch=3, length=5)
+    assert plan.parts == {"LLM + teacher tables": 4800, "weights + grads + AdamW": 7296,
+                          "activations": 9600}
+    assert plan.total == 21696
+
+
+# The tiny LLaMA of benchmarks/plan_check.py (save_tiny_llama(layers=4, hidden=64)): 4 heads
+# of 16, 2 KV heads, MLP 128, the default tokenizer's 49152 tokens.
+TINY_LLAMA = ModelShape(layers=4, hidden=64, intermediate=128, heads=4, kv_heads=2,
+                        head_dim=16, vocab=49152, source="benchmarks/plan_check.py")
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_scft_estimate_is_near_the_peak_measured_on_a_tiny_llama(checkpointing: bool):
+    """The planner against a measurement it did not make: the peak of one SCFT step (8 pairs
+    of 64 tokens, 4-bit, fp32 compute, LoRA rank 8 on every layer) that the benchmark
+    recorded from the torch profiler, within the benchmark's tolerance."""
+    record = json.loads((ROOT / "benchmarks" / "plan_check.json").read_text())
+    name = "SCFT tiny LLaMA" + (" checkpointing" if checkpointing else "")
+    (case,) = [case for case in record["cases"] if case["case"] == name]
+    plan = scft_plan(TINY_LLAMA, Precision(four_bit=True, weight_bytes=4, compute_bytes=4),
+                     pairs=8, tokens=64, rank=8, trained_layers=4, checkpointing=checkpointing)
+    assert abs(plan.total / case["measured_bytes"] - 1) <= record["tolerance"]
 
 
 def test_scft_time_by_hand():

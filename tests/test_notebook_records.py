@@ -1,11 +1,13 @@
 """`make notebooks`: a notebook executed in full mode is written back with its outputs and the
 hash of every code cell's source; fast mode never writes."""
 
+import hashlib
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from llmemb_utils.notebook_records import RECORD, execute, source_hash
+from llmemb_utils.notebook_records import RECORD, execute, outputs_hash, source_hash
 
 
 @pytest.fixture
@@ -27,8 +29,10 @@ def test_full_mode_run_writes_outputs_and_source_hashes(notebook_file, monkeypat
     assert printed.outputs[0]["text"] == "42\n" and printed.execution_count == 1
     assert mode.outputs[0]["data"]["text/plain"] == "'unset'" and mode.execution_count == 2
     assert [c.metadata.get(RECORD) for c in notebook.cells] == [
-        None, {"source_sha256": source_hash("print(6 * 7)")},
-        {"source_sha256": source_hash("import os\nos.environ.get('LLMEMB_FAST', 'unset')")}]
+        None, {"source_sha256": source_hash("print(6 * 7)"),
+               "outputs_sha256": outputs_hash(printed.outputs)},
+        {"source_sha256": source_hash("import os\nos.environ.get('LLMEMB_FAST', 'unset')"),
+         "outputs_sha256": outputs_hash(mode.outputs)}]
     assert "execution" not in printed.metadata
     assert notebook.metadata[RECORD]["mode"] == "full"
 
@@ -43,6 +47,14 @@ def test_fast_mode_never_writes(notebook_file, monkeypatch):
 
 def test_source_hash_is_sha256_of_the_text():
     assert source_hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_outputs_hash_is_sha256_of_the_canonical_json():
+    assert outputs_hash([]) == hashlib.sha256(b"[]").hexdigest()
+    stream = {"output_type": "stream", "name": "stdout", "text": "42\n"}
+    expected = b'[{"name":"stdout","output_type":"stream","text":"42\\n"}]'
+    assert outputs_hash([stream]) == hashlib.sha256(expected).hexdigest()
+    assert outputs_hash([dict(reversed(stream.items()))]) == outputs_hash([stream])
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 """The committed notebooks show one full-mode execution of their current sources: every code
-cell's recorded source hash (``make notebooks``) matches its source, execution counts run 1, 2,
-3, ... without gaps, each notebook shows a figure, and no output holds a machine's folders, an
-error, a warning, or words about how the kit was made rather than about the method.
+cell's recorded source and outputs hashes (``make notebooks``) match its source and outputs,
+execution counts run 1, 2, 3, ... without gaps, each notebook shows a figure, and no output
+holds a machine's folders, an error, a warning, or words about how the kit was made rather
+than about the method.
 
 The checkers return a list of problems; they are tested first on small hand-built notebooks.
 """
@@ -15,7 +16,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from llmemb_utils.notebook_records import RECORD, record_sources, source_hash
+from llmemb_utils.notebook_records import RECORD, outputs_hash, record_run, source_hash
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob(
     "[0-9][0-9]_*.ipynb"))
@@ -50,10 +51,17 @@ def stale_cells(notebook) -> list[str]:
     if counts != list(range(1, len(counts) + 1)):
         problems.append(f"execution counts {counts}: not one run top to bottom")
     for number, cell in enumerate(notebook.cells):
-        recorded = cell.metadata.get(RECORD, {}).get("source_sha256")
-        if cell.cell_type == "code" and recorded != source_hash(cell.source):
-            problems.append(f"cell {number}: source changed after its outputs were made"
-                            if recorded else f"cell {number}: no recorded source hash")
+        if cell.cell_type != "code":
+            continue
+        record = cell.metadata.get(RECORD, {})
+        for key, now, changed in (
+                ("source_sha256", source_hash(cell.source),
+                 "source changed after its outputs were made"),
+                ("outputs_sha256", outputs_hash(cell.outputs),
+                 "outputs changed after the run that made them")):
+            if record.get(key) != now:
+                problems.append(f"cell {number}: {changed}" if key in record
+                                else f"cell {number}: no recorded {key.split('_')[0]} hash")
     return problems
 
 
@@ -106,7 +114,7 @@ def executed(*cells, mode: str = "full"):
     notebook = new_notebook(cells=list(cells))
     for count, cell in enumerate(code_cells(notebook), start=1):
         cell.execution_count = count
-    record_sources(notebook, mode, seconds=1.0)
+    record_run(notebook, mode, seconds=1.0)
     return notebook
 
 
@@ -129,11 +137,24 @@ def test_an_edited_cell_is_stale():
     assert stale_cells(notebook) == ["cell 1: source changed after its outputs were made"]
 
 
+def test_an_output_edited_by_hand_is_stale():
+    notebook = good_notebook()
+    notebook.cells[1].outputs[0].text = "kit 0.2.0\n"
+    assert stale_cells(notebook) == ["cell 1: outputs changed after the run that made them"]
+    notebook = good_notebook()
+    notebook.cells[2].outputs[0].data["image/png"] = "iVBORw0KGgp="  # another figure
+    assert stale_cells(notebook) == ["cell 2: outputs changed after the run that made them"]
+    notebook = good_notebook()
+    notebook.cells[1].outputs.append(new_output("stream", name="stdout", text="more\n"))
+    assert stale_cells(notebook) == ["cell 1: outputs changed after the run that made them"]
+
+
 def test_a_cell_without_record_or_from_fast_mode_is_stale():
     notebook = executed(new_code_cell("1"), mode="fast")
     del notebook.cells[0].metadata[RECORD]
     assert stale_cells(notebook) == ["not executed by `make notebooks` in full mode",
-                                     "cell 0: no recorded source hash"]
+                                     "cell 0: no recorded source hash",
+                                     "cell 0: no recorded outputs hash"]
 
 
 def test_cells_run_out_of_order_are_not_one_execution():

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from llmemb_utils.config import DataConfig, ThresholdConfig
-from llmemb_utils.data.buckets import Thresholds, thresholds
 from llmemb_utils.data.preprocess import EmptyDatasetError, build_sequences
 from llmemb_utils.data.schema import RawData
+from llmemb_utils.data.thresholds import Thresholds, thresholds
 
 
 def raw_data(rows, ratings=None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -123,14 +124,15 @@ def test_a_variant_that_changes_scft_reads_a_table_of_its_own() -> None:
 @pytest.mark.parametrize(("changes", "message"), [
     ({"scft": {"lora_layer": 4}}, r"study.variants.v.scft: unknown field\(s\) \['lora_layer'\]"),
     ({"scft": 4}, r"study.variants.v.scft: expected a mapping"),
-    ({"scft": {"steps": 10}, "ablation": "no-scft"}, r"\['ablation'\] cannot vary"),
-    ({"scft": {"steps": 10}, "embeddings": "raw"}, r"changes scft but its runs read the raw"),
+    ({"scft": {"steps": 10}, "ablation": "no-scft"},
+     r"study.variants.v: \['ablation'\] cannot vary"),
+    ({"scft": {"steps": 10}, "embeddings": "raw"},
+     r"study.variants.v: changes scft but its runs read the raw"),
 ])
-def test_a_bad_scft_variant_names_its_field(changes: dict, message: str) -> None:
-    config = load_config(ROOT / "configs/ml100k_smollm2.yaml",
-                         **{"study.variants": {"v": changes}})
-    with pytest.raises(ConfigError, match=message):
-        spec_config(config, RunSpec("sasrec", "llmemb", 42, variant="v"))
+def test_a_bad_scft_variant_names_its_file_and_field(changes: dict, message: str) -> None:
+    path = ROOT / "configs/ml100k_smollm2.yaml"
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}: {message}"):
+        load_config(path, **{"study.variants": {"v": changes}})
 
 
 def record_run(folder: Path, seconds: dict[RunSpec, float], spec: RunSpec) -> Path:

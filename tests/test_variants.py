@@ -61,11 +61,15 @@ def test_the_study_trains_each_variant_beside_plain_llmemb_on_its_seeds() -> Non
     ({"alhpa": 0.1}, r"study\.variants\.bad: unknown field\(s\) \['alhpa'\]"),
     ({"alpha": "high"}, r"study\.variants\.bad: alpha"),
     ({"teacher": "elsewhere"}, r"study\.variants\.bad: \['teacher'\] cannot vary"),
+    ({"tau": 0}, r"^<defaults>: study\.variants\.bad: tau = 0\.0 is out of range; "
+                 r"expected a number > 0$"),
+    ({"scft": {"batch_size": 1}}, r"^<defaults>: study\.variants\.bad\.scft: batch_size = 1 "
+                                  r"is out of range; expected an integer >= 2$"),
+    ("cosine", r"^<defaults>: study\.variants\.bad: expected a mapping of rat settings"),
 ])
-def test_a_bad_variant_is_refused_naming_it(changes: dict, message: str) -> None:
-    config = load_config(None, **{"study.variants": {"bad": changes}})
+def test_a_bad_variant_is_refused_when_the_config_loads(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        spec_config(config, RunSpec("sasrec", "llmemb", 42, variant="bad"))
+        load_config(None, **{"study.variants": {"bad": changes}})
 
 
 def test_a_normalized_adapter_puts_every_item_on_one_learned_sphere() -> None:

@@ -1,5 +1,6 @@
-"""Popularity and length buckets: which items are head or tail, which users long or short, and
-the binned analyses of test cases, all from training interactions only (docs/method.md §5.4).
+"""Popularity and length buckets: the head/tail and long/short groups of test cases (by the
+dataset's :mod:`~llmemb_utils.data.thresholds`) and their binned analyses, all from training
+interactions only (docs/method.md §5.4).
 
 Besides the official code's fixed popularity bins (docs/method.md §5.4), which suit sparse data,
 test targets are split into popularity quintiles: five bins of about equal size whatever the
@@ -9,53 +10,13 @@ its label (``<5``, ``5-9``, ``>=40``), the key under its group in ``metrics.json
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..config import ThresholdConfig
-
-if TYPE_CHECKING:
-    from .dataset import PreparedDataset
+from .dataset import PreparedDataset
 
 ITEM_POPULARITY_BINS = (5, 10, 20, 40)  # docs/method.md §5.4: <5, 5-9, 10-19, 20-39, >=40
 USER_LENGTH_BINS = (5, 10, 15, 20)  # <5, 5-9, 10-14, 15-19, >=20
 QUANTILE_BINS = 5
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Head items have >= ``item_head_min`` training interactions; long users have >=
-    ``user_long_min`` training items. Everything else is tail / short."""
-
-    item_head_min: int
-    user_long_min: int
-
-
-def thresholds(item_popularity: np.ndarray, train_lengths: np.ndarray,
-               config: ThresholdConfig) -> Thresholds:
-    """Head/long thresholds from training data only.
-
-    ``pareto``: the ``head_fraction`` most popular items are head, so ``item_head_min`` is the
-    training count of the item at that rank (ties at the boundary are all head); likewise the
-    longest users. ``fixed``: the configured values (the paper's per-dataset numbers).
-    """
-    if config.rule == "fixed":
-        if config.item_head_min is None or config.user_long_min is None:
-            raise ValueError("data.thresholds.rule 'fixed' needs item_head_min and user_long_min")
-        return Thresholds(config.item_head_min, config.user_long_min)
-    if not 0.0 < config.head_fraction < 1.0:
-        raise ValueError(f"data.thresholds.head_fraction must be in (0, 1), "
-                         f"got {config.head_fraction}")
-    return Thresholds(_top_fraction_minimum(item_popularity, config.head_fraction),
-                      _top_fraction_minimum(train_lengths, config.head_fraction))
-
-
-def _top_fraction_minimum(values: np.ndarray, fraction: float) -> int:
-    ordered = np.sort(values)[::-1]
-    rank = max(1, int(np.ceil(fraction * len(ordered))))
-    return int(max(ordered[rank - 1], 1))
 
 
 def bin_labels(edges: tuple[int, ...]) -> list[str]:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import MANIFEST, fingerprint, read_json
-from .buckets import Thresholds
+from .thresholds import Thresholds
 
 FILES = ("interactions.parquet", "items.parquet", "users.parquet", "prompts.jsonl", "stats.json")
 KIND = "prepared-dataset"

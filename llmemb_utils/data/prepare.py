@@ -21,11 +21,12 @@ from ..io import (
     sha256_file,
     write_json,
 )
-from .buckets import ITEM_POPULARITY_BINS, USER_LENGTH_BINS, bin_counts, thresholds
+from .buckets import ITEM_POPULARITY_BINS, USER_LENGTH_BINS, bin_counts
 from .dataset import KIND, PreparedDataset
 from .preprocess import Sequences, build_sequences
 from .prompts import build_prompts
 from .schema import RawData
+from .thresholds import thresholds
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
 

@@ -50,6 +50,7 @@ def held_out_popularity(dataset: PreparedDataset, tied: np.ndarray) -> pd.DataFr
 def per_user_ndcg(run: str | Path, dataset: PreparedDataset, split: str) -> np.ndarray:
     """Per-user NDCG@10 of a finished run's best model on ``split``, full ranking as the run
     was evaluated (its ``srs.exclude_history``)."""
+    from .. import rat  # noqa: F401  registers the ``llmemb`` encoder, to load LLMEmb runs
     from ..srs.inference import user_states
     from ..srs.run import candidate_protocol, load_trained
 

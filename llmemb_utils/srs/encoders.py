@@ -4,7 +4,7 @@ A backbone never sees item ids' meaning, only the vectors an encoder returns; th
 scores candidates, so input and output item vectors are tied. The RAT stage
 (:mod:`llmemb_utils.rat`) adds an encoder (frozen LLM table + adapter) and its alignment loss
 through :func:`register_encoder` and :meth:`ItemEncoder.auxiliary_losses`, without touching
-backbones or the trainer.
+backbones or the trainer; this layer never imports its plug-ins, they register themselves.
 """
 
 from __future__ import annotations
@@ -92,8 +92,10 @@ def _id_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> ItemEncod
 
 
 def build_encoder(name: str, dataset: PreparedDataset, config: ExperimentConfig) -> ItemEncoder:
-    from .. import rat  # noqa: F401  registers the ``llmemb`` encoder
-
+    """The encoder registered as ``name``: ``id`` here, the others by the packages that define
+    them when they are imported (the command line and :mod:`llmemb_utils.pipeline` import
+    them all)."""
     if name not in ENCODERS:
-        raise ValueError(f"unknown item encoder {name!r}; available: {sorted(ENCODERS)}")
+        raise ValueError(f"unknown item encoder {name!r}; registered: {sorted(ENCODERS)} "
+                         "(an encoder registers when its package is imported)")
     return ENCODERS[name](dataset, config)

@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import (
-    ConfigError,
     ExperimentConfig,
     RATConfig,
-    SCFTConfig,
     StudyConfig,
-    build_section,
+    variant_settings,
 )
 
 
@@ -140,28 +138,3 @@ def table_key(rat: RATConfig) -> TableKey:
 
     kind = effective_settings(rat).embeddings
     return (kind, rat.scft_seed, rat.scft_recipe) if kind == "scft" else (kind, None, None)
-
-
-def variant_settings(config: ExperimentConfig, name: str,
-                     changes: dict[str, Any]) -> tuple[RATConfig, SCFTConfig]:
-    """The ``rat`` and ``scft`` sections of variant ``name``: ``changes`` holds ``rat``
-    fields and, under ``scft``, SCFT fields; checked as config fields are. A variant that
-    changes SCFT reads a table of its own (``rat.scft_recipe``: its name)."""
-    where = f"study.variants.{name}"
-    changes = dict(changes)
-    scft_changes = changes.pop("scft", None) or {}
-    fixed = sorted(set(changes) & {"variant", "ablation", "llm_emb", "teacher", "scft_recipe"})
-    if fixed:
-        raise ConfigError(f"{where}: {fixed} cannot vary: a variant changes how LLMEmb trains, "
-                          "not its name or inputs")
-    if not isinstance(scft_changes, dict):
-        raise ConfigError(f"{where}.scft: expected a mapping of scft settings, "
-                          f"got {scft_changes!r}")
-    recipe = name if scft_changes else None
-    rat = build_section(RATConfig, {**dataclasses.asdict(config.rat), **changes,
-                                    "variant": name, "scft_recipe": recipe}, where)
-    if recipe and rat.embeddings != "scft":
-        raise ConfigError(f"{where}: changes scft but its runs read the {rat.embeddings} table")
-    scft = build_section(SCFTConfig, {**dataclasses.asdict(config.scft), **scft_changes},
-                         f"{where}.scft")
-    return rat, scft
