@@ -56,7 +56,7 @@ def test_a_mean_over_seeds_and_a_comparison_holding_it_are_marked(one_modified: 
     comparison = markdown("tiny/comparison", one_modified)
     assert [line.split(" | ")[1] for line in comparison.splitlines()[2:3]] == ["llmemb vs id†"]
     headline = [line.split(" | ")[1] for line in
-                markdown("tiny/headline", one_modified).splitlines()[2:5]]
+                markdown("tiny/headline", one_modified).splitlines()[3:6]]  # after the test-users row
     assert headline == ["ID (2)", "LLMEmb† (2)", "LLMEmb / ID† (seeds 42, 43)"]
 
 

@@ -119,6 +119,9 @@ def test_report_writes_records_renders_and_checks_a_document(
     ratio = f"{overall['ratio']:.2f}x [{overall['ratio_ci95'][0]:.2f}, "
     assert f"| sasrec | ID (2) | {means['id']:.4f} ± " in text
     assert f"| sasrec | LLMEmb / ID (seeds 1, 2) | {ratio}" in text
+    users = next(line for line in text.splitlines() if line.startswith("| | test users |"))
+    overall_users, tail_users, head_users = map(int, users.strip(" |").split(" | ")[1:])
+    assert overall_users == 150 and tail_users + head_users == 150 and tail_users > 0
     per_epoch = record["cpu_seconds"] / record["epochs_run"]
     assert f"| {record['cpu_seconds']:.0f} | {per_epoch:.1f} | " in next(
         line for line in text.splitlines() if line.startswith("| llmemb-sasrec-seed2 |"))

@@ -52,6 +52,12 @@ def test_verdict_is_a_tie_whenever_the_interval_contains_no_difference(ratio_ci9
                               diff_ci95)) == word
 
 
+def test_verdict_is_a_tie_when_the_interval_clears_0_by_less_than_its_monte_carlo_error():
+    row = comparison(1.05, [1.001, 1.11], [0.0001, 0.01])
+    row["excludes_no_difference"] = False  # as comparisons.json records it for such a row
+    assert verdict(row) == "tie"
+
+
 def test_verdict_view_picks_the_comparison_its_options_name(results: Path):
     assert markdown("exp/verdict", results) == "**worse**, 0.68x [0.58, 0.79], 1 seed"
     assert markdown("exp/verdict", results, group="item_tail") == (

@@ -252,6 +252,10 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
     modified = modified_runs(experiment)
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
+    users = group_users(experiment, protocol, metric)
+    if users:
+        lines.append("| | test users | " + " | ".join(str(users.get(group, "")) for group in groups)
+                     + " |")
     for backbone in sorted(set(summary["backbone"]), key=backbone_order):
         for model in ("id", *models):
             rows = summary[(summary["backbone"] == backbone) & (summary["encoder"] == model)]
@@ -278,6 +282,12 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
                   "the means over the seeds both have [paired 95 % bootstrap interval over "
                   f"users, pooled across those seeds];{SIGNIFICANT_NOTE}."]
     return "\n".join(lines)
+
+
+def group_users(experiment: Experiment, protocol: str, metric: str) -> dict[str, int]:
+    """How many test users each group of the comparisons holds (the same in every row)."""
+    return {row["group"]: row["users"] for row in experiment.comparisons()
+            if (row["protocol"], row["metric"]) == (protocol, metric)}
 
 
 def model_label(model: str) -> str:
@@ -309,22 +319,18 @@ def verdict_view(experiment: Experiment, options: dict[str, str]) -> str:
         raise ValueError(f"no comparison {key} in {experiment.folder}")
     cell = _comparison_cell(row, "ratio").removesuffix(SIGNIFICANT)
     seeds = len(row["seeds"])
-    return f"**{verdict(row)}**, {cell}, {seeds} seed{'s' if seeds > 1 else ''}"
+    provenance = (", runs trained from uncommitted code"
+                  if _compares_modified(modified_runs(experiment), row) else "")
+    return f"**{verdict(row)}**, {cell}, {seeds} seed{'s' if seeds > 1 else ''}{provenance}"
 
 
 def verdict(row: dict[str, Any]) -> str:
-    """better or worse when the comparison's ratio interval lies above or below 1, else tie
-    (an interval that contains 1, whichever way the ratio points); with a baseline mean of 0
-    the difference's interval against 0 decides."""
-    interval, no_difference = row["ratio_ci95"], 1.0
-    if interval is None:
-        interval, no_difference = row["diff_ci95"], 0.0
-    low, high = interval
-    if low > no_difference:
-        return "better"
-    if high < no_difference:
-        return "worse"
-    return "tie"
+    """better or worse when the comparison's difference interval clears 0 by more than its
+    Monte-Carlo error (the row's ``excludes_no_difference``, the rule of the ``*`` marks),
+    else tie, whichever way the ratio points."""
+    if not row["excludes_no_difference"]:
+        return "tie"
+    return "better" if row["diff_ci95"][0] > 0 else "worse"
 
 
 def runs_view(experiment: Experiment, options: dict[str, str]) -> str:
