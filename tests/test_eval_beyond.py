@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from llmemb_utils.data.thresholds import Thresholds
 from llmemb_utils.data.dataset import PreparedDataset
+from llmemb_utils.data.thresholds import Thresholds
 from llmemb_utils.eval.beyond import (
     beyond_accuracy,
     coverage,
