@@ -55,8 +55,9 @@ def test_a_mean_over_seeds_and_a_comparison_holding_it_are_marked(one_modified: 
     assert _rows(table) == ["id-sasrec, full (2)", "llmemb-sasrec†, full (2)"]
     comparison = markdown("tiny/comparison", one_modified)
     assert [line.split(" | ")[1] for line in comparison.splitlines()[2:3]] == ["llmemb vs id†"]
+    # the headline rows after its test-users row
     headline = [line.split(" | ")[1] for line in
-                markdown("tiny/headline", one_modified).splitlines()[3:6]]  # after the test-users row
+                markdown("tiny/headline", one_modified).splitlines()[3:6]]
     assert headline == ["ID (2)", "LLMEmb† (2)", "LLMEmb / ID† (seeds 42, 43)"]
 
 
