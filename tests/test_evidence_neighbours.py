@@ -1,0 +1,98 @@
+"""Neighbourhoods of item tables: the measures on a hand-built table and the attribute class
+of a prompt.
+
+The table holds eight unit vectors in 2-D at the angles below, each with its opposite, so
+their mean is 0 and centring leaves them as they are; so does it for the six items with a
+class (2 and 6, opposite, have none). Cosine neighbours are then the items nearest in angle,
+read off by hand (distances in degrees, none tied at the second place):
+
+    item  angle  nearest of all items   nearest of the classed items
+    0       0    1 (10), 2 (30)         1 (10), 7 (83)
+    1      10    0 (10), 2 (20)         0 (10), 3 (87)
+    2      30    1 (20), 0 (30)         -
+    3      97    2 (67), 4 (83)         4 (83), 1 (87)
+    4     180    5 (10), 6 (30)         5 (10), 3 (83)
+    5     190    4 (10), 6 (20)         4 (10), 7 (87)
+    6     210    5 (20), 4 (30)         -
+    7     277    6 (67), 0 (83)         0 (83), 5 (87)
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from llmemb_utils.evidence.neighbours import attribute_class, neighbourhoods
+
+ANGLES = (0, 10, 30, 97, 180, 190, 210, 277)
+TABLE = np.array([[math.cos(math.radians(a)), math.sin(math.radians(a))] for a in ANGLES])
+IS_HEAD = np.array([True, False, False, True, True, True, False, False])  # tail: 1, 2, 6, 7
+CLASSES = ("A", "A", None, "A", "B", "B", None, "A")  # classed: A = 0, 1, 3, 7; B = 4, 5
+
+
+def brute_uniformity(angles: list[int]) -> float:
+    """log mean over pairs of exp(-2 |x - y|^2) for unit vectors, |x - y|^2 = 2 - 2 cos."""
+    kernels = [math.exp(-2 * (2 - 2 * math.cos(math.radians(a - b))))
+               for a, b in combinations(angles, 2)]
+    return math.log(sum(kernels) / len(kernels))
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (3.0, -2.0)])  # centring removes a shift
+def test_measures_of_a_hand_built_table(shift: tuple[float, float]):
+    measured = neighbourhoods(TABLE + np.array(shift), IS_HEAD, CLASSES, k=2)
+    tail, head = measured["item_tail"], measured["item_head"]
+    assert (tail["items"], head["items"]) == (4, 4)
+    assert (tail["attribute_items"], head["attribute_items"]) == (2, 4)
+    assert tail["uniformity"] == pytest.approx(brute_uniformity([10, 30, 210, 277]))
+    assert head["uniformity"] == pytest.approx(brute_uniformity([0, 97, 180, 190]))
+    # Same-class share of the two classed neighbours: 1 -> {0, 3}: 2/2; 7 -> {0, 5}: 1/2;
+    # 0 -> {1, 7}: 2/2; 3 -> {4, 1}: 1/2; 4 -> {5, 3}: 1/2; 5 -> {4, 7}: 1/2.
+    assert tail["attribute_agreement"] == pytest.approx((1 + 1 / 2) / 2)
+    assert head["attribute_agreement"] == pytest.approx((1 + 1 / 2 + 1 / 2 + 1 / 2) / 4)
+    # Random neighbours among the 6 classed items: an A item finds 3 of the 5 others in A, a
+    # B item 1 of 5 in B.
+    assert tail["attribute_chance"] == pytest.approx(3 / 5)
+    assert head["attribute_chance"] == pytest.approx((3 / 5 + 3 / 5 + 1 / 5 + 1 / 5) / 4)
+    # Tail share of the two neighbours: 1 -> {0, 2}: 1/2; 2 -> {1, 0}: 1/2; 6 -> {5, 4}: 0;
+    # 7 -> {6, 0}: 1/2; 0 -> {1, 2}: 1; 3 -> {2, 4}: 1/2; 4 -> {5, 6}: 1/2; 5 -> {4, 6}: 1/2.
+    assert tail["tail_neighbours"] == pytest.approx(3 / 8)
+    assert head["tail_neighbours"] == pytest.approx(5 / 8)
+    assert tail["tail_neighbours_chance"] == pytest.approx(3 / 7)
+    assert head["tail_neighbours_chance"] == pytest.approx(4 / 7)
+
+
+def test_a_group_with_too_few_items_gives_none():
+    head_only = neighbourhoods(TABLE[:3], np.ones(3, dtype=bool), ("A", "B", None), k=2)
+    assert head_only["item_tail"] == {
+        "items": 0, "uniformity": None, "attribute_items": 0, "attribute_agreement": None,
+        "attribute_chance": None, "tail_neighbours": None, "tail_neighbours_chance": None}
+    # Two classed items leave one candidate neighbour each, fewer than k = 2.
+    assert head_only["item_head"]["attribute_agreement"] is None
+    assert head_only["item_head"]["attribute_chance"] == pytest.approx(0.0)
+    assert head_only["item_head"]["tail_neighbours"] == pytest.approx(0.0)
+
+
+def test_rows_flags_and_classes_must_align():
+    with pytest.raises(ValueError, match="8 table rows, 7 head flags and 8 classes"):
+        neighbourhoods(TABLE, IS_HEAD[:7], CLASSES)
+
+
+@pytest.mark.parametrize(("prompt", "name", "expected"), [
+    ("The item has the following attributes: \n title is Cream; categories is Beauty, "
+     "Skin Care, Face, Moisturizers; price is 9.99", "categories", "Moisturizers"),
+    ("The movie has the following attributes: \n title is Toy Story; year is 1995; "
+     "genres is Animation, Children's, Comedy", "genres", "Comedy"),
+    ("genres is Drama", "genres", "Drama"),  # no instruction line
+    ("title is This is Spinal Tap; genres is Comedy", "title", "This is Spinal Tap"),
+    ("categories is Tools, Hand Tools   ; brand is Acme", "categories", "Hand Tools"),
+    ("categories is Tools, Hand Tools, ", "categories", "Hand Tools"),  # trailing comma
+    ("The movie has the following attributes: \n title is Heat; year is 1995", "genres", None),
+    ("The item has the following attributes: \n attributes are unknown", "categories", None),
+    ("subcategories is Pens; brand is Acme", "categories", None),  # another attribute's name
+    ("title is Pen; categories is ", "categories", None),  # an empty value
+])
+def test_attribute_class_is_the_last_element_of_the_named_attribute(prompt, name, expected):
+    assert attribute_class(prompt, name) == expected
