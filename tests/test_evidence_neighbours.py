@@ -1,5 +1,6 @@
-"""Neighbourhoods of item tables: the measures on a hand-built table and the attribute class
-of a prompt.
+"""Neighbourhoods of item tables: the measures on a hand-built table, the attribute class of a
+prompt, the ``neighbours`` view of a hand-written ``neighbours.json`` and ``llmemb report
+--neighbours`` on a recorded run, and refusing a folder without records.
 
 The table holds eight unit vectors in 2-D at the angles below, each with its opposite, so
 their mean is 0 and centring leaves them as they are; so does it for the six items with a
@@ -19,13 +20,22 @@ read off by hand (distances in degrees, none tied at the second place):
 
 from __future__ import annotations
 
+import json
 import math
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from llmemb_utils.cli import main
+from llmemb_utils.config import load_config
 from llmemb_utils.evidence.neighbours import attribute_class, neighbourhoods
+from llmemb_utils.evidence.records import write_experiment
+from llmemb_utils.evidence.render import markdown
+from llmemb_utils.io import read_json
+from llmemb_utils.srs.run import train
+from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
 
 ANGLES = (0, 10, 30, 97, 180, 190, 210, 277)
 TABLE = np.array([[math.cos(math.radians(a)), math.sin(math.radians(a))] for a in ANGLES])
@@ -96,3 +106,101 @@ def test_rows_flags_and_classes_must_align():
 ])
 def test_attribute_class_is_the_last_element_of_the_named_attribute(prompt, name, expected):
     assert attribute_class(prompt, name) == expected
+
+
+def hand_written_measurement() -> dict:
+    """A ``neighbours.json`` as ``llmemb report --neighbours`` writes it, values chosen."""
+    def groups(tail: list, head: list) -> dict:
+        keys = ("uniformity", "attribute_agreement", "attribute_chance", "tail_neighbours",
+                "tail_neighbours_chance")
+        return {"item_tail": {"items": 30, "attribute_items": 28,
+                              **dict(zip(keys, tail, strict=True))},
+                "item_head": {"items": 6, "attribute_items": 6,
+                              **dict(zip(keys, head, strict=True))}}
+
+    def table(name: str, model: str | None, tail: list, head: list) -> dict:
+        return {"name": name, "kind": "LLM table" if model is None else "item vectors",
+                "path": f"/artifacts/{name}", "model": model,
+                "backbone": None if model is None else "sasrec", **groups(tail, head)}
+
+    return {"command": "llmemb report --neighbours results/exp", "attribute": "genres", "k": 10,
+            "tables": [table("scft.npy", None, [-3.1234, 0.4125, 0.1833, 0.6, 0.8],
+                             [-2.5, 0.25, 0.2, 0.5, 0.9]),
+                       table("llmemb-sasrec-seed42", "llmemb", [-1.0, 0.3, 0.1833, 0.9, 0.8],
+                             [None, None, None, 0.1, 0.9]),
+                       table("id-sasrec-seed42", "id", [-2.0, 0.2, 0.1833, 0.7, 0.8],
+                             [-3.0, 0.35, 0.2, 0.4, 0.9])],
+            "missing": [{"name": "raw.npy", "kind": "LLM table", "path": "/artifacts/raw.npy",
+                         "model": None, "backbone": None,
+                         "reason": "/artifacts/raw.npy: not found"}]}
+
+
+def test_neighbours_view_renders_one_row_per_table(tmp_path: Path):
+    folder = tmp_path / "results" / "exp"
+    (folder / "runs").mkdir(parents=True)
+    (folder / "neighbours.json").write_text(json.dumps(hand_written_measurement()))
+    lines = markdown("exp/neighbours", tmp_path / "results").splitlines()
+    assert lines[:5] == [
+        "| table | tail uniformity | head uniformity | tail genres agreement@10 (chance) | "
+        "head genres agreement@10 (chance) | tail neighbours of tail items@10 (chance) |",
+        "|---|---|---|---|---|---|",
+        "| LLM table `scft.npy` | -3.12 | -2.50 | 0.412 (0.183) | 0.250 (0.200) | "
+        "0.600 (0.800) |",
+        "| item vectors of `id-sasrec-seed42` | -2.00 | -3.00 | 0.200 (0.183) | "
+        "0.350 (0.200) | 0.700 (0.800) |",
+        "| item vectors of `llmemb-sasrec-seed42` | -1.00 | n/a | 0.300 (0.183) | n/a | "
+        "0.900 (0.800) |"]
+    assert lines[5] == ""
+    assert lines[6].startswith("Tail and head items by training popularity (30 tail and 6 "
+                               "head items).")
+    assert lines[6].endswith(" Not measured: raw.npy (/artifacts/raw.npy: not found).")
+    assert len(lines) == 7
+
+
+@pytest.mark.parametrize("runs", [False, True])
+def test_report_refuses_a_folder_without_records(tmp_path: Path, runs: bool,
+                                                 capsys: pytest.CaptureFixture[str]):
+    folder = tmp_path / "exp"
+    (folder / "runs" if runs else folder).mkdir(parents=True)
+    assert main(["report", "--neighbours", str(folder)]) == 2
+    expected = (f"{folder / 'runs'}: no run is recorded there" if runs
+                else f"{folder}: no run records (runs/ is missing)")
+    assert expected in capsys.readouterr().err
+    assert not (folder / "neighbours.json").exists()
+
+
+def test_report_measures_the_recorded_runs_item_vectors_and_names_what_it_skips(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    raw = successor_data(num_users=120, num_items=120, length=6)  # 100 sampled negatives
+    raw.items["categories"] = [["Tools", ("Saws", "Drills", "Pliers")[i % 3]]
+                               for i in range(len(raw.items))]
+    dataset = prepare_synthetic(raw, tmp_path / "data", item_head_min=5)
+    config = load_config(None, seed=42, **{"srs.hidden": 8, "srs.blocks": 1,
+                                           "srs.max_length": 6, "srs.epochs": 1,
+                                           "srs.budget": "demo"})
+    run = tmp_path / "run"
+    train(config, dataset, run, "id", device="cpu")
+    record = write_experiment(tmp_path / "results" / "exp", [run], "test")
+
+    assert main(["report", "--neighbours", str(record), "--attribute", "categories"]) == 0
+    assert "measured 1 table(s): id-sasrec-seed42" in capsys.readouterr().out
+    measured = read_json(record / "neighbours.json")
+    classes = [prompt.rpartition(", ")[2] for prompt in dataset.prompts]
+    assert set(classes) == {"Saws", "Drills", "Pliers"}
+    is_head = dataset.is_head_item(np.arange(1, dataset.num_items + 1))
+    assert 0 < is_head.sum() < dataset.num_items
+    [table] = measured["tables"]
+    assert (table["name"], table["model"], measured["attribute"]) == (
+        "id-sasrec-seed42", "id", "categories")
+    assert table["item_tail"] == pytest.approx(neighbourhoods(
+        np.load(run / "item_table.npy")[1:], is_head, classes)["item_tail"])
+    assert measured["missing"] == []
+
+    vectors = np.load(run / "item_table.npy")
+    np.save(run / "item_table.npy", vectors * 2.0 + 1.0)  # trained anew since recorded
+    assert main(["report", "--neighbours", str(record), "--attribute", "categories"]) == 0
+    measured = read_json(record / "neighbours.json")
+    assert measured["tables"] == []
+    assert "not the vectors recorded for id-sasrec-seed42" in measured["missing"][0]["reason"]
+    assert main(["report", "--neighbours", str(record), "--attribute", "genres"]) == 2
+    assert "no prompt has the attribute 'genres'" in capsys.readouterr().err
