@@ -31,7 +31,8 @@ import pytest
 from llmemb_utils.cli import main
 from llmemb_utils.config import load_config
 from llmemb_utils.evidence.neighbours import attribute_class, neighbourhoods
-from llmemb_utils.evidence.records import write_experiment
+from llmemb_utils.evidence.neighbours_record import _tables
+from llmemb_utils.evidence.records import Experiment, write_experiment
 from llmemb_utils.evidence.render import markdown
 from llmemb_utils.io import read_json
 from llmemb_utils.srs.run import train
@@ -204,3 +205,36 @@ def test_report_measures_the_recorded_runs_item_vectors_and_names_what_it_skips(
     assert "not the vectors recorded for id-sasrec-seed42" in measured["missing"][0]["reason"]
     assert main(["report", "--neighbours", str(record), "--attribute", "genres"]) == 2
     assert "no prompt has the attribute 'genres'" in capsys.readouterr().err
+
+
+def test_tables_are_the_llm_tables_the_runs_read_the_raw_one_and_seed_42_sasrec_runs(
+        tmp_path: Path):
+    trained = tmp_path / "elsewhere" / "exp" / "embeddings"  # where the runs' tables lie
+    trained.mkdir(parents=True)
+    (trained / "raw.npy").write_bytes(b"")
+    folder = tmp_path / "results" / "exp"
+    for model, backbone, seed, table in [("llmemb", "sasrec", 42, "scft.npy"),
+                                         ("llmemb", "sasrec", 43, "scft-seed43.npy"),
+                                         ("llmemb", "gru4rec", 42, "scft.npy"),
+                                         ("id", "sasrec", 42, None)]:
+        run = folder / "runs" / f"{model}-{backbone}-seed{seed}"
+        run.mkdir(parents=True)
+        (run / "run.json").write_text(json.dumps({
+            "backbone": backbone, "model": model, "seed": seed, "source": f"/srs/{run.name}",
+            "settings": {"name": "exp", "artifacts": str(tmp_path / "artifacts")},
+            "item_table_uniformity": {"overall": -2.0}}))
+        encoder = ({} if table is None else {"llm_table": {"path": str(trained / table),
+                                                           "sha256": "0" * 64},
+                                             "rat": {"embeddings": "scft"}})
+        (run / "metrics.json").write_text(json.dumps({"inputs": {"encoder": encoder}}))
+    tables = _tables(Experiment(folder))
+    assert [(table.name, table.kind, table.path) for table in tables] == [
+        ("scft.npy", "LLM table", trained / "scft.npy"),
+        ("scft-seed43.npy", "LLM table", trained / "scft-seed43.npy"),
+        ("raw.npy", "LLM table", trained / "raw.npy"),  # not in the layout: beside the others
+        ("id-sasrec-seed42", "item vectors", Path("/srs/id-sasrec-seed42/item_table.npy")),
+        ("llmemb-sasrec-seed42", "item vectors",
+         Path("/srs/llmemb-sasrec-seed42/item_table.npy"))]
+    (trained / "raw.npy").unlink()
+    layout = tmp_path / "artifacts" / "exp" / "embeddings" / "raw.npy"  # neither: the layout's
+    assert _tables(Experiment(folder))[2].path == layout

@@ -5,8 +5,10 @@ the tables.
 
 Tables measured: every LLM table a recorded LLMEmb run read (its ``metrics.json`` names the
 file and its checksum), the raw LLM table of the experiment's layout when it is there, and the
-item vectors (``item_table.npy``) of each seed-42 SASRec run. A table that is not on the
-machine, or is not the file the records name, is listed under ``missing`` with the reason.
+item vectors (``item_table.npy``) of each seed-42 SASRec run. The raw table is looked for in
+the experiment's layout (``RunLayout``), then beside the tables the runs read. A table that is
+not on the machine, or is not the file the records name, is listed under ``missing`` with the
+reason.
 """
 
 from __future__ import annotations
@@ -132,8 +134,8 @@ def _dataset(experiment: Experiment) -> PreparedDataset:
 
 
 def _tables(experiment: Experiment) -> list[LLMTableFile | RunItemVectors]:
-    """The LLM tables the records name, the layout's raw table, then the measured runs'
-    item vectors; each table once."""
+    """The LLM tables the records name, the raw table, then the measured runs' item vectors;
+    each table once."""
     tables: dict[str, LLMTableFile] = {}
     runs, configs = [], []
     for (backbone, model, seed), (folder, record) in experiment.records().items():
@@ -148,11 +150,23 @@ def _tables(experiment: Experiment) -> list[LLMTableFile | RunItemVectors]:
             runs.append(RunItemVectors(folder.name, model, backbone,
                                        from_root(record["source"]),
                                        record["item_table_uniformity"]["overall"]))
-    for config in configs:
-        layout = RunLayout(ExperimentConfig(name=config["name"], artifacts=config["artifacts"]))
-        raw = layout.llm_table("raw")
+    raw = _raw_table([RunLayout(ExperimentConfig(name=config["name"],
+                                                 artifacts=config["artifacts"]))
+                      for config in configs], [table.path for table in tables.values()])
+    if raw is not None:
         tables.setdefault(raw.name, LLMTableFile(raw.name, raw, "raw"))
     return [*tables.values(), *runs]
+
+
+def _raw_table(layouts: list[RunLayout], read: list[Path]) -> Path | None:
+    """Where the raw LLM table is: in the experiment's layout or beside the tables the runs
+    read (the layout of the machine that trained them), the first found, else the layout's
+    (None without an LLM table)."""
+    candidates = list(dict.fromkeys(layout.llm_table("raw") for layout in layouts))
+    if not candidates:
+        return None
+    candidates += [path.with_name(candidates[0].name) for path in read]
+    return next((path for path in candidates if path.is_file()), candidates[0])
 
 
 def _item_rows(vectors: np.ndarray, num_items: int, path: Path) -> np.ndarray:
