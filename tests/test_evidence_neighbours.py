@@ -170,6 +170,7 @@ def test_report_refuses_a_folder_without_records(tmp_path: Path, runs: bool,
     assert not (folder / "neighbours.json").exists()
 
 
+@pytest.mark.usefixtures("single_thread")
 def test_report_measures_the_recorded_runs_item_vectors_and_names_what_it_skips(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     raw = successor_data(num_users=120, num_items=120, length=6)  # 100 sampled negatives
