@@ -1,7 +1,8 @@
 """The record options of ``llmemb report``: ``--write`` run records into ``results/`` (or
 ``--add`` some to those already there, or ``--compare`` their comparisons again),
-``--split-gap`` measure their validation-test gap beside them, ``--verify`` them against
-their rank files, ``--render`` and ``--check`` a document's result blocks against them."""
+``--split-gap`` measure their validation-test gap beside them, ``--neighbours`` the
+neighbourhoods of their item tables, ``--verify`` them against their rank files,
+``--render`` and ``--check`` a document's result blocks against them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..io import read_json
 from ..layout import RECORDS
+from .neighbours_record import measure_neighbours, summary
 from .records import compare_experiment, write_experiment
 from .render import check_file, render_file
 from .split_gap_record import measure_split_gap
@@ -41,6 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split-gap", metavar="DIR",
                         help="measure the validation-test gap of the runs recorded in DIR "
                              "(their run folders must be here) into DIR/split_gap.json")
+    parser.add_argument("--neighbours", metavar="DIR",
+                        help="measure the neighbourhoods of the item tables behind the runs "
+                             "recorded in DIR (those on this machine) on tail and head items "
+                             "into DIR/neighbours.json")
+    parser.add_argument("--attribute", metavar="NAME",
+                        help="for --neighbours: the prompt attribute whose last listed value "
+                             "is an item's class (default: genres for MovieLens, else "
+                             "categories)")
     parser.add_argument("--results", metavar="DIR",
                         help="records folder for --render/--check/--verify (default: the "
                              "nearest results/ in DOC's folder or above it; for --verify "
@@ -67,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
     if args.split_gap:
         command = getattr(args, "command_line", None) or "llmemb report --split-gap"
         print(f"wrote {measure_split_gap(args.split_gap, command)}")
+    if args.neighbours:
+        command = getattr(args, "command_line", None) or "llmemb report --neighbours"
+        written = measure_neighbours(args.neighbours, command, args.attribute)
+        print(f"wrote {written}\n{summary(read_json(written))}")
     for document in map(Path, args.render or ()):
         count = render_file(document, _results(args, document))
         print(f"{document}: rendered {count} results block(s)")

@@ -41,7 +41,8 @@ COMPARISONS = "comparisons.json"
 README = "README.md"
 CPU_BAND = "cpu_band.json"  # benchmarks/demo_band.py
 SPLIT_GAP = "split_gap.json"  # llmemb report --split-gap (.split_gap_record)
-MEASUREMENTS = (CPU_BAND, SPLIT_GAP)
+NEIGHBOURS = "neighbours.json"  # llmemb report --neighbours (.neighbours_record)
+MEASUREMENTS = (CPU_BAND, SPLIT_GAP, NEIGHBOURS)
 HEADLINE_METRICS = "metrics.json"
 # Config keys that only name, locate or schedule a run, left out of its settings hash.
 UNSETTLED = ("seed", "name", "artifacts", "study", "fast", "gpu")
@@ -197,5 +198,6 @@ class Experiment:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: missing; it is written by the tool that "
                                     "measures it (benchmarks/demo_band.py for cpu_band.json, "
-                                    "llmemb report --split-gap for split_gap.json)")
+                                    "llmemb report --split-gap for split_gap.json, llmemb "
+                                    "report --neighbours for neighbours.json)")
         return read_json(path)

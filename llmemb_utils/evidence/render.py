@@ -32,6 +32,11 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 ``split_gap``   per model: validation / test NDCG@10 of its best models with the paired
                 95 % interval, for all users, tied held-out items and a later test item
                 (``split_gap.json``, ``llmemb report --split-gap``)
+``neighbours``  per item table (the LLM tables the runs read, the seed-42 SASRec runs' item
+                vectors): uniformity of tail and head items, the share of their 10 nearest
+                items that share their attribute class, and the share of a tail item's 10
+                nearest items that are tail items, each beside its chance level
+                (``neighbours.json``, ``llmemb report --neighbours``)
 ``band``        how far the seed-42 SASRec pair moved with another thread count or
                 instruction set (``cpu_band.json``, ``benchmarks/demo_band.py``; option
                 ``metric``)
@@ -68,7 +73,7 @@ from ..io import read_json
 from .comparisons import GROUPS, RAW_TABLE
 from .notebook_times import NOTEBOOKS, runtimes_view
 from .provenance import any_modified, is_modified, marked, modified_runs, with_note
-from .records import CPU_BAND, HEADLINE_METRICS, SPLIT_GAP, Experiment
+from .records import CPU_BAND, HEADLINE_METRICS, NEIGHBOURS, SPLIT_GAP, Experiment
 from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
@@ -510,6 +515,57 @@ def split_gap_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def neighbours_view(experiment: Experiment, options: dict[str, str]) -> str:
+    measured = experiment.measurement(NEIGHBOURS)
+    k, attribute = measured["k"], measured["attribute"]
+    modified = {folder.name for folder, record in experiment.records().values()
+                if is_modified(record)}
+    lines = [f"| table | tail uniformity | head uniformity | tail {attribute} agreement@{k} "
+             f"(chance) | head {attribute} agreement@{k} (chance) | tail neighbours of tail "
+             f"items@{k} (chance) |", "|---|---|---|---|---|---|"]
+    for table in sorted(measured["tables"], key=_table_order):
+        tail, head = table["item_tail"], table["item_head"]
+        lines.append(f"| {marked(_table_label(table), table['name'] in modified)} | "
+                     f"{_number(tail['uniformity'], 2)} | {_number(head['uniformity'], 2)} | "
+                     f"{_share(tail, 'attribute_agreement', 'attribute_chance')} | "
+                     f"{_share(head, 'attribute_agreement', 'attribute_chance')} | "
+                     f"{_share(tail, 'tail_neighbours', 'tail_neighbours_chance')} |")
+    first = measured["tables"][0] if measured["tables"] else None
+    counts = ("" if first is None else f" ({first['item_tail']['items']} tail and "
+              f"{first['item_head']['items']} head items)")
+    lines += ["", f"Tail and head items by training popularity{counts}. Uniformity (t = 2) of "
+                  "each group's vectors after centring the table: lower is more spread out. "
+                  f"Agreement@{k}: the share of an item's {k} nearest other items (cosine after "
+                  f"centring) whose {attribute} class, the last value its prompt lists, is its "
+                  "own, over the items with one; chance: the share random neighbours among "
+                  f"them would give. Tail neighbours@{k}: the share of a tail item's {k} "
+                  "nearest other items that are tail items; chance: the tail's share of the "
+                  "other items."]
+    if measured["missing"]:
+        lines[-1] += " Not measured: " + "; ".join(
+            f"{table['name']} ({table['reason']})" for table in measured["missing"]) + "."
+    return "\n".join(lines)
+
+
+def _table_order(table: dict[str, Any]) -> tuple:
+    """LLM tables by name first, then the runs' item vectors as ``display_order`` orders them."""
+    if table["model"] is None:
+        return False, table["name"]
+    return True, *display_order(table["backbone"], table["model"])
+
+
+def _table_label(table: dict[str, Any]) -> str:
+    kind = "LLM table" if table["model"] is None else "item vectors of"
+    return f"{kind} `{table['name']}`"
+
+
+def _share(group: dict[str, Any], key: str, chance: str) -> str:
+    """``share (chance)``; n/a where the group has no share."""
+    if group[key] is None:
+        return "n/a"
+    return f"{group[key]:.3f} ({_number(group[chance], 3)})"
+
+
 def band_view(experiment: Experiment, options: dict[str, str]) -> str:
     measured = experiment.measurement(CPU_BAND)
     metric = options.get("metric", "NDCG@10")
@@ -566,6 +622,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "alignment": (alignment_view, ()),
     "scft_gain": (scft_gain_view, ("backbone", "metric")),
     "split_gap": (split_gap_view, ()),
+    "neighbours": (neighbours_view, ()),
     "band": (band_view, ("metric",)),
     "verdict": (verdict_view, ("backbone", "model", "baseline", "group", "protocol", "metric")),
 }

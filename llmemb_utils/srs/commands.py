@@ -104,10 +104,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    if not (args.runs or args.render or args.check or args.split_gap or args.compare
-            or args.verify is not None):
-        raise ValueError("give run folders, --split-gap DIR, --compare DIR, --verify [DIR], "
-                         "--render DOC or --check DOC")
+    if not (args.runs or args.render or args.check or args.split_gap or args.neighbours
+            or args.compare or args.verify is not None):
+        raise ValueError("give run folders, --split-gap DIR, --neighbours DIR, --compare DIR, "
+                         "--verify [DIR], --render DOC or --check DOC")
     if args.runs:
         print(write_report(args.runs, *[args.out] if args.out else []))
     return evidence_commands.run(args)
