@@ -120,6 +120,12 @@ def test_report_writes_records_renders_and_checks_a_document(
     assert f"| sasrec | ID (2) | {means['id']:.4f} ± " in text
     assert f"| sasrec | LLMEmb / ID (seeds 1, 2) | {ratio}" in text
     users = next(line for line in text.splitlines() if line.startswith("| | test users |"))
+    bins = markdown("tiny/bins", results).splitlines()
+    assert sum(map(int, bins[2].strip(" |").split(" | ")[1:])) == 150  # every user in one bin
+    id_runs = [read_json(run / "metrics.json") for run in runs if run.name.startswith("id")]
+    top_bin = bins[0].strip(" |").split(" | ")[-1].strip("`")
+    top_mean = np.mean([m["groups"]["item_pop_bins"][top_bin]["NDCG@10"] for m in id_runs])
+    assert bins[3].startswith("| sasrec | ID (2) | ") and f"{top_mean:.4f} ± " in bins[3]
     overall_users, tail_users, head_users = map(int, users.strip(" |").split(" | ")[1:])
     assert overall_users == 150 and tail_users + head_users == 150 and tail_users > 0
     per_epoch = record["cpu_seconds"] / record["epochs_run"]

@@ -17,6 +17,8 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 its paired 95 % interval (options ``protocol``, default ``full``; ``metric``,
                 default ``NDCG@10``; ``groups``; ``models``, default ``llmemb``: the LLMEmb
                 models shown, e.g. ``models=llmemb,llmemb-scft-init`` adds a variant)
+``bins``        per model: the metric in each bin of a binned analysis (option ``analysis``,
+                default ``item_pop_bins``; ``protocol``; ``metric``) under each bin's test users
 ``runs``        per run: best epoch, epochs run of the cap (and whether the cap, not the
                 patience rule, ended it), seconds, CPU seconds per epoch, CPU and threads
 ``selection``   per run: the validation score that chose its checkpoint beside its test
@@ -67,6 +69,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.buckets import bin_lower_bound
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
@@ -286,6 +289,32 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
     lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds; model / ID: ratio of "
                   "the means over the seeds both have [paired 95 % bootstrap interval over "
                   f"users, pooled across those seeds];{SIGNIFICANT_NOTE}."]
+    return "\n".join(lines)
+
+
+def bins_view(experiment: Experiment, options: dict[str, str]) -> str:
+    """Per model, the metric in each bin of a binned analysis (mean ± std over seeds), under a
+    row of each bin's test users."""
+    protocol, metric = options.get("protocol", "full"), options.get("metric", "NDCG@10")
+    analysis = options.get("analysis", "item_pop_bins")
+    summary = summarize_results(load_results(experiment.run_folders(), (metric,)))
+    summary = summary[(summary["protocol"] == protocol) & (summary["group"] == analysis)]
+    if summary.empty:
+        raise ValueError(f"no {analysis} bins under the {protocol} protocol")
+    bins = sorted(set(summary["bin"]), key=bin_lower_bound)
+    users = summary.groupby("bin")["users"].first()
+    modified = modified_runs(experiment)
+    lines = ["| backbone | model (seeds) | " + " | ".join(f"`{b}`" for b in bins) + " |",
+             "|---" * (len(bins) + 2) + "|",
+             "| | test users | " + " | ".join(str(int(users[b])) for b in bins) + " |"]
+    for (backbone, model), rows in sorted(summary.groupby(["backbone", "encoder"]),
+                                          key=lambda item: display_order(*item[0])):
+        cells = {row.bin: seeds_cell(row.mean, row.std, row.seeds) for row in rows.itertuples()}
+        label = marked(model_label(model), any_modified(modified, backbone, [model]))
+        lines.append(f"| {backbone} | {label} ({int(rows['seeds'].max())}) | "
+                     + " | ".join(cells.get(b, "") for b in bins) + " |")
+    lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds, by {analysis} (training "
+                  "interactions of the test item; user bins: training items of the user)."]
     return "\n".join(lines)
 
 
@@ -616,6 +645,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "table": (table_view, ("protocol", "groups", "metrics")),
     "comparison": (comparison_view, ("protocol", "metric", "groups", "value")),
     "headline": (headline_view, ("protocol", "metric", "groups", "models")),
+    "bins": (bins_view, ("protocol", "metric", "analysis")),
     "runs": (runs_view, ()),
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
