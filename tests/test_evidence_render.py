@@ -127,3 +127,16 @@ def test_report_renders_and_checks_several_documents_reading_the_nearest_results
     captured = capsys.readouterr()
     assert f"{readme}: no results block differs" in captured.out
     assert f"{page}:1: results:exp/verdict differs from the records" in captured.err
+
+
+def test_scft_runs_view_lists_each_scft_run_once_with_its_cost(tmp_path: Path):
+    runs = tmp_path / "results" / "exp" / "runs"
+    scft = {"lora_layers": 2, "steps": 200, "seconds": 4856.5, "cpu_seconds": 4002.1}
+    for name, model, seed, record_scft in [("id-sasrec-seed42", "id", 42, None),
+                                           ("llmemb-sasrec-seed42", "llmemb", 42, scft),
+                                           ("llmemb-sasrec-seed43", "llmemb", 43, scft)]:
+        (runs / name).mkdir(parents=True)
+        (runs / name / "run.json").write_text(json.dumps(
+            {"backbone": "sasrec", "model": model, "seed": seed, "scft": record_scft}))
+    assert markdown("exp/scft_runs", tmp_path / "results") == (
+        "| LoRA layers | steps | wall s | CPU s |\n|---|---|---|---|\n| 2 | 200 | 4856 | 4002 |")

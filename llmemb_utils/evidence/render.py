@@ -19,6 +19,8 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 models shown, e.g. ``models=llmemb,llmemb-scft-init`` adds a variant)
 ``bins``        per model: the metric in each bin of a binned analysis (option ``analysis``,
                 default ``item_pop_bins``; ``protocol``; ``metric``) under each bin's test users
+``scft_runs``   the SCFT runs behind the LLM tables, once each: LoRA layers, steps, wall and
+                CPU seconds
 ``runs``        per run: best epoch, epochs run of the cap (and whether the cap, not the
                 patience rule, ended it), seconds, CPU seconds per epoch, CPU and threads
 ``selection``   per run: the validation score that chose its checkpoint beside its test
@@ -315,6 +317,18 @@ def bins_view(experiment: Experiment, options: dict[str, str]) -> str:
                      + " | ".join(cells.get(b, "") for b in bins) + " |")
     lines += ["", f"{metric}, {protocol} ranking, mean ± std over seeds, by {analysis} (training "
                   "interactions of the test item; user bins: training items of the user)."]
+    return "\n".join(lines)
+
+
+def scft_runs_view(experiment: Experiment, options: dict[str, str]) -> str:
+    """The SCFT runs behind the experiment's LLM tables, once each, with their cost."""
+    runs = {tuple(sorted(record["scft"].items())): record["scft"]
+            for _, record in experiment.records().values() if record.get("scft")}
+    if not runs:
+        raise ValueError(f"no run of {experiment.folder} records an SCFT run")
+    lines = ["| LoRA layers | steps | wall s | CPU s |", "|---|---|---|---|"]
+    lines += [f"| {run['lora_layers'] or 'all'} | {run['steps']} | {run['seconds']:.0f} | "
+              f"{_number(run['cpu_seconds'])} |" for run in runs.values()]
     return "\n".join(lines)
 
 
@@ -647,6 +661,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "headline": (headline_view, ("protocol", "metric", "groups", "models")),
     "bins": (bins_view, ("protocol", "metric", "analysis")),
     "runs": (runs_view, ()),
+    "scft_runs": (scft_runs_view, ()),
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
     "alignment": (alignment_view, ()),
