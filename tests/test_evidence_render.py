@@ -140,3 +140,22 @@ def test_scft_runs_view_lists_each_scft_run_once_with_its_cost(tmp_path: Path):
             {"backbone": "sasrec", "model": model, "seed": seed, "scft": record_scft}))
     assert markdown("exp/scft_runs", tmp_path / "results") == (
         "| LoRA layers | steps | wall s | CPU s |\n|---|---|---|---|\n| 2 | 200 | 4856 | 4002 |")
+
+
+def test_curves_view_averages_each_epoch_over_the_seeds_that_reached_it(tmp_path: Path):
+    runs = tmp_path / "results" / "exp" / "runs"
+    curves = {("id", 42): [0.01] * 10, ("id", 43): [0.03] * 5,  # seed 43 stopped at epoch 5
+              ("llmemb", 42): [0.02 * e for e in range(1, 21)]}
+    for (model, seed), curve in curves.items():
+        (runs / f"{model}-sasrec-seed{seed}").mkdir(parents=True)
+        (runs / f"{model}-sasrec-seed{seed}" / "run.json").write_text(json.dumps(
+            {"backbone": "sasrec", "model": model, "seed": seed, "validation_curve": curve}))
+    (runs / "old-run").mkdir()  # a record written before curves were kept: left out
+    (runs / "old-run" / "run.json").write_text(json.dumps(
+        {"backbone": "sasrec", "model": "id-plus-llm", "seed": 42}))
+    rows = markdown("exp/curves", tmp_path / "results").splitlines()
+    assert rows[2] == ("| sasrec | ID (2) | 0.0200 | 0.0200 | 0.0100 (1) | stopped | stopped "
+                       "| stopped | stopped |")
+    assert rows[3] == ("| sasrec | LLMEmb (1) | 0.0200 | 0.1000 | 0.2000 | 0.4000 | stopped "
+                       "| stopped | stopped |")
+    assert len(rows) == 6  # header, rule, two models, blank, note

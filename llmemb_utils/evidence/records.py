@@ -77,6 +77,7 @@ def run_record(folder: Path) -> dict[str, Any]:
                     for path in sorted(folder.glob(METRICS_GLOB))},
         "best_epoch": best,
         "validation": next(entry["valid"] for entry in log if entry["epoch"] == best),
+        "validation_curve": [entry["valid"]["NDCG@10"] for entry in log],  # epoch 1, 2, ...
         "epochs_run": ran,
         "epoch_cap": cap,
         "cap_reached_while_improving": best == ran == cap,

@@ -464,6 +464,28 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+CURVE_EPOCHS = (1, 5, 10, 20, 40, 80, 160)
+
+
+def curves_view(experiment: Experiment, options: dict[str, str]) -> str:
+    curves = _by_model(experiment, "validation_curve")  # older records lack it
+    modified = modified_runs(experiment)
+    lines = ["| backbone | model (seeds) | " + " | ".join(f"epoch {e}" for e in CURVE_EPOCHS)
+             + " |", "|---" * (len(CURVE_EPOCHS) + 2) + "|"]
+    for (backbone, model), runs in curves.items():
+        cells = []
+        for epoch in CURVE_EPOCHS:
+            reached = [curve[epoch - 1] for curve in runs if len(curve) >= epoch]
+            cells.append("stopped" if not reached else f"{np.mean(reached):.4f}" + (
+                f" ({len(reached)})" if len(reached) < len(runs) else ""))
+        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({len(runs)}) | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "Validation NDCG@10 (full ranking) after each epoch, mean over the seeds whose "
+                  "run reached that epoch (their number in brackets when not all did); "
+                  "stopped: early stopping ended every seed before it."]
+    return "\n".join(lines)
+
+
 def alignment_view(experiment: Experiment, options: dict[str, str]) -> str:
     measured = _by_model(experiment, "alignment")  # null for a run that does not align
     modified = modified_runs(experiment)
@@ -586,8 +608,14 @@ def neighbours_view(experiment: Experiment, options: dict[str, str]) -> str:
                   "other items."]
     if measured["missing"]:
         lines[-1] += " Not measured: " + "; ".join(
-            f"{table['name']} ({table['reason']})" for table in measured["missing"]) + "."
+            f"{table['name']} ({_without_path(table['reason'])})"
+            for table in measured["missing"]) + "."
     return "\n".join(lines)
+
+
+def _without_path(reason: str) -> str:
+    """A measurement's reason without the machine path it starts with."""
+    return reason.split(": ", 1)[-1] if reason.startswith("/") else reason
 
 
 def _table_order(table: dict[str, Any]) -> tuple:
@@ -664,6 +692,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "scft_runs": (scft_runs_view, ()),
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
+    "curves": (curves_view, ()),
     "alignment": (alignment_view, ()),
     "scft_gain": (scft_gain_view, ("backbone", "metric")),
     "split_gap": (split_gap_view, ()),
