@@ -159,3 +159,21 @@ def test_curves_view_averages_each_epoch_over_the_seeds_that_reached_it(tmp_path
     assert rows[3] == ("| sasrec | LLMEmb (1) | 0.0200 | 0.1000 | 0.2000 | 0.4000 | stopped "
                        "| stopped | stopped |")
     assert len(rows) == 6  # header, rule, two models, blank, note
+
+
+def test_beyond_view_averages_what_each_run_measured(tmp_path: Path):
+    runs = tmp_path / "results" / "exp" / "runs"
+    measured = {42: {"coverage@10": 0.5, "tail_share@10": 0.2, "intra_list_diversity@10": 0.7,
+                     "novelty@10": 10.0},
+                43: {"coverage@10": 0.7, "tail_share@10": 0.4, "novelty@10": 12.0,
+                     "omitted": {"intra_list_diversity@10": "no raw table"}}}
+    for seed, beyond in measured.items():
+        (runs / f"id-sasrec-seed{seed}").mkdir(parents=True)
+        (runs / f"id-sasrec-seed{seed}" / "run.json").write_text(json.dumps(
+            {"backbone": "sasrec", "model": "id", "seed": seed}))
+        (runs / f"id-sasrec-seed{seed}" / "metrics.json").write_text(json.dumps(
+            {"overall": {"NDCG@10": 0.01 * (seed - 41)}, "beyond_accuracy": beyond}))
+    row = markdown("exp/beyond", tmp_path / "results").splitlines()[2]
+    # std over two seeds (ddof 1) of a and b is |a - b| / sqrt(2)
+    assert row == ("| sasrec | ID (2) | 0.015 ± 0.007 | 0.600 ± 0.141 | 0.300 ± 0.141 | "
+                   "0.700 (1 of 2 seeds) | 11.000 ± 1.414 |")

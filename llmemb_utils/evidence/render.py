@@ -464,6 +464,50 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+BEYOND_METRICS = ("coverage@10", "tail_share@10", "intra_list_diversity@10", "novelty@10")
+
+
+def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
+    """Per model, what its top-10 lists show (mean ± std over seeds), beside NDCG@10; a
+    metric a run could not measure (``omitted`` in its metrics file) is left out of its mean."""
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for folder, record in experiment.records().values():
+        metrics = read_json(folder / HEADLINE_METRICS)
+        if "beyond_accuracy" in metrics:  # older records lack it
+            runs.setdefault((record["backbone"], record["model"]), []).append(
+                {**metrics["beyond_accuracy"], "NDCG@10": metrics["overall"]["NDCG@10"]})
+    modified = modified_runs(experiment)
+    columns = ("NDCG@10", *BEYOND_METRICS)
+    lines = ["| backbone | model (seeds) | " + " | ".join(columns) + " |",
+             "|---" * (len(columns) + 2) + "|"]
+    for (backbone, model), measured in sorted(runs.items(),
+                                              key=lambda item: display_order(*item[0])):
+        cells = []
+        for column in columns:
+            values = [run[column] for run in measured if column in run]
+            cells.append(_partial_seeds_cell(values, len(measured)))
+        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({len(measured)}) "
+                     "| " + " | ".join(cells) + " |")
+    lines += ["", "Test split, full ranking, each user's top 10: coverage is the share of the "
+                  "catalogue shown to anyone, tail share the mean share of tail items in a list, "
+                  "intra-list diversity the mean pairwise 1 - cosine of a list under the raw LLM "
+                  "table (one ruler for every model; n/a where the run had no raw table), "
+                  "novelty the mean -log2 of an item's share of training interactions "
+                  "(docs/method.md §5.5)."]
+    return "\n".join(lines)
+
+
+def _partial_seeds_cell(values: list[float], seeds: int) -> str:
+    """Mean ± std of ``values`` measured on some of ``seeds`` runs, saying how many."""
+    if not values:
+        return "n/a"
+    if len(values) == seeds:
+        return seeds_cell(float(np.mean(values)), float(np.std(values, ddof=1)) if seeds > 1
+                          else 0.0, seeds, digits=3)
+    spread = f" ± {np.std(values, ddof=1):.3f}" if len(values) > 1 else ""
+    return f"{np.mean(values):.3f}{spread} ({len(values)} of {seeds} seeds)"
+
+
 CURVE_EPOCHS = (1, 5, 10, 20, 40, 80, 160)
 
 
@@ -693,6 +737,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
     "curves": (curves_view, ()),
+    "beyond": (beyond_view, ()),
     "alignment": (alignment_view, ()),
     "scft_gain": (scft_gain_view, ("backbone", "metric")),
     "split_gap": (split_gap_view, ()),
