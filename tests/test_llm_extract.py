@@ -139,3 +139,17 @@ def test_pca_refuses_a_dimension_beyond_the_table():
     vectors = np.random.default_rng(0).normal(size=(50, 8)) + 5.0
     with pytest.raises(ValueError, match="pca dim must be between 1 and 8 .* got 9"):
         reduce(vectors, 9)
+
+
+@pytest.mark.parametrize("rows", [50, 5])
+def test_pca_fixes_each_component_sign_by_its_largest_loading(rows: int):
+    # the convention that makes a rerun give the same table: in each component, the feature
+    # with the largest absolute loading loads positively; loadings recovered by least squares
+    vectors = np.random.default_rng(1).normal(size=(rows, 8)) * np.arange(8, 0, -1) + 5.0
+    reduced = reduce(vectors, 3).vectors.astype(np.float64)
+    centred = vectors - vectors.mean(axis=0)
+    loadings = np.linalg.lstsq(centred, reduced, rcond=None)[0]  # (features, components)
+    largest = np.abs(loadings).argmax(axis=0)
+    assert (loadings[largest, np.arange(3)] > 0).all()
+    flipped = reduced * np.array([1.0, -1.0, 1.0])  # what a different convention would give
+    assert not (np.linalg.lstsq(centred, flipped, rcond=None)[0][largest, np.arange(3)] > 0).all()
