@@ -237,14 +237,18 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
 def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
                         group: str = "overall") -> plt.Figure:
     """Full ranking against the 100-negative sampled protocol, per model: (a) the two values
-    on log axes, (b) each model's rank under both, where crossing lines mean reordering."""
+    on log axes, (b) each model's rank under both, where crossing lines mean reordering.
+
+    Panel (a) names the models in a legend, not beside the points: models with close scores
+    would put their labels on top of each other."""
     table = protocol_table(summary, metric, group)
     labels = [f"{encoder}-{backbone}" for backbone, encoder in table.index]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     colours = [PALETTE[k % len(PALETTE)] for k in range(len(table))]
-    left.scatter(table["full"], table["sampled"], c=colours, s=30, zorder=3)
-    for label, (x, y) in zip(labels, table[["full", "sampled"]].to_numpy(), strict=True):
-        left.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    for label, colour, (x, y) in zip(labels, colours, table[["full", "sampled"]].to_numpy(),
+                                     strict=True):
+        left.scatter([x], [y], color=colour, s=30, zorder=3, label=label)
+    left.legend(frameon=False, fontsize=7, loc="best")
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel(f"{metric}, full ranking")
@@ -252,18 +256,17 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
     left.set_title(f"(a) sampled / full: {table['sampled / full'].min():.0f}x to "
                    f"{table['sampled / full'].max():.0f}x")
     ranks = table[["rank (full)", "rank (sampled)"]].to_numpy(dtype=float)
-    for k, label in enumerate(labels):
-        right.plot([0, 1], ranks[k], "o-", color=colours[k])
-        right.annotate(label, (0, ranks[k][0]), fontsize=7, xytext=(-6, 0),
-                       textcoords="offset points", ha="right", va="center")
+    for k, label in enumerate(labels):  # named once, on the right: long names stay clear
+        right.plot([0, 1], ranks[k], "o-", color=colours[k])  # of panel (a)
         right.annotate(label, (1, ranks[k][1]), fontsize=7, xytext=(6, 0),
                        textcoords="offset points", va="center")
-    right.set_xlim(-0.9, 1.9)
+    right.set_xlim(-0.2, 2.2)
     right.set_xticks([0, 1], ["full ranking", "sampled"])
+    right.set_yticks(range(1, len(table) + 1))
     right.invert_yaxis()
-    right.set_yticks([])
+    right.set_ylabel("rank (1 = best)")
     right.set_title("(b) rank of each model")
-    for side in ("top", "right", "left"):
+    for side in ("top", "right"):
         right.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
