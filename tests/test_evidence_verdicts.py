@@ -45,6 +45,11 @@ def test_training_note_counts_the_runs_stopped_at_their_cap(tmp_path):
     runs = [_run(tmp_path / "a", False), _run(tmp_path / "b", True), _run(tmp_path / "c", False)]
     assert training_note(runs) == ("undertrained: 2 of 3 runs stopped at their 20-epoch cap "
                                    "before validation stopped improving (srs.budget: demo)")
-    converged = [_run(tmp_path / "d", True, 200, "convergence")]
+    long = [_run(tmp_path / "d", True, 200, "convergence"),
+            _run(tmp_path / "e", False, 200, "convergence")]
+    assert training_note(long) == ("1 of 2 runs stopped at their 200-epoch cap before validation "
+                                   "stopped improving (srs.budget: convergence); the others "
+                                   "converged")
+    converged = long[:1]
     assert training_note(converged) == ("converged: each of the 1 runs trained until validation "
                                         "stopped improving")

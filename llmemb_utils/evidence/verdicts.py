@@ -14,6 +14,8 @@ from .comparisons import ratio_text, verdict
 from .records import HEADLINE_METRICS
 from .render import COMPARED_GROUPS, backbone_order
 
+DEMO = "demo"  # srs.budget of a run trained to a fixed, short cap
+
 
 def verdict_lines(rows: Iterable[Mapping[str, Any]], model: str, baseline: str = "id",
                   groups: Sequence[str] = COMPARED_GROUPS, protocol: str = "full",
@@ -33,15 +35,18 @@ def verdict_lines(rows: Iterable[Mapping[str, Any]], model: str, baseline: str =
 
 
 def training_note(run_folders: Iterable[str | os.PathLike]) -> str:
-    """Whether every run trained until validation stopped improving, or how many stopped at
-    their epoch cap first (undertrained: their comparison is a demo, not an answer)."""
+    """Whether every run trained until validation stopped improving; else how many stopped
+    at their epoch cap first: under the demo budget they are undertrained (their comparison
+    is a demo, not an answer), under a convergence budget the cap came within the patience."""
     training = [read_json(Path(folder) / HEADLINE_METRICS)["training"] for folder in run_folders]
     if not training:
         raise ValueError("no runs to describe")
     capped = [run for run in training if not run["converged"]]
     if not capped:
-        return f"converged: each of the {len(training)} runs trained until validation stopped improving"
+        return f"converged: each of the {len(training)} runs trained until validation " \
+               "stopped improving"
     caps = "/".join(str(cap) for cap in sorted({run["cap"] for run in capped}))
-    budgets = ", ".join(sorted({str(run["budget"]) for run in capped}))
-    return (f"undertrained: {len(capped)} of {len(training)} runs stopped at their {caps}-epoch "
-            f"cap before validation stopped improving (srs.budget: {budgets})")
+    budgets = sorted({str(run["budget"]) for run in capped})
+    stopped = (f"{len(capped)} of {len(training)} runs stopped at their {caps}-epoch cap before "
+               f"validation stopped improving (srs.budget: {', '.join(budgets)})")
+    return f"undertrained: {stopped}" if DEMO in budgets else f"{stopped}; the others converged"
