@@ -50,6 +50,7 @@ def test_training_note_counts_the_runs_stopped_at_their_cap(tmp_path):
     assert training_note(long) == ("1 of 2 runs stopped at their 200-epoch cap before validation "
                                    "stopped improving (srs.budget: convergence); the others "
                                    "converged")
+    assert training_note(long[1:]).endswith("(srs.budget: convergence)")
     converged = long[:1]
     assert training_note(converged) == ("converged: each of the 1 runs trained until validation "
                                         "stopped improving")

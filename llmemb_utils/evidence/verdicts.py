@@ -49,4 +49,6 @@ def training_note(run_folders: Iterable[str | os.PathLike]) -> str:
     budgets = sorted({str(run["budget"]) for run in capped})
     stopped = (f"{len(capped)} of {len(training)} runs stopped at their {caps}-epoch cap before "
                f"validation stopped improving (srs.budget: {', '.join(budgets)})")
-    return f"undertrained: {stopped}" if DEMO in budgets else f"{stopped}; the others converged"
+    if DEMO in budgets:
+        return f"undertrained: {stopped}"
+    return stopped if len(capped) == len(training) else f"{stopped}; the others converged"
