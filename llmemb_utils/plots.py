@@ -253,8 +253,8 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
     left.set_yscale("log")
     left.set_xlabel(f"{metric}, full ranking")
     left.set_ylabel(f"{metric}, 1 positive + 100 sampled negatives")
-    left.set_title(f"(a) sampled / full: {table['sampled / full'].min():.0f}x to "
-                   f"{table['sampled / full'].max():.0f}x")
+    ratios = table.loc[table["full"] > 0, "sampled / full"]  # a model at 0 has no ratio
+    left.set_title(f"(a) sampled / full: {ratios.min():.0f}x to {ratios.max():.0f}x")
     ranks = table[["rank (full)", "rank (sampled)"]].to_numpy(dtype=float)
     for k, label in enumerate(labels):  # named once, on the right: long names stay clear
         right.plot([0, 1], ranks[k], "o-", color=colours[k])  # of panel (a)

@@ -45,16 +45,20 @@ def test_means_over_seeds_and_runs_without_the_section(tmp_path):
     assert table.loc[("sasrec", "llmemb")].tolist() == pytest.approx(
         [1, 0.1, 0.05, 0.9, 0.6, 11.0])
     assert result.without == ["old-run"]
-    assert result.omitted == {"intra_list_diversity@10": REASON}
+    assert result.omitted == {"intra_list_diversity@10": ["id-42", "id-43", "llmemb-42"]}
+    assert result.reasons == {"intra_list_diversity@10": REASON}
 
 
-def test_a_measure_recorded_by_some_runs_only_is_kept(tmp_path):
+def test_a_measure_missing_from_one_seed_is_missing_for_the_model(tmp_path):
     runs = [_run(tmp_path / "a", "gru4rec", "id", 42, 0.1,
                  {"coverage@10": 0.5, "intra_list_diversity@10": 0.25}),
-            _run(tmp_path / "b", "gru4rec", "llmemb", 42, 0.1, {"coverage@10": 0.7})]
+            _run(tmp_path / "b", "gru4rec", "llmemb", 42, 0.1, {"coverage@10": 0.7}),
+            _run(tmp_path / "c", "gru4rec", "llmemb", 43, 0.1,
+                 {"coverage@10": 0.9, "intra_list_diversity@10": 0.5})]
     table = beyond_accuracy_table(runs).table
     assert table.loc[("gru4rec", "id"), "intra_list_diversity@10"] == pytest.approx(0.25)
-    assert math.isnan(table.loc[("gru4rec", "llmemb"), "intra_list_diversity@10"])
+    assert math.isnan(table.loc[("gru4rec", "llmemb"), "intra_list_diversity@10"])  # not 0.5
+    assert table.loc[("gru4rec", "llmemb"), "coverage@10"] == pytest.approx(0.8)
 
 
 def test_an_unfinished_run_is_an_error_naming_it(tmp_path):

@@ -26,18 +26,21 @@ MEASURES = (f"coverage@{TOP_K}", f"tail_share@{TOP_K}", f"intra_list_diversity@{
 
 @dataclass(frozen=True)
 class BeyondAccuracy:
-    """Per model, the mean over seeds of its overall accuracy and of each recorded measure
-    (a measure no run recorded is left out), with the runs that recorded none and why a
-    measure was omitted where a run says so."""
+    """Per model, the mean over seeds of its overall accuracy and of each recorded measure; a
+    measure that one of the model's runs did not record is missing (NaN) for the model rather
+    than averaged over fewer seeds, and one that no run recorded is left out. ``without``
+    names the runs that recorded no measure; ``omitted`` maps a measure to the runs that left
+    it out, and ``reasons`` to why (the first run's words)."""
 
     table: pd.DataFrame
     without: list[str] = field(default_factory=list)
-    omitted: dict[str, str] = field(default_factory=dict)
+    omitted: dict[str, list[str]] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 def beyond_accuracy_table(run_folders: Iterable[str | os.PathLike]) -> BeyondAccuracy:
     """Read each run's full-ranking ``metrics.json``; a missing file is an error naming it."""
-    rows, without, omitted = [], [], {}
+    rows, without, omitted, reasons = [], [], {}, {}
     for folder in map(Path, run_folders):
         path = folder / FULL_RANKING
         if not path.is_file():
@@ -48,7 +51,8 @@ def beyond_accuracy_table(run_folders: Iterable[str | os.PathLike]) -> BeyondAcc
             without.append(folder.name)
             continue
         for measure, reason in section.get("omitted", {}).items():
-            omitted.setdefault(measure, reason)
+            omitted.setdefault(measure, []).append(folder.name)
+            reasons.setdefault(measure, reason)
         rows.append({"backbone": document["config"]["srs"]["backbone"],
                      "model": document["inputs"]["encoder"]["name"],
                      **{metric: document["overall"][metric] for metric in ACCURACY},
@@ -56,6 +60,7 @@ def beyond_accuracy_table(run_folders: Iterable[str | os.PathLike]) -> BeyondAcc
     columns = ["backbone", "model", *ACCURACY, *MEASURES]
     runs = pd.DataFrame(rows, columns=columns).astype({m: float for m in (*ACCURACY, *MEASURES)})
     grouped = runs.groupby(["backbone", "model"], sort=False)
-    table = grouped.mean().dropna(axis=1, how="all")
+    every_seed = grouped.count().eq(grouped.size(), axis=0)  # recorded by each of its runs
+    table = grouped.mean().where(every_seed).dropna(axis=1, how="all")
     table.insert(0, "seeds", grouped.size())
-    return BeyondAccuracy(table, without, omitted)
+    return BeyondAccuracy(table, without, omitted, reasons)
