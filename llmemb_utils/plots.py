@@ -24,6 +24,7 @@ from .layout import figures_dir  # noqa: E402
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
+MARKERS = ("o", "s", "^")
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
@@ -209,8 +210,8 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
     rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
                    & (summary["group"] == bins)]
     backbones = list(dict.fromkeys(rows["backbone"]))
-    fig, axes = plt.subplots(1, len(backbones), figsize=(4.2 * len(backbones), 3.6),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(backbones), figsize=(max(5.5, 4.2 * len(backbones)), 3.6),
+                             squeeze=False, sharey=True)  # one panel: room for 4-digit counts
     for ax, backbone in zip(axes[0], backbones, strict=True):
         panel = rows[rows["backbone"] == backbone]
         users = users_per_bin(panel, bins)
@@ -224,7 +225,8 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
                    cells["mean"], width, yerr=cells["std"], capsize=2,
                    color=PALETTE[k % len(PALETTE)],
                    label=f"{encoder} ({seeds} seed{'s' if seeds > 1 else ''})")
-        ax.set_xticks(np.arange(len(labels)), [f"{b}\n{n} users" for b, n in users.items()])
+        ax.set_xticks(np.arange(len(labels)), [f"{b}\n{n} users" for b, n in users.items()],
+                      fontsize=8)
         ax.set_xlabel("training interactions of the test item")
         ax.set_title(backbone)
         ax.legend(frameon=False, fontsize=8)
@@ -245,9 +247,11 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
     labels = [f"{encoder}-{backbone}" for backbone, encoder in table.index]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     colours = [PALETTE[k % len(PALETTE)] for k in range(len(table))]
-    for label, colour, (x, y) in zip(labels, colours, table[["full", "sampled"]].to_numpy(),
-                                     strict=True):
-        left.scatter([x], [y], color=colour, s=30, zorder=3, label=label)
+    # Past the palette's length a colour comes back, with another marker.
+    markers = [MARKERS[k // len(PALETTE) % len(MARKERS)] for k in range(len(table))]
+    for label, colour, marker, (x, y) in zip(
+            labels, colours, markers, table[["full", "sampled"]].to_numpy(), strict=True):
+        left.scatter([x], [y], color=colour, marker=marker, s=30, zorder=3, label=label)
     left.legend(frameon=False, fontsize=7, loc="best")
     left.set_xscale("log")
     left.set_yscale("log")
@@ -256,8 +260,8 @@ def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
     ratios = table.loc[table["full"] > 0, "sampled / full"]  # a model at 0 has no ratio
     left.set_title(f"(a) sampled / full: {ratios.min():.0f}x to {ratios.max():.0f}x")
     ranks = table[["rank (full)", "rank (sampled)"]].to_numpy(dtype=float)
-    for k, label in enumerate(labels):  # named once, on the right: long names stay clear
-        right.plot([0, 1], ranks[k], "o-", color=colours[k])  # of panel (a)
+    for k, label in enumerate(labels):  # named once, on the right, clear of panel (a)
+        right.plot([0, 1], ranks[k], "-", marker=markers[k], color=colours[k])
         right.annotate(label, (1, ranks[k][1]), fontsize=7, xytext=(6, 0),
                        textcoords="offset points", va="center")
     right.set_xlim(-0.2, 2.2)
