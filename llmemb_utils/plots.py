@@ -24,6 +24,7 @@ from .layout import figures_dir  # noqa: E402
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
+MARKERS = ("o", "s", "^")
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
@@ -209,8 +210,8 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
     rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
                    & (summary["group"] == bins)]
     backbones = list(dict.fromkeys(rows["backbone"]))
-    fig, axes = plt.subplots(1, len(backbones), figsize=(4.2 * len(backbones), 3.6),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(backbones), figsize=(max(5.5, 4.2 * len(backbones)), 3.6),
+                             squeeze=False, sharey=True)  # one panel: room for 4-digit counts
     for ax, backbone in zip(axes[0], backbones, strict=True):
         panel = rows[rows["backbone"] == backbone]
         users = users_per_bin(panel, bins)
@@ -224,7 +225,8 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
                    cells["mean"], width, yerr=cells["std"], capsize=2,
                    color=PALETTE[k % len(PALETTE)],
                    label=f"{encoder} ({seeds} seed{'s' if seeds > 1 else ''})")
-        ax.set_xticks(np.arange(len(labels)), [f"{b}\n{n} users" for b, n in users.items()])
+        ax.set_xticks(np.arange(len(labels)), [f"{b}\n{n} users" for b, n in users.items()],
+                      fontsize=8)
         ax.set_xlabel("training interactions of the test item")
         ax.set_title(backbone)
         ax.legend(frameon=False, fontsize=8)
@@ -237,33 +239,38 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
 def protocol_comparison(summary: pd.DataFrame, metric: str = "NDCG@10",
                         group: str = "overall") -> plt.Figure:
     """Full ranking against the 100-negative sampled protocol, per model: (a) the two values
-    on log axes, (b) each model's rank under both, where crossing lines mean reordering."""
+    on log axes, (b) each model's rank under both, where crossing lines mean reordering.
+
+    Panel (a) names the models in a legend, not beside the points: models with close scores
+    would put their labels on top of each other."""
     table = protocol_table(summary, metric, group)
     labels = [f"{encoder}-{backbone}" for backbone, encoder in table.index]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     colours = [PALETTE[k % len(PALETTE)] for k in range(len(table))]
-    left.scatter(table["full"], table["sampled"], c=colours, s=30, zorder=3)
-    for label, (x, y) in zip(labels, table[["full", "sampled"]].to_numpy(), strict=True):
-        left.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    # Past the palette's length a colour comes back, with another marker.
+    markers = [MARKERS[k // len(PALETTE) % len(MARKERS)] for k in range(len(table))]
+    for label, colour, marker, (x, y) in zip(
+            labels, colours, markers, table[["full", "sampled"]].to_numpy(), strict=True):
+        left.scatter([x], [y], color=colour, marker=marker, s=30, zorder=3, label=label)
+    left.legend(frameon=False, fontsize=7, loc="best")
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel(f"{metric}, full ranking")
     left.set_ylabel(f"{metric}, 1 positive + 100 sampled negatives")
-    left.set_title(f"(a) sampled / full: {table['sampled / full'].min():.0f}x to "
-                   f"{table['sampled / full'].max():.0f}x")
+    ratios = table.loc[table["full"] > 0, "sampled / full"]  # a model at 0 has no ratio
+    left.set_title(f"(a) sampled / full: {ratios.min():.0f}x to {ratios.max():.0f}x")
     ranks = table[["rank (full)", "rank (sampled)"]].to_numpy(dtype=float)
-    for k, label in enumerate(labels):
-        right.plot([0, 1], ranks[k], "o-", color=colours[k])
-        right.annotate(label, (0, ranks[k][0]), fontsize=7, xytext=(-6, 0),
-                       textcoords="offset points", ha="right", va="center")
+    for k, label in enumerate(labels):  # named once, on the right, clear of panel (a)
+        right.plot([0, 1], ranks[k], "-", marker=markers[k], color=colours[k])
         right.annotate(label, (1, ranks[k][1]), fontsize=7, xytext=(6, 0),
                        textcoords="offset points", va="center")
-    right.set_xlim(-0.9, 1.9)
+    right.set_xlim(-0.2, 2.2)
     right.set_xticks([0, 1], ["full ranking", "sampled"])
+    right.set_yticks(range(1, len(table) + 1))
     right.invert_yaxis()
-    right.set_yticks([])
+    right.set_ylabel("rank (1 = best)")
     right.set_title("(b) rank of each model")
-    for side in ("top", "right", "left"):
+    for side in ("top", "right"):
         right.spines[side].set_visible(False)
     fig.tight_layout()
     return fig

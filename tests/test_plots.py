@@ -76,3 +76,17 @@ def test_protocol_comparison_ranks_models_under_both_protocols():
     assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 25x"
     lines = [line.get_ydata().tolist() for line in fig.axes[1].get_lines()]
     assert lines == [[1.0, 2.0], [2.0, 1.0]]  # the order flips
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["id-sasrec", "id-gru4rec"]  # best under full ranking first
+    assert len(fig.axes[0].texts) == 0  # no label beside a point, where close ones would collide
+    names = [(text.get_text(), text.xy) for text in fig.axes[1].texts]
+    assert names == [("id-sasrec", (1, 2.0)), ("id-gru4rec", (1, 1.0))]  # once, sampled side
+
+
+def test_protocol_comparison_leaves_a_model_at_zero_out_of_the_ratio_range():
+    summary = _summary([("sasrec", "id", "full", "overall", 0.04),
+                        ("sasrec", "id", "sampled", "overall", 0.40),
+                        ("gru4rec", "id", "full", "overall", 0.0),
+                        ("gru4rec", "id", "sampled", "overall", 0.05)])
+    fig = plots.protocol_comparison(summary)
+    assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 10x"
