@@ -161,7 +161,7 @@ def test_curves_view_averages_each_epoch_over_the_seeds_that_reached_it(tmp_path
     assert len(rows) == 6  # header, rule, two models, blank, note
 
 
-def test_beyond_view_averages_what_each_run_measured(tmp_path: Path):
+def test_beyond_view_averages_each_measure_its_seeds_all_recorded(tmp_path: Path):
     runs = tmp_path / "results" / "exp" / "runs"
     measured = {42: {"coverage@10": 0.5, "tail_share@10": 0.2, "intra_list_diversity@10": 0.7,
                      "novelty@10": 10.0},
@@ -172,8 +172,11 @@ def test_beyond_view_averages_what_each_run_measured(tmp_path: Path):
         (runs / f"id-sasrec-seed{seed}" / "run.json").write_text(json.dumps(
             {"backbone": "sasrec", "model": "id", "seed": seed}))
         (runs / f"id-sasrec-seed{seed}" / "metrics.json").write_text(json.dumps(
-            {"overall": {"NDCG@10": 0.01 * (seed - 41)}, "beyond_accuracy": beyond}))
-    row = markdown("exp/beyond", tmp_path / "results").splitlines()[2]
-    # std over two seeds (ddof 1) of a and b is |a - b| / sqrt(2)
-    assert row == ("| sasrec | ID (2) | 0.015 ± 0.007 | 0.600 ± 0.141 | 0.300 ± 0.141 | "
-                   "0.700 (1 of 2 seeds) | 11.000 ± 1.414 |")
+            {"config": {"srs": {"backbone": "sasrec"}}, "inputs": {"encoder": {"name": "id"}},
+             "overall": {"HR@10": 0.1, "NDCG@10": 0.01 * (seed - 41)}, "beyond_accuracy": beyond}))
+    lines = markdown("exp/beyond", tmp_path / "results").splitlines()
+    # diversity: one seed could not measure it, so the model has none, and no model has it
+    assert lines[0] == ("| backbone | model (seeds) | HR@10 | NDCG@10 | coverage@10 | "
+                        "tail_share@10 | novelty@10 |")
+    assert lines[2] == "| sasrec | ID (2) | 0.100 | 0.015 | 0.600 | 0.300 | 11.000 |"
+    assert lines[-1].endswith("intra_list_diversity@10 left out by 1 run(s): no raw table.")

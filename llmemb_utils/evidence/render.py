@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.buckets import bin_lower_bound
+from ..eval.beyond_results import beyond_accuracy_table
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
@@ -464,48 +465,31 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-BEYOND_METRICS = ("coverage@10", "tail_share@10", "intra_list_diversity@10", "novelty@10")
-
-
 def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
-    """Per model, what its top-10 lists show (mean ± std over seeds), beside NDCG@10; a
-    metric a run could not measure (``omitted`` in its metrics file) is left out of its mean."""
-    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for folder, record in experiment.records().values():
-        metrics = read_json(folder / HEADLINE_METRICS)
-        if "beyond_accuracy" in metrics:  # older records lack it
-            runs.setdefault((record["backbone"], record["model"]), []).append(
-                {**metrics["beyond_accuracy"], "NDCG@10": metrics["overall"]["NDCG@10"]})
+    """Per model, what its top-10 lists show beside its accuracy (means over seeds,
+    :func:`..eval.beyond_results.beyond_accuracy_table`)."""
+    measured = beyond_accuracy_table(experiment.run_folders())
     modified = modified_runs(experiment)
-    columns = ("NDCG@10", *BEYOND_METRICS)
+    columns = [column for column in measured.table.columns if column != "seeds"]
     lines = ["| backbone | model (seeds) | " + " | ".join(columns) + " |",
              "|---" * (len(columns) + 2) + "|"]
-    for (backbone, model), measured in sorted(runs.items(),
-                                              key=lambda item: display_order(*item[0])):
-        cells = []
-        for column in columns:
-            values = [run[column] for run in measured if column in run]
-            cells.append(_partial_seeds_cell(values, len(measured)))
-        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({len(measured)}) "
-                     "| " + " | ".join(cells) + " |")
-    lines += ["", "Test split, full ranking, each user's top 10: coverage is the share of the "
-                  "catalogue shown to anyone, tail share the mean share of tail items in a list, "
-                  "intra-list diversity the mean pairwise 1 - cosine of a list under the raw LLM "
-                  "table (one ruler for every model; n/a where the run had no raw table), "
-                  "novelty the mean -log2 of an item's share of training interactions "
-                  "(docs/method.md §5.5)."]
+    for (backbone, model), row in sorted(measured.table.iterrows(),
+                                         key=lambda item: display_order(*item[0])):
+        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({int(row['seeds'])}) | "
+                     + " | ".join("n/a" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in columns)
+                     + " |")
+    lines += ["", "Test split, full ranking, each user's top 10, means over seeds: coverage is "
+                  "the share of the catalogue shown to anyone, tail share the mean share of tail "
+                  "items in a list, intra-list diversity the mean pairwise 1 - cosine of a list "
+                  "under the raw LLM table (one ruler for every model), novelty the mean -log2 "
+                  "of an item's share of training interactions (docs/method.md §5.5); n/a where "
+                  "a seed's run could not measure it."]
+    for measure, runs in measured.omitted.items():
+        lines[-1] += (f" {measure} left out by {len(runs)} run(s): "
+                      f"{_without_path(measured.reasons[measure])}.")
+    if measured.without:
+        lines[-1] += f" Runs evaluated before these measures: {', '.join(measured.without)}."
     return "\n".join(lines)
-
-
-def _partial_seeds_cell(values: list[float], seeds: int) -> str:
-    """Mean ± std of ``values`` measured on some of ``seeds`` runs, saying how many."""
-    if not values:
-        return "n/a"
-    if len(values) == seeds:
-        return seeds_cell(float(np.mean(values)), float(np.std(values, ddof=1)) if seeds > 1
-                          else 0.0, seeds, digits=3)
-    spread = f" ± {np.std(values, ddof=1):.3f}" if len(values) > 1 else ""
-    return f"{np.mean(values):.3f}{spread} ({len(values)} of {seeds} seeds)"
 
 
 CURVE_EPOCHS = (1, 5, 10, 20, 40, 80, 160)
