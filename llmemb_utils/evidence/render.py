@@ -475,7 +475,8 @@ def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
              "|---" * (len(columns) + 2) + "|"]
     for (backbone, model), row in sorted(measured.table.iterrows(),
                                          key=lambda item: display_order(*item[0])):
-        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({int(row['seeds'])}) | "
+        label = f"{_model_cell(modified, backbone, model)} ({int(row['seeds'])})"
+        lines.append(f"| {backbone} | {label} | "
                      + " | ".join("n/a" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in columns)
                      + " |")
     lines += ["", "Test split, full ranking, each user's top 10, means over seeds: coverage is "
