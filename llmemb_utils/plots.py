@@ -72,6 +72,29 @@ def popularity_curve(popularity: np.ndarray, head_min: int) -> plt.Figure:
     return fig
 
 
+def popularity_curves(popularities: dict[str, np.ndarray]) -> plt.Figure:
+    """Several datasets' items sorted by training popularity, overlaid on one log-y axis.
+
+    The x axis is an item's rank as a share of its dataset's items, so that catalogues of
+    different sizes compare point by point; items never seen in training are drawn at 0.8.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for colour, (label, popularity) in zip(PALETTE, popularities.items(), strict=False):
+        counts = np.sort(np.asarray(popularity))[::-1]
+        share = np.arange(1, len(counts) + 1) / len(counts)
+        ax.plot(share, np.maximum(counts, 0.8), color=colour, lw=1.6,
+                label=f"{label} ({len(counts):,} items)")
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("items, most popular first (share of the dataset's items)")
+    ax.set_ylabel("training interactions (0 drawn at 0.8)")
+    ax.set_title("Training popularity, item by item")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    return fig
+
+
 def sequence_length_histogram(lengths: np.ndarray, long_min: int) -> plt.Figure:
     """Histogram of user sequence lengths (log-spaced bins) with the short/long boundary."""
     lengths = np.asarray(lengths)

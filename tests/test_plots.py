@@ -76,3 +76,14 @@ def test_protocol_comparison_ranks_models_under_both_protocols():
     assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 25x"
     lines = [line.get_ydata().tolist() for line in fig.axes[1].get_lines()]
     assert lines == [[1.0, 2.0], [2.0, 1.0]]  # the order flips
+
+
+def test_popularity_curves_sort_each_dataset_and_rank_by_share_of_items():
+    fig = plots.popularity_curves({"dense": np.array([1, 40, 5, 0]), "sparse": np.array([2, 7])})
+    dense, sparse = fig.axes[0].get_lines()
+    assert list(dense.get_xdata()) == [0.25, 0.5, 0.75, 1.0]
+    assert list(dense.get_ydata()) == [40, 5, 1, 0.8]  # never-trained items drawn at 0.8
+    assert list(sparse.get_xdata()) == [0.5, 1.0] and list(sparse.get_ydata()) == [7, 2]
+    assert fig.axes[0].get_yscale() == "log"
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["dense (4 items)", "sparse (2 items)"]
