@@ -160,7 +160,10 @@ def uniformity_figure(views: dict[str, tuple[np.ndarray, float, np.ndarray]]) ->
 
 
 def loss_curve(history: list[dict[str, float]], smooth: int = 10) -> plt.Figure:
-    """SCFT loss per optimiser step with a trailing mean, and the learned temperature."""
+    """SCFT loss per optimiser step with a trailing mean, and the learned temperature.
+
+    The temperature axis starts at 0 and shows plain values (no offset), so that a change of
+    a few thousandths does not fill the panel and read as a large one."""
     steps = np.array([h["step"] for h in history])
     loss = np.array([h["loss"] for h in history])
     window = max(1, min(smooth, len(loss)))
@@ -173,10 +176,14 @@ def loss_curve(history: list[dict[str, float]], smooth: int = 10) -> plt.Figure:
     left.set_ylabel("contrastive loss")
     left.set_title("SCFT loss")
     left.legend(frameon=False, fontsize=8)
-    right.plot(steps, [h["temperature"] for h in history], color=PALETTE[1])
+    temperature = np.array([h["temperature"] for h in history])
+    right.plot(steps, temperature, color=PALETTE[1])
+    right.set_ylim(0, 1.2 * temperature.max())
+    right.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter(useOffset=False))
     right.set_xlabel("optimiser step")
-    right.set_ylabel("temperature")
-    right.set_title("Learned temperature")
+    right.set_ylabel("temperature t (axis from 0)")
+    right.set_title(f"Learned temperature: {temperature[0]:.3f} at the first step, "
+                    f"{temperature[-1]:.3f} at the last", fontsize=9)
     for ax in (left, right):
         ax.grid(alpha=0.3, lw=0.4)
     fig.tight_layout()

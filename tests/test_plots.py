@@ -87,3 +87,17 @@ def test_popularity_curves_sort_each_dataset_and_rank_by_share_of_items():
     assert fig.axes[0].get_yscale() == "log"
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["dense (4 items)", "sparse (2 items)"]
+
+
+def test_loss_curve_draws_the_temperature_from_zero_without_an_offset():
+    history = [{"step": s, "loss": 10.0 - s, "temperature": 3.0 + 0.004 * s} for s in range(1, 5)]
+    fig = plots.loss_curve(history, smooth=2)
+    right = fig.axes[1]
+    fig.canvas.draw()
+    low, high = right.get_ylim()
+    assert low == 0 and high == pytest.approx(1.2 * 3.016)
+    assert right.yaxis.get_offset_text().get_text() == ""  # ticks read as plain temperatures
+    assert right.get_title() == "Learned temperature: 3.004 at the first step, 3.016 at the last"
+    trailing = fig.axes[0].get_lines()[1]
+    assert list(trailing.get_xdata()) == [2, 3, 4]
+    assert list(trailing.get_ydata()) == [8.5, 7.5, 6.5]
