@@ -48,39 +48,6 @@ def test_uniformity_figure_has_one_column_per_set():
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["tail", "head"]
 
 
-def _summary(runs: list[tuple[str, str, str, str | tuple[str, str], float]]):
-    """Summary rows; a group given as (group, bin label) is a bin of a binned analysis."""
-    import pandas as pd
-
-    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p,
-                          **dict(zip(("group", "bin"), g if isinstance(g, tuple) else (g, None),
-                                     strict=True)),
-                          "metric": "NDCG@10", "mean": v, "std": 0.0, "seeds": 3, "users": 7}
-                         for b, e, p, g, v in runs])
-
-
-def test_popularity_bars_order_bins_by_popularity_and_label_users():
-    bins = [">=40", "10-19", "<5", "5-9", "20-39"]  # the order a JSON file sorts them in
-    summary = _summary([("sasrec", e, "full", ("item_pop_bins", b), 0.01 * k)
-                        for e in ("id", "llmemb") for k, b in enumerate(bins)])
-    fig = plots.popularity_bin_bars(summary, bins="item_pop_bins")
-    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert ticks == [f"{b}\n7 users" for b in ("<5", "5-9", "10-19", "20-39", ">=40")]
-    heights = [p.get_height() for p in fig.axes[0].patches]
-    assert heights[:5] == pytest.approx([0.02, 0.03, 0.01, 0.04, 0.0])  # id, by popularity
-
-
-def test_protocol_comparison_ranks_models_under_both_protocols():
-    summary = _summary([("sasrec", "id", "full", "overall", 0.04),
-                        ("sasrec", "id", "sampled", "overall", 0.40),
-                        ("gru4rec", "id", "full", "overall", 0.02),
-                        ("gru4rec", "id", "sampled", "overall", 0.50)])
-    fig = plots.protocol_comparison(summary)
-    assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 25x"
-    lines = [line.get_ydata().tolist() for line in fig.axes[1].get_lines()]
-    assert lines == [[1.0, 2.0], [2.0, 1.0]]  # the order flips
-
-
 def test_popularity_curves_sort_each_dataset_and_rank_by_share_of_items():
     fig = plots.popularity_curves({"dense": np.array([1, 40, 5, 0]), "sparse": np.array([2, 7])})
     dense, sparse = fig.axes[0].get_lines()
@@ -122,3 +89,36 @@ def test_uniformity_points_draw_each_model_per_group_with_its_seed_spread():
                                                            "head items"]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["ID (3 seeds)", "LLMEmb (1 seed)"]
+
+
+def _summary(runs: list[tuple[str, str, str, str | tuple[str, str], float]]):
+    """Summary rows; a group given as (group, bin label) is a bin of a binned analysis."""
+    import pandas as pd
+
+    return pd.DataFrame([{"backbone": b, "encoder": e, "protocol": p,
+                          **dict(zip(("group", "bin"), g if isinstance(g, tuple) else (g, None),
+                                     strict=True)),
+                          "metric": "NDCG@10", "mean": v, "std": 0.0, "seeds": 3, "users": 7}
+                         for b, e, p, g, v in runs])
+
+
+def test_popularity_bars_order_bins_by_popularity_and_label_users():
+    bins = [">=40", "10-19", "<5", "5-9", "20-39"]  # the order a JSON file sorts them in
+    summary = _summary([("sasrec", e, "full", ("item_pop_bins", b), 0.01 * k)
+                        for e in ("id", "llmemb") for k, b in enumerate(bins)])
+    fig = plots.popularity_bin_bars(summary, bins="item_pop_bins")
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == [f"{b}\n7 users" for b in ("<5", "5-9", "10-19", "20-39", ">=40")]
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:5] == pytest.approx([0.02, 0.03, 0.01, 0.04, 0.0])  # id, by popularity
+
+
+def test_protocol_comparison_ranks_models_under_both_protocols():
+    summary = _summary([("sasrec", "id", "full", "overall", 0.04),
+                        ("sasrec", "id", "sampled", "overall", 0.40),
+                        ("gru4rec", "id", "full", "overall", 0.02),
+                        ("gru4rec", "id", "sampled", "overall", 0.50)])
+    fig = plots.protocol_comparison(summary)
+    assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 25x"
+    lines = [line.get_ydata().tolist() for line in fig.axes[1].get_lines()]
+    assert lines == [[1.0, 2.0], [2.0, 1.0]]  # the order flips
