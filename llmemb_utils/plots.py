@@ -73,6 +73,29 @@ def popularity_curve(popularity: np.ndarray, head_min: int) -> plt.Figure:
     return fig
 
 
+def popularity_curves(popularities: dict[str, np.ndarray]) -> plt.Figure:
+    """Several datasets' items sorted by training popularity, overlaid on one log-y axis.
+
+    The x axis is an item's rank as a share of its dataset's items, so that catalogues of
+    different sizes compare point by point; items never seen in training are drawn at 0.8.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for colour, (label, popularity) in zip(PALETTE, popularities.items(), strict=False):
+        counts = np.sort(np.asarray(popularity))[::-1]
+        share = np.arange(1, len(counts) + 1) / len(counts)
+        ax.plot(share, np.maximum(counts, 0.8), color=colour, lw=1.6,
+                label=f"{label} ({len(counts):,} items)")
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("items, most popular first (share of the dataset's items)")
+    ax.set_ylabel("training interactions (0 drawn at 0.8)")
+    ax.set_title("Training popularity, item by item")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+    return fig
+
+
 def sequence_length_histogram(lengths: np.ndarray, long_min: int) -> plt.Figure:
     """Histogram of user sequence lengths (log-spaced bins) with the short/long boundary."""
     lengths = np.asarray(lengths)
@@ -92,13 +115,16 @@ def sequence_length_histogram(lengths: np.ndarray, long_min: int) -> plt.Figure:
     return fig
 
 
+UNIFORMITY_ROWS = ("density on the circle", "density of the angle", "items: tail / head")
+
+
 def uniformity_figure(views: dict[str, tuple[np.ndarray, float, np.ndarray]]) -> plt.Figure:
     """Side-by-side 2-D views of embedding sets (Wang and Isola / DirectAU style).
 
     ``views`` maps a title to ``(points, uniformity, is_head)``: unit-circle points (N x 2,
     e.g. from :func:`llmemb_utils.geometry.project_to_circle`), the uniformity of the full
-    vectors, and a head-item mask. Rows: Gaussian KDE on the circle, angle density, points
-    coloured tail / head.
+    vectors, and a head-item mask. Rows, named on the left: Gaussian KDE on the circle, angle
+    density, points coloured tail / head (one legend for the figure, below the grid).
     """
     from scipy.stats import gaussian_kde
 
@@ -119,7 +145,7 @@ def uniformity_figure(views: dict[str, tuple[np.ndarray, float, np.ndarray]]) ->
         middle.fill_between(angle_grid, 3 * gaussian_kde(wrapped, bw_method=0.1)(angle_grid),
                             color=PALETTE[0], alpha=0.6)
         middle.set_xlim(-np.pi, np.pi)
-        middle.set_xlabel("angle", fontsize=8)
+        middle.set_xlabel("angle (radians)", fontsize=8)
         for mask, colour, label in ((~is_head, PALETTE[1], "tail"),
                                     (is_head, PALETTE[0], "head")):
             bottom.scatter(points[mask, 0], points[mask, 1], s=4, alpha=0.5, color=colour,
@@ -130,15 +156,47 @@ def uniformity_figure(views: dict[str, tuple[np.ndarray, float, np.ndarray]]) ->
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-        if column == 0:
-            middle.set_ylabel("density", fontsize=8)
-            bottom.legend(frameon=False, fontsize=8, loc="lower left", markerscale=3)
+    for ax, label in zip(axes[:, 0], UNIFORMITY_ROWS, strict=True):
+        ax.set_ylabel(label, fontsize=8)
+    handles, labels = axes[2, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8,
+               markerscale=3)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def uniformity_points(panels: dict[str, pd.DataFrame]) -> plt.Figure:
+    """One panel per dataset: each model's item-table uniformity (mean ± std over seeds)
+    overall, on tail and on head items, from
+    :func:`llmemb_utils.evidence.table_geometry.uniformity_by_model` rows of one backbone.
+    Points rather than bars: the differences are small beside the values' distance from 0."""
+    groups = {"overall": "all items", "item_tail": "tail items", "item_head": "head items"}
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False,
+                             sharey=True)
+    for ax, (title, rows) in zip(axes[0], panels.items(), strict=True):
+        models = list(dict.fromkeys(rows["model"]))
+        for k, model in enumerate(models):
+            cells = rows[rows["model"] == model].set_index("group").reindex(list(groups))
+            seeds = int(cells["seeds"].max())
+            ax.errorbar(np.arange(len(groups)) + (k - (len(models) - 1) / 2) * 0.15,
+                        cells["mean"], yerr=cells["std"], fmt="o", capsize=3,
+                        color=PALETTE[k % len(PALETTE)],
+                        label=f"{model} ({seeds} seed{'s' if seeds > 1 else ''})")
+        ax.set_xticks(np.arange(len(groups)), list(groups.values()))
+        ax.set_xlim(-0.5, len(groups) - 0.5)
+        ax.set_title(title)
+        ax.legend(frameon=False, fontsize=8)
+        ax.grid(alpha=0.3, axis="y", lw=0.4)
+    axes[0][0].set_ylabel("uniformity (lower: more spread out)")
     fig.tight_layout()
     return fig
 
 
 def loss_curve(history: list[dict[str, float]], smooth: int = 10) -> plt.Figure:
-    """SCFT loss per optimiser step with a trailing mean, and the learned temperature."""
+    """SCFT loss per optimiser step with a trailing mean, and the learned temperature.
+
+    The temperature axis starts at 0 and shows plain values (no offset), so that a change of
+    a few thousandths does not fill the panel and read as a large one."""
     steps = np.array([h["step"] for h in history])
     loss = np.array([h["loss"] for h in history])
     window = max(1, min(smooth, len(loss)))
@@ -151,10 +209,14 @@ def loss_curve(history: list[dict[str, float]], smooth: int = 10) -> plt.Figure:
     left.set_ylabel("contrastive loss")
     left.set_title("SCFT loss")
     left.legend(frameon=False, fontsize=8)
-    right.plot(steps, [h["temperature"] for h in history], color=PALETTE[1])
+    temperature = np.array([h["temperature"] for h in history])
+    right.plot(steps, temperature, color=PALETTE[1])
+    right.set_ylim(0, 1.2 * temperature.max())
+    right.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter(useOffset=False))
     right.set_xlabel("optimiser step")
-    right.set_ylabel("temperature")
-    right.set_title("Learned temperature")
+    right.set_ylabel("temperature t (axis from 0)")
+    right.set_title(f"Learned temperature: {temperature[0]:.3f} at the first step, "
+                    f"{temperature[-1]:.3f} at the last", fontsize=9)
     for ax in (left, right):
         ax.grid(alpha=0.3, lw=0.4)
     fig.tight_layout()

@@ -428,3 +428,25 @@ def test_compare_computes_the_comparisons_again_as_a_fresh_write_does(
     assert read_json(stale / "comparisons.json") == read_json(fresh / "comparisons.json")
     assert (stale / "README.md").read_text().splitlines()[-1] == (
         f"Comparisons computed again by `llmemb report --compare {stale}`.")
+
+
+def test_uniformity_by_model_summarises_each_group_over_the_seeds_that_hold_it() -> None:
+    from llmemb_utils.evidence.table_geometry import uniformity_by_model
+
+    records = [
+        {"backbone": "sasrec", "model": "id",
+         "item_table_uniformity": {"overall": -3.0, "item_tail": -2.0, "item_head": -4.0}},
+        {"backbone": "sasrec", "model": "id",
+         "item_table_uniformity": {"overall": -3.2, "item_tail": -2.6, "item_head": None}},
+        {"backbone": "sasrec", "model": "llmemb", "item_table_uniformity": None},  # older record
+        {"backbone": "sasrec", "model": "llmemb",
+         "item_table_uniformity": {"overall": -1.5, "item_tail": -1.0, "item_head": -2.5}},
+    ]
+    summary = uniformity_by_model(records).set_index(["model", "group"])
+    assert summary.loc[("id", "overall"), "mean"] == pytest.approx(-3.1)
+    assert summary.loc[("id", "overall"), "std"] == pytest.approx(0.2 / np.sqrt(2))
+    assert summary.loc[("id", "item_tail"), "std"] == pytest.approx(0.6 / np.sqrt(2))
+    assert summary.loc[("id", "item_head")].to_dict() == {"backbone": "sasrec", "mean": -4.0,
+                                                          "std": 0.0, "seeds": 1}
+    assert summary.loc[("llmemb", "item_tail"), "seeds"] == 1
+    assert len(summary) == 6

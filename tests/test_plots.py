@@ -43,6 +43,52 @@ def test_uniformity_figure_has_one_column_per_set():
     assert len(fig.axes) == 6
     assert [fig.axes[i].get_title() for i in (0, 1)] == ["A\nuniformity -3.21",
                                                          "B\nuniformity -1.50"]
+    rows = [ax.get_ylabel() for ax in fig.axes if ax.get_subplotspec().colspan.start == 0]
+    assert rows == ["density on the circle", "density of the angle", "items: tail / head"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["tail", "head"]
+
+
+def test_popularity_curves_sort_each_dataset_and_rank_by_share_of_items():
+    fig = plots.popularity_curves({"dense": np.array([1, 40, 5, 0]), "sparse": np.array([2, 7])})
+    dense, sparse = fig.axes[0].get_lines()
+    assert list(dense.get_xdata()) == [0.25, 0.5, 0.75, 1.0]
+    assert list(dense.get_ydata()) == [40, 5, 1, 0.8]  # never-trained items drawn at 0.8
+    assert list(sparse.get_xdata()) == [0.5, 1.0] and list(sparse.get_ydata()) == [7, 2]
+    assert fig.axes[0].get_yscale() == "log"
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["dense (4 items)", "sparse (2 items)"]
+
+
+def test_loss_curve_draws_the_temperature_from_zero_without_an_offset():
+    history = [{"step": s, "loss": 10.0 - s, "temperature": 3.0 + 0.004 * s} for s in range(1, 5)]
+    fig = plots.loss_curve(history, smooth=2)
+    right = fig.axes[1]
+    fig.canvas.draw()
+    low, high = right.get_ylim()
+    assert low == 0 and high == pytest.approx(1.2 * 3.016)
+    assert right.yaxis.get_offset_text().get_text() == ""  # ticks read as plain temperatures
+    assert right.get_title() == "Learned temperature: 3.004 at the first step, 3.016 at the last"
+    trailing = fig.axes[0].get_lines()[1]
+    assert list(trailing.get_xdata()) == [2, 3, 4]
+    assert list(trailing.get_ydata()) == [8.5, 7.5, 6.5]
+
+
+def test_uniformity_points_draw_each_model_per_group_with_its_seed_spread():
+    import pandas as pd
+
+    rows = pd.DataFrame([
+        {"model": m, "group": g, "mean": v, "std": s, "seeds": n}
+        for m, n, values in (("ID", 3, (-3.1, -2.8, -3.4)), ("LLMEmb", 1, (-2.6, -2.4, -2.9)))
+        for g, v, s in zip(("item_head", "overall", "item_tail"),  # any order in, fixed out
+                           (values[2], values[0], values[1]), (0.05, 0.0, 0.1), strict=True)])
+    fig = plots.uniformity_points({"dense": rows})
+    ax = fig.axes[0]
+    means = [[round(float(y), 6) for y in c.lines[0].get_ydata()] for c in ax.containers]
+    assert means == [[-3.1, -2.8, -3.4], [-2.6, -2.4, -2.9]]  # all, tail, head for each model
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["all items", "tail items",
+                                                           "head items"]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["ID (3 seeds)", "LLMEmb (1 seed)"]
 
 
 def _summary(runs: list[tuple[str, str, str, str | tuple[str, str], float]]):
