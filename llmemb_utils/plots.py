@@ -66,8 +66,13 @@ def popularity_curve(popularity: np.ndarray, head_min: int) -> plt.Figure:
     ax.loglog(ranks[~head], np.maximum(counts[~head], 0.8), ".", ms=3, color=PALETTE[1],
               label=f"tail ({(~head).sum():,} items)")
     ax.set_xlabel("item rank by training popularity")
+    return _popularity_axes(fig, ax, "Long-tail item popularity")
+
+
+def _popularity_axes(fig: plt.Figure, ax: plt.Axes, title: str) -> plt.Figure:
+    """The y label, title, legend and grid every training-popularity figure shares."""
     ax.set_ylabel("training interactions (0 drawn at 0.8)")
-    ax.set_title("Long-tail item popularity")
+    ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3, which="both", lw=0.4)
     return fig
@@ -89,11 +94,7 @@ def popularity_curves(popularities: dict[str, np.ndarray]) -> plt.Figure:
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("items, most popular first (share of the dataset's items)")
-    ax.set_ylabel("training interactions (0 drawn at 0.8)")
-    ax.set_title("Training popularity, item by item")
-    ax.legend(frameon=False, fontsize=8)
-    ax.grid(alpha=0.3, which="both", lw=0.4)
-    return fig
+    return _popularity_axes(fig, ax, "Training popularity, item by item")
 
 
 def sequence_length_histogram(lengths: np.ndarray, long_min: int) -> plt.Figure:
