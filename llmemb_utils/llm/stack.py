@@ -84,7 +84,7 @@ class Trunk:
                 raise ModelError(f"{type(self.decoder).__name__} lacks {missing}; training only "
                                  "the top layers needs a LLaMA-style decoder (set "
                                  "scft.lora_layers: null)")
-        self.layers = list(self.decoder.layers[:split])
+        self.layers = list(layers_of(model)[:split])
         self.compute_dtype = compute_dtype
 
     @torch.no_grad()

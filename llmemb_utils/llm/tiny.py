@@ -50,7 +50,7 @@ BERT_SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 def save_tiny_bert(folder: str | Path, layers: int = 4, hidden: int = 32, seed: int = 0,
-                   max_positions: int = 64) -> Path:
+                   max_positions: int = 256) -> Path:
     """Write a ``layers``-deep, ``hidden``-wide BERT encoder to ``folder``, with a lower-case
     WordPiece tokenizer whose vocabulary is single characters (any ASCII text encodes)."""
     import transformers
