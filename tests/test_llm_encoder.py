@@ -15,12 +15,12 @@ from transformers import LlamaConfig, LlamaModel
 
 from llmemb_utils import assets
 from llmemb_utils.config import ExperimentConfig, SCFTConfig, load_config
-from llmemb_utils.llm.embed import check_pca_width
+from llmemb_utils.llm.embed import check_pca_width, embed_items
 from llmemb_utils.llm.extract import extract, forward_pooled
 from llmemb_utils.llm.lora import add_lora
 from llmemb_utils.llm.models import ModelError, is_encoder, load_model
 from llmemb_utils.llm.plan import model_shape
-from llmemb_utils.llm.scft import ViewBatches, build_parts
+from llmemb_utils.llm.scft import ViewBatches, build_parts, train_scft
 from llmemb_utils.llm.stack import split_point, trained_part
 from llmemb_utils.llm.tiny import save_tiny_bert
 from llmemb_utils.llm.tokens import context_limit, encode, pad
@@ -91,11 +91,12 @@ def test_padding_tokens_do_not_change_the_pooled_vector(bert):
     assert not torch.allclose(hand, pooled, atol=1e-4)
 
 
-def encoder_config(folder: str, lora_layers: int | None) -> ExperimentConfig:
+def encoder_config(folder: str, lora_layers: int | None, **overrides) -> ExperimentConfig:
     return load_config(**{"llm.model": folder, "llm.dtype": "float32",
                           "llm.load_in_4bit": "never", "llm.gradient_checkpointing": False,
                           "scft.batch_size": 4, "scft.lora_targets": ["query", "value"],
-                          "scft.lora_layers": lora_layers, "scft.lora_dropout": 0.0})
+                          "scft.lora_layers": lora_layers, "scft.lora_dropout": 0.0,
+                          **overrides})
 
 
 def test_a_lora_scft_step_on_the_top_layers_changes_only_their_lora_weights(bert):
@@ -118,6 +119,23 @@ def test_a_lora_scft_step_on_the_top_layers_changes_only_their_lora_weights(bert
                if not torch.equal(p.detach(), before[name])}
     # B starts at zero, so A gets no gradient on the first step; B moves, nothing else does
     assert changed == {name for name in lora if ".lora_B." in name}
+
+
+def test_a_trained_encoder_adapter_embeds_as_the_model_it_trained(bert, tmp_path: Path,
+                                                                 monkeypatch):
+    folder, _, _ = bert
+    monkeypatch.setenv("LLMEMB_CACHE", str(tmp_path / "cache"))
+    config = encoder_config(folder, 2, **{"scft.steps": 3, "scft.learning_rate": 1e-2})
+    result = train_scft(PROMPTS, config, tmp_path / "scft", progress=False)
+    raw = embed_items(PROMPTS, folder, dtype="float32", progress=False)
+    adapted = embed_items(PROMPTS, folder, lora=result.adapter, dtype="float32", progress=False)
+    tokenizer = load_model(folder, dtype="float32")[1]
+    with torch.no_grad():
+        for row, prompt in enumerate(PROMPTS):
+            ids = torch.tensor([tokenizer(prompt)["input_ids"]])
+            expected = result.model(input_ids=ids).last_hidden_state[0].mean(dim=0)
+            np.testing.assert_allclose(adapted[row], expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(adapted, raw, atol=1e-4)
 
 
 def test_the_trunk_shortcut_refuses_an_encoder(bert):

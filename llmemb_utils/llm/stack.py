@@ -116,7 +116,7 @@ class Head(nn.Module):
         return pool(self.norm(hidden), mask, self.pooling)
 
 
-class WholeDecoder(nn.Module):
+class WholeModel(nn.Module):
     """Every layer run with gradients: token ids through the model's own forward (an encoder
     given the padding mask), ending in fp32 pooling, exactly as extraction embeds (whatever the
     architecture adds to its layers)."""
@@ -126,12 +126,12 @@ class WholeDecoder(nn.Module):
         super().__init__()
         self.decoder = decoder_of(model)
         self.pooling = pooling
-        self.attend_to_mask = is_encoder(model)
+        self.needs_mask = is_encoder(model)
         if use_checkpoint:
             enable_checkpointing(self.decoder)
 
     def forward(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        attention = mask if self.attend_to_mask else None
+        attention = mask if self.needs_mask else None
         hidden = self.decoder(input_ids=input_ids, attention_mask=attention,
                               use_cache=False).last_hidden_state
         return pool(hidden, mask, self.pooling)
@@ -141,7 +141,7 @@ def trained_part(model: nn.Module, split: int, pooling: str = "mean",
                  use_checkpoint: bool = False) -> nn.Module:
     """What SCFT trains on top of ``Trunk(model, split)``: the head, or the whole decoder."""
     if split == 0:
-        return WholeDecoder(model, pooling, use_checkpoint)
+        return WholeModel(model, pooling, use_checkpoint)
     check_split(model, split)
     return Head(model, split, pooling, use_checkpoint)
 
