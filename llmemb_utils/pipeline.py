@@ -54,9 +54,11 @@ def llm_vectors(config: ExperimentConfig, data: PreparedDataset, adapter: Path |
 def llm_table(config: ExperimentConfig, data: PreparedDataset, adapter: Path | None = None,
               progress: bool = True) -> np.ndarray:
     """The (N, d) PCA'd LLM item table, row i - 1 for item id i (raw LLM if no adapter)."""
+    from .llm.embed import check_pca_width
     from .llm.pca import reduce
 
     vectors = llm_vectors(config, data, adapter, progress)
+    check_pca_width(config.embed.pca_dim, vectors.shape[1], config.llm.model)
     return reduce(vectors, config.embed.pca_dim, config.seed).vectors
 
 

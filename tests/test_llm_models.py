@@ -30,7 +30,8 @@ PROMPTS = ["The movie has the following attributes: \n title is Kolya; year is 1
 
 def test_unknown_model_name():
     with pytest.raises(ModelError, match=r"^unknown model 'no-such-model': not a kit asset "
-                                         r"\('smollm2-135m-instruct'\), an existing folder"):
+                                         r"\('smollm2-135m-instruct', 'all-minilm-l6-v2'\), "
+                                         r"an existing folder"):
         resolve("no-such-model")
 
 

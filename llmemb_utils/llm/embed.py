@@ -61,6 +61,15 @@ def embed_items(prompts: Sequence[str], model: str, lora: str | Path | None = No
     return np.load(path, mmap_mode="r")
 
 
+def check_pca_width(pca_dim: int | None, width: int, model: str) -> None:
+    """Refuse a PCA wider than the model's embeddings, naming the field to change: a sentence
+    encoder (all-MiniLM-L6-v2: 384) is narrower than the paper's 1536 components."""
+    if pca_dim is not None and pca_dim > width:
+        raise ValueError(f"embed.pca_dim is {pca_dim}, wider than the {width}-wide embeddings of "
+                         f"llm.model {model!r}: set embed.pca_dim to at most {width}, or to none "
+                         "to keep the model's width")
+
+
 def save_item_embeddings(vectors: np.ndarray, out: str | Path, settings: dict[str, Any],
                          dataset: PreparedDataset, lora: str | Path | None = None,
                          seed: int = 42) -> Path:
@@ -73,6 +82,7 @@ def save_item_embeddings(vectors: np.ndarray, out: str | Path, settings: dict[st
     table = vectors
     explained = None
     if settings.get("pca_dim") is not None:
+        check_pca_width(settings["pca_dim"], vectors.shape[1], settings["model"])
         reduced = reduce(vectors, settings["pca_dim"], seed)
         table, explained = reduced.vectors, reduced.explained_variance_ratio
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .models import is_encoder
 from .pooling import pool
 from .processes import process_state
 from .tokens import context_limit, encode, pad, pad_id
@@ -24,11 +25,14 @@ from .tokens import context_limit, encode, pad, pad_id
 @torch.no_grad()
 def forward_pooled(model, input_ids: torch.Tensor, mask: torch.Tensor,
                    pooling: str = "mean") -> torch.Tensor:
-    """Pooled fp32 embeddings of right-padded ``input_ids``; no attention mask is needed
-    because the causal mask already hides the pads from real tokens. No KV cache is built:
-    nothing is generated after the forward pass, and the extraction plan counts none."""
+    """Pooled fp32 embeddings of right-padded ``input_ids``. A decoder needs no attention
+    mask, because its causal mask already hides the pads from real tokens; an encoder attends
+    both ways, so it is given ``mask``. No KV cache is built: nothing is generated after the
+    forward pass, and the extraction plan counts none."""
     device = next(model.parameters()).device
-    hidden = model(input_ids=input_ids.to(device), use_cache=False).last_hidden_state
+    attention = mask.to(device) if is_encoder(model) else None
+    hidden = model(input_ids=input_ids.to(device), attention_mask=attention,
+                   use_cache=False).last_hidden_state
     return pool(hidden, mask, pooling)
 
 
@@ -50,7 +54,7 @@ def extract(model, tokenizer, prompts: Sequence[str], out: str | os.PathLike,
     """Embed ``prompts`` into ``out`` (float32 ``.npy``, row i = prompt i), memory-mapped."""
     out = Path(out)
     state = process_state()
-    sequences = encode(tokenizer, prompts, context_limit(model, max_tokens))
+    sequences = encode(tokenizer, prompts, context_limit(model, max_tokens), is_encoder(model))
     batches = length_batches([len(s) for s in sequences], batch_size)
     batches = batches[state.process_index::state.num_processes]
     width = model.config.hidden_size

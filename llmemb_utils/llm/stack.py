@@ -6,8 +6,9 @@ without gradients; the head (upper layers + final norm) is the only part trained
 re-runs the decoder's layers itself, which is exact for decoders exposing ``embed_tokens``,
 ``layers``, ``norm`` and ``rotary_emb`` whose forward does nothing else (LLaMA, Mistral,
 Qwen2/3, Gemma); :func:`check_split` compares it with the model's own forward and refuses the
-others. With LoRA on every layer (split 0) nothing is cut: the head is the model's own forward,
-exact for any architecture.
+others, bidirectional encoders among them. With split 0 nothing is cut: the head is the model's
+own forward, exact for any architecture, which is how an encoder trains its top layers
+(:func:`head_split`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .models import ModelError, decoder_of, enable_checkpointing
+from .models import ModelError, decoder_of, enable_checkpointing, is_encoder, layers_of
 from .pooling import pool
 
 PARTS = ("embed_tokens", "layers", "norm", "rotary_emb")
@@ -27,12 +28,20 @@ IMPLICIT_CAUSAL = ("sdpa", "flash_attention_2", "flash_attention_3")
 
 def split_point(model: nn.Module, lora_layers: int | None) -> int:
     """Index of the first trained layer: ``num_layers - lora_layers`` (0 when None)."""
-    total = len(decoder_of(model).layers)
+    total = len(layers_of(model))
     if lora_layers is None:
         return 0
     if not 1 <= lora_layers <= total:
         raise ValueError(f"lora_layers must be between 1 and {total}, got {lora_layers}")
     return total - lora_layers
+
+
+def head_split(model: nn.Module, lora_layers: int | None) -> int:
+    """Where SCFT cuts ``model`` into trunk and head: at the first LoRA layer for a decoder;
+    at 0 for an encoder, which the cut cannot reproduce, so its every step runs the whole
+    encoder (the frozen lower layers too) and LoRA stays on the top ``lora_layers``."""
+    split = split_point(model, lora_layers)
+    return 0 if is_encoder(model) else split
 
 
 def run_layers(decoder: nn.Module, layers: nn.ModuleList | list[nn.Module], hidden: torch.Tensor,
@@ -75,7 +84,7 @@ class Trunk:
                 raise ModelError(f"{type(self.decoder).__name__} lacks {missing}; training only "
                                  "the top layers needs a LLaMA-style decoder (set "
                                  "scft.lora_layers: null)")
-        self.layers = list(self.decoder.layers[:split])
+        self.layers = list(layers_of(model)[:split])
         self.compute_dtype = compute_dtype
 
     @torch.no_grad()
@@ -107,20 +116,24 @@ class Head(nn.Module):
         return pool(self.norm(hidden), mask, self.pooling)
 
 
-class WholeDecoder(nn.Module):
-    """Every layer trained: token ids through the model's own forward, ending in fp32 pooling,
-    exactly as extraction embeds (whatever the architecture adds to its layers)."""
+class WholeModel(nn.Module):
+    """Every layer run with gradients: token ids through the model's own forward (an encoder
+    given the padding mask), ending in fp32 pooling, exactly as extraction embeds (whatever the
+    architecture adds to its layers)."""
 
     def __init__(self, model: nn.Module, pooling: str = "mean",
                  use_checkpoint: bool = False) -> None:
         super().__init__()
         self.decoder = decoder_of(model)
         self.pooling = pooling
+        self.needs_mask = is_encoder(model)
         if use_checkpoint:
             enable_checkpointing(self.decoder)
 
     def forward(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.decoder(input_ids=input_ids, use_cache=False).last_hidden_state
+        attention = mask if self.needs_mask else None
+        hidden = self.decoder(input_ids=input_ids, attention_mask=attention,
+                              use_cache=False).last_hidden_state
         return pool(hidden, mask, self.pooling)
 
 
@@ -128,7 +141,7 @@ def trained_part(model: nn.Module, split: int, pooling: str = "mean",
                  use_checkpoint: bool = False) -> nn.Module:
     """What SCFT trains on top of ``Trunk(model, split)``: the head, or the whole decoder."""
     if split == 0:
-        return WholeDecoder(model, pooling, use_checkpoint)
+        return WholeModel(model, pooling, use_checkpoint)
     check_split(model, split)
     return Head(model, split, pooling, use_checkpoint)
 
@@ -136,9 +149,14 @@ def trained_part(model: nn.Module, split: int, pooling: str = "mean",
 @torch.no_grad()
 def check_split(model: nn.Module, split: int, tokens: int = 12) -> None:
     """Refuse a decoder whose own forward does more than the trunk and head re-run (say
-    sliding-window masks or extra scaling): training on the cut would then fit hidden states
-    that extraction never produces."""
+    sliding-window masks or extra scaling), and any encoder (bidirectional attention, no
+    final norm): training on the cut would then fit hidden states that extraction never
+    produces."""
     decoder = decoder_of(model)
+    if is_encoder(model):
+        raise ModelError(f"{type(decoder).__name__} is a bidirectional encoder: the frozen-trunk "
+                         "shortcut re-runs causal decoder layers and cannot reproduce it; train "
+                         "it through its own forward (split 0, as SCFT does for encoders)")
     device = decoder.embed_tokens.weight.device
     ids = torch.arange(tokens, device=device).remainder(decoder.config.vocab_size)[None]
     mask = torch.ones_like(ids, dtype=torch.bool)
