@@ -201,7 +201,9 @@ def test_the_minilm_asset_unpacks_the_wheel_zip_after_checking_it(tmp_path: Path
 
 
 def test_without_the_wheel_the_error_says_what_to_install(tmp_path: Path, monkeypatch):
-    (tmp_path / "site" / "all_minilm_l6_v2").mkdir(parents=True)  # installed, but no model.zip
+    package = tmp_path / "site" / "all_minilm_l6_v2"  # installed, but no model.zip; a regular
+    package.mkdir(parents=True)                      # package, so it shadows any real install
+    (package / "__init__.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     monkeypatch.setenv("LLMEMB_CACHE", str(tmp_path / "cache"))
     with pytest.raises(assets.AssetError,
