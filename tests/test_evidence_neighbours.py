@@ -35,6 +35,7 @@ from llmemb_utils.evidence.neighbours_record import _tables
 from llmemb_utils.evidence.records import Experiment, write_experiment
 from llmemb_utils.evidence.render import markdown
 from llmemb_utils.io import read_json
+from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
 from llmemb_utils.srs.synthetic import prepare_synthetic, successor_data
 
@@ -154,7 +155,7 @@ def test_neighbours_view_renders_one_row_per_table(tmp_path: Path):
     assert lines[5] == ""
     assert lines[6].startswith("Tail and head items by training popularity (30 tail and 6 "
                                "head items).")
-    assert lines[6].endswith(" Not measured: raw.npy (/artifacts/raw.npy: not found).")
+    assert lines[6].endswith(" Not measured: raw.npy (not found).")  # no machine path
     assert len(lines) == 7
 
 
@@ -197,6 +198,16 @@ def test_report_measures_the_recorded_runs_item_vectors_and_names_what_it_skips(
     assert table["item_tail"] == pytest.approx(neighbourhoods(
         np.load(run / "item_table.npy")[1:], is_head, classes)["item_tail"])
     assert measured["missing"] == []
+
+    other = np.random.default_rng(3).normal(size=(dataset.num_items, 6))  # another generator's
+    save_item_embeddings(other, tmp_path / "gen" / "raw.npy", {"model": "encoder-x",
+                                                                "pca_dim": None}, dataset)
+    assert main(["report", "--neighbours", str(record), "--attribute", "categories",
+                 "--table", str(tmp_path / "gen" / "raw.npy")]) == 0
+    names = [table["name"] for table in read_json(record / "neighbours.json")["tables"]]
+    assert names == ["id-sasrec-seed42", "encoder-x/raw.npy"]
+    extra = read_json(record / "neighbours.json")["tables"][1]
+    assert extra["item_head"] == pytest.approx(neighbourhoods(other, is_head, classes)["item_head"])
 
     vectors = np.load(run / "item_table.npy")
     np.save(run / "item_table.npy", vectors * 2.0 + 1.0)  # trained anew since recorded

@@ -48,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="measure the neighbourhoods of the item tables behind the runs "
                              "recorded in DIR (those on this machine) on tail and head items "
                              "into DIR/neighbours.json")
+    parser.add_argument("--table", metavar="FILE", action="append", default=[],
+                        help="for --neighbours: also measure this LLM item table of the same "
+                             "dataset (e.g. another generator's, from `llmemb embed`); "
+                             "repeatable")
     parser.add_argument("--attribute", metavar="NAME",
                         help="for --neighbours: the prompt attribute whose last listed value "
                              "is an item's class (default: genres for MovieLens, else "
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {measure_split_gap(args.split_gap, command)}")
     if args.neighbours:
         command = getattr(args, "command_line", None) or "llmemb report --neighbours"
-        written = measure_neighbours(args.neighbours, command, args.attribute)
+        written = measure_neighbours(args.neighbours, command, args.attribute, args.table)
         print(f"wrote {written}\n{summary(read_json(written))}")
     for document in map(Path, args.render or ()):
         count = render_file(document, _results(args, document))

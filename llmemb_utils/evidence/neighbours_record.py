@@ -13,6 +13,7 @@ reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ..data.dataset import PreparedDataset
 from ..geometry import uniformity
 from ..io import read_json, write_json
 from ..layout import RunLayout, from_root
-from ..llm.item_table import load_llm_table
+from ..llm.item_table import embeddings_kind, load_llm_table
 from ..srs.checkpoints import ITEM_TABLE
 from .neighbours import K, attribute_class, neighbourhoods
 from .records import HEADLINE_METRICS, NEIGHBOURS, RUNS, Experiment
@@ -84,8 +85,10 @@ class RunItemVectors:
         return rows
 
 
-def measure_neighbours(folder: str | Path, command: str, attribute: str | None = None) -> Path:
-    """Write ``folder/neighbours.json``: per table found (module docstring), the measures of
+def measure_neighbours(folder: str | Path, command: str, attribute: str | None = None,
+                       extra_tables: Sequence[str | Path] = ()) -> Path:
+    """Write ``folder/neighbours.json``: per table found (module docstring), and per LLM table
+    of ``extra_tables`` (another generator's, say, of the same dataset), the measures of
     :func:`.neighbours.neighbourhoods` on tail and head items, with attribute classes read
     from ``attribute`` of the prompts (default: ``genres`` for MovieLens, else
     ``categories``)."""
@@ -99,7 +102,7 @@ def measure_neighbours(folder: str | Path, command: str, attribute: str | None =
                          f"{attribute!r} (--attribute names it)")
     is_head = dataset.is_head_item(np.arange(1, dataset.num_items + 1))
     measured, missing = [], []
-    for table in _tables(experiment):
+    for table in [*_tables(experiment), *map(_extra_table, extra_tables)]:
         described = {"name": table.name, "kind": table.kind, "path": str(table.path),
                      "model": table.model, "backbone": table.backbone}
         try:
@@ -156,6 +159,18 @@ def _tables(experiment: Experiment) -> list[LLMTableFile | RunItemVectors]:
     if raw is not None:
         tables.setdefault(raw.name, LLMTableFile(raw.name, raw, "raw"))
     return [*tables.values(), *runs]
+
+
+def _extra_table(path: str | Path) -> LLMTableFile:
+    """An LLM table named by its generator and file, e.g. ``all-minilm-l6-v2/raw.npy``."""
+    path = Path(path)
+    sidecar = path.with_suffix(".json")
+    if not sidecar.is_file():
+        raise FileNotFoundError(f"{sidecar}: the manifest of {path} is missing (write the table "
+                                "with `llmemb embed`)")
+    manifest = read_json(sidecar)
+    return LLMTableFile(f"{manifest['config']['model']}/{path.name}", path,
+                        embeddings_kind(manifest))
 
 
 def _raw_table(layouts: list[RunLayout], read: list[Path]) -> Path | None:

@@ -23,6 +23,11 @@ class LLMTable:
     reference: dict[str, Any]  # path, checksum and manifest, recorded by runs
 
 
+def embeddings_kind(manifest: dict) -> str:
+    """``scft`` for a table embedded through a LoRA adapter, ``raw`` for the LLM as is."""
+    return "scft" if manifest["config"].get("lora") else "raw"
+
+
 def load_llm_table(path: str | Path, dataset: PreparedDataset, expect: str) -> LLMTable:
     """The table at ``path``, refused unless its sidecar manifest names this dataset, its
     checksum matches and it holds ``expect`` (scft | raw) embeddings: ``scft`` tables come
@@ -41,7 +46,7 @@ def load_llm_table(path: str | Path, dataset: PreparedDataset, expect: str) -> L
     checksum = sha256_file(path)
     if manifest["files"].get(path.name) != checksum:
         raise ValueError(f"{path} does not match the checksum in {sidecar} (renamed or edited?)")
-    kind = "scft" if manifest["config"].get("lora") else "raw"
+    kind = embeddings_kind(manifest)
     if kind != expect:
         raise ValueError(f"{path} holds {kind} embeddings, but rat.embeddings is {expect!r}")
     vectors = np.load(path)
