@@ -225,6 +225,13 @@ class SRSConfig:
     exclude_history: bool = True  # full ranking (validation and test) leaves out each user's
     # earlier items; False: the with-history variant, every item a candidate
 
+    def joint_problem(self) -> str | None:
+        """Attention splits the width evenly over its heads."""
+        if self.hidden % self.heads:
+            return (f"hidden = {self.hidden} is not divisible by heads = {self.heads}; "
+                    "attention splits the width evenly over the heads")
+        return None
+
 
 @dataclass
 class RATConfig:
@@ -469,7 +476,12 @@ def build_section(cls: type, values: dict[str, Any], where: str,
         problem = range_problem(fields[name], hints[name], value, ".".join((*path, name)))
         if problem:
             raise ConfigError(f"{where}: {problem}")
-    return cls(**kwargs)
+    section = cls(**kwargs)
+    joint = getattr(section, "joint_problem", None)  # a rule over several fields at once
+    problem = joint() if joint else None
+    if problem:
+        raise ConfigError(f"{label}: {problem}")
+    return section
 
 
 def _coerce(hint: Any, value: Any, where: str, path: tuple[str, ...]) -> Any:

@@ -203,3 +203,12 @@ def test_the_converged_study_is_the_demo_recipe_trained_to_convergence():
     assert min(len(seeds) for seeds in converged.study.seeds.values()) >= 3
     for section in ("data", "llm", "scft", "rat"):  # the same recipe
         assert getattr(converged, section) == getattr(demo, section)
+
+
+def test_a_width_that_heads_cannot_split_is_refused_with_both_fields(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("srs:\n  hidden: 10\n  heads: 3\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml: srs: hidden = 10 is not divisible by "
+                                          r"heads = 3"):
+        load_config(path)
+    assert load_config(path, **{"srs.heads": 2}).srs.heads == 2  # 10 = 2 x 5
