@@ -4,10 +4,12 @@ table that shows them, alone, in a mean over seeds or in a comparison, with one 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from llmemb_utils.evidence.environment import kit_modified
 from llmemb_utils.evidence.provenance import NOTE
 from llmemb_utils.evidence.records import compare_experiment
 from llmemb_utils.evidence.render import markdown
@@ -65,3 +67,26 @@ def test_records_of_committed_code_carry_no_mark_and_no_note(tmp_path: Path) -> 
     results = _experiment(tmp_path, ())
     for view in ("runs", "table", "comparison", "headline", "uniformity"):
         assert "†" not in markdown(f"tiny/{view}", results)
+
+
+def test_only_changes_to_the_code_behind_a_run_mark_it_modified(tmp_path: Path):
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "llmemb_utils").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "llmemb_utils" / "model.py").write_text("A = 1\n")
+    (tmp_path / "notebooks" / "01.ipynb").write_text("{}\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    assert kit_modified(tmp_path) is False
+    (tmp_path / "notebooks" / "01.ipynb").write_text('{"outputs": []}\n')  # an executed notebook
+    (tmp_path / "figures.png").write_text("new")
+    assert kit_modified(tmp_path) is False
+    (tmp_path / "llmemb_utils" / "helper.py").write_text("B = 2\n")  # new, untracked code
+    assert kit_modified(tmp_path) is True
+    (tmp_path / "llmemb_utils" / "helper.py").unlink()
+    (tmp_path / "llmemb_utils" / "model.py").write_text("A = 2\n")
+    assert kit_modified(tmp_path) is True
+    assert kit_modified(tmp_path / "elsewhere") is None  # not a git checkout

@@ -19,10 +19,9 @@ def environment() -> dict[str, Any]:
     import torch
 
     model, flags = cpu_info(CPUINFO)
-    changes = _git("status", "--porcelain", "--untracked-files=no")
     return {
         "kit_commit": _git("rev-parse", "HEAD"),
-        "kit_modified": None if changes is None else bool(changes),  # uncommitted edits
+        "kit_modified": kit_modified(),  # uncommitted edits to the code behind the run
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
@@ -44,12 +43,24 @@ def cpu_info(path: Path) -> tuple[str | None, set[str] | None]:
     return fields.get("model name"), None if flags is None else set(flags.split())
 
 
-def _git(*args: str) -> str | None:
+# What computes a run: the package and the configs it reads. Notebook outputs, figures, docs
+# and records change while the notebooks run, and say nothing about the code.
+CODE_PATHS = ("llmemb_utils", "configs", "pyproject.toml")
+
+
+def kit_modified(root: Path = KIT_ROOT) -> bool | None:
+    """Whether the checkout at ``root`` has uncommitted changes to ``CODE_PATHS``, new
+    untracked files among them included; None outside a git checkout."""
+    changes = _git("status", "--porcelain", "--", *CODE_PATHS, root=root)
+    return None if changes is None else bool(changes)
+
+
+def _git(*args: str, root: Path = KIT_ROOT) -> str | None:
     """Output of a git command in the kit's checkout; None for an installed copy."""
-    if not (KIT_ROOT / ".git").exists():
+    if not (root / ".git").exists():
         return None
     try:
-        done = subprocess.run(["git", *args], cwd=KIT_ROOT, capture_output=True, text=True,
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                               timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
