@@ -450,3 +450,25 @@ def test_uniformity_by_model_summarises_each_group_over_the_seeds_that_hold_it()
                                                           "std": 0.0, "seeds": 1}
     assert summary.loc[("llmemb", "item_tail"), "seeds"] == 1
     assert len(summary) == 6
+
+
+def test_the_demo_time_renders_each_stage_and_says_whether_the_machine_was_idle(
+        runs: list[Path], tmp_path: Path) -> None:
+    target = tmp_path / "results" / "tiny"
+    write_experiment(target, runs[:2], "test")
+    (target / "demo_time.json").write_text(json.dumps(
+        {"command": "python benchmarks/demo_time.py --config configs/x.yaml",
+         "host": {"cpu": {"model": "AMD EPYC"}, "cores": 2},
+         "load_average": {"before": [0.25, 1.0, 1.5], "after": [2.0, 2.0, 2.0]},
+         "loaded": False, "config": "configs/x.yaml", "runs": 2,
+         "wall_seconds": {"total": 905.4, "prepare": 3.2, "scft": 400.0,
+                          "recommender_epochs": 300.0, "rest": 202.2},
+         "cpu_seconds": 1500.0}))
+    assert markdown("tiny/demo_time", tmp_path / "results").splitlines() == [
+        "| config | prepare s | SCFT s | LLM table, PCA, evaluation s | recommender epochs s "
+        "| total | CPU s |",
+        "|---|---|---|---|---|---|---|",
+        "| `configs/x.yaml` | 3 | 400 | 202 | 300 | 15 min 05 s | 1500 |",
+        "",
+        "`python benchmarks/demo_time.py --config configs/x.yaml` on AMD EPYC (2 cores), 2 "
+        "recommender runs; timed on an idle machine (1-minute load average 0.25 at the start)."]

@@ -77,9 +77,9 @@ from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_t
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
 from .comparisons import GROUPS, RAW_TABLE
-from .notebook_times import NOTEBOOKS, runtimes_view
+from .notebook_times import NOTEBOOKS, duration, runtimes_view
 from .provenance import any_modified, is_modified, marked, modified_runs, with_note
-from .records import CPU_BAND, HEADLINE_METRICS, NEIGHBOURS, SPLIT_GAP, Experiment
+from .records import CPU_BAND, DEMO_TIME, HEADLINE_METRICS, NEIGHBOURS, SPLIT_GAP, Experiment
 from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
@@ -691,6 +691,28 @@ def band_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+DEMO_STAGES = {"prepare": "prepare", "scft": "SCFT", "rest": "LLM table, PCA, evaluation",
+               "recommender_epochs": "recommender epochs"}
+
+
+def demo_time_view(experiment: Experiment, options: dict[str, str]) -> str:
+    """The whole demo timed from nothing (``benchmarks/demo_time.py``), stage by stage."""
+    measured = experiment.measurement(DEMO_TIME)
+    wall = measured["wall_seconds"]
+    lines = ["| config | " + " | ".join(f"{label} s" for label in DEMO_STAGES.values())
+             + " | total | CPU s |", "|---" * (len(DEMO_STAGES) + 3) + "|",
+             f"| `{measured['config']}` | "
+             + " | ".join(f"{wall[stage]:.0f}" for stage in DEMO_STAGES)
+             + f" | {duration(round(wall['total']))} | {measured['cpu_seconds']:.0f} |"]
+    host = measured["host"]
+    load = ("timed while the machine was loaded, so the wall time overstates an idle one's"
+            if measured["loaded"] else "timed on an idle machine")
+    lines += ["", f"`{measured['command']}` on {host['cpu']['model']} ({host['cores']} cores), "
+                  f"{measured['runs']} recommender runs; {load} (1-minute load average "
+                  f"{measured['load_average']['before'][0]:.2f} at the start)."]
+    return "\n".join(lines)
+
+
 def cap_note(record: dict[str, Any], training: dict[str, Any]) -> str:
     """How a run that used its whole cap ended: its last epoch was its best, or the
     early-stopping rule never stopped it (``training``: its metrics' ``training`` section)."""
@@ -728,6 +750,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "split_gap": (split_gap_view, ()),
     "neighbours": (neighbours_view, ()),
     "band": (band_view, ("metric",)),
+    "demo_time": (demo_time_view, ()),
     "verdict": (verdict_view, ("backbone", "model", "baseline", "group", "protocol", "metric")),
 }
 NOTEBOOK_VIEWS: dict[str, tuple[Callable[[Path, dict[str, str]], str], tuple[str, ...]]] = {
