@@ -226,6 +226,24 @@ def test_a_grid_without_sasrec_leaves_out_the_sasrec_ablations_and_variants() ->
     assert grid_overrides(study, backbones=["sasrec"]) == {"study.seeds": {"sasrec": [1, 2]}}
 
 
+def test_variants_given_no_name_leave_every_variant_out_and_the_rest_of_the_grid_as_is(
+        ) -> None:
+    study = StudyConfig(seeds={"sasrec": [1], "gru4rec": [2]}, ablations=["no-align"],
+                        ablation_seeds=[1], variants={"v": {"id_embedding": True}},
+                        variant_backbones=["sasrec", "gru4rec"])
+    overrides = grid_overrides(study, variants=[])
+    assert overrides == {"study.seeds": {"sasrec": [1], "gru4rec": [2]}, "study.variants": {}}
+    narrowed = load_config(None, **{"study.seeds": study.seeds, "study.ablations":
+                                    study.ablations, "study.ablation_seeds": [1],
+                                    "study.variants": study.variants,
+                                    "study.variant_backbones": study.variant_backbones,
+                                    **overrides}).study
+    assert set(plan(narrowed)) == {
+        RunSpec("gru4rec", "id", 2), RunSpec("gru4rec", "llmemb", 2), RunSpec("sasrec", "id", 1),
+        RunSpec("sasrec", "id", 2),  # the teacher of gru4rec's LLMEmb run
+        RunSpec("sasrec", "llmemb", 1), RunSpec("sasrec", "llmemb", 1, "no-align")}
+
+
 def test_variants_train_on_every_variant_backbone_with_its_own_seeds() -> None:
     study = StudyConfig(seeds={"sasrec": [1, 2], "gru4rec": [3], "bert4rec": [4]},
                         variants={"v": {"id_embedding": True}},

@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="default: study.ablation_seeds")
     study.add_argument("--backbones", nargs="+", choices=sorted(BACKBONES),
                        help="only these backbones of study.seeds")
-    study.add_argument("--variants", nargs="+", metavar="NAME",
-                       help="only these variants of study.variants (default: all of them)")
+    study.add_argument("--variants", nargs="*", metavar="NAME",
+                       help="only these variants of study.variants (default: all of them; "
+                            "none when given no name)")
     study.add_argument("--epochs", type=int, help="budget of every run (default: srs.epochs); "
                                                   "with --name, so the default runs are kept")
     study.add_argument("--name", help="experiment name, i.e. the artifacts/<name> folder "

@@ -79,7 +79,7 @@ def grid_overrides(study: StudyConfig, seeds: list[int] | None = None,
     """Dotted ``load_config`` overrides that change ``study``'s grid: the same ``seeds`` for
     every backbone, only ``backbones`` (without SASRec, none of the SASRec ablations; the
     variants on the chosen ones only), other ``ablations`` (``["all"]``: every one), only
-    the named ``variants`` of ``study.variants``."""
+    the named ``variants`` of ``study.variants`` (none for an empty list)."""
     from ..rat import ABLATIONS
 
     grid = {backbone: list(seeds or chosen) for backbone, chosen in study.seeds.items()
