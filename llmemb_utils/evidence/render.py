@@ -81,6 +81,7 @@ from .notebook_times import NOTEBOOKS, duration, runtimes_view
 from .provenance import any_modified, is_modified, marked, modified_runs, with_note
 from .records import CPU_BAND, DEMO_TIME, HEADLINE_METRICS, NEIGHBOURS, SPLIT_GAP, Experiment
 from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
+from .table_geometry import uniformity_by_model
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -448,17 +449,21 @@ def _model_cell(modified: frozenset, backbone: str, *models: str) -> str:
 
 
 def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
-    values = _by_model(experiment, "item_table_uniformity")
+    """Per model, the uniformity of its scoring vectors over seeds
+    (:func:`.table_geometry.uniformity_by_model`)."""
+    runs = {key: len(found)
+            for key, found in _by_model(experiment, "item_table_uniformity").items()}
+    summary = uniformity_by_model(record for _, record in experiment.records().values())
+    summary = summary.set_index(["backbone", "model", "group"])
     modified = modified_runs(experiment)
     groups = COMPARED_GROUPS
     lines = ["| backbone | model (seeds) | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 2) + "|"]
-    for (backbone, model), runs in values.items():
-        cells = [seeds_cell(float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-                            len(v), digits=2) if v else "n/a"
-                 for v in ([run[group] for run in runs if run[group] is not None]
-                           for group in groups)]
-        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({len(runs)}) | "
+    for (backbone, model), count in runs.items():
+        cells = [seeds_cell(*summary.loc[key, ["mean", "std"]], int(summary.loc[key, "seeds"]),
+                            digits=2) if key in summary.index else "n/a"
+                 for key in ((backbone, model, group) for group in groups)]
+        lines.append(f"| {backbone} | {_model_cell(modified, backbone, model)} ({count}) | "
                      + " | ".join(cells) + " |")
     lines += ["", "Uniformity of the item vectors that score the items (the best model's), "
                   "mean ± std over seeds: lower is more spread out (notebook 03)."]
