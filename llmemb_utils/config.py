@@ -39,7 +39,7 @@ from .config_ranges import (
 # settings hashes of every earlier run stay what they were; a run that sets one records it.
 LATER_RAT_FIELDS: dict[str, Any] = {"adapter_output": "linear", "table_learning_rate": None,
                                     "id_embedding": False, "variant": None,
-                                    "scft_recipe": None}
+                                    "scft_recipe": None, "adapter_width": None}
 
 
 # The same for fields added later to the data section's subsections.
@@ -246,6 +246,8 @@ class RATConfig:
     freeze_table: bool = True
     adapter: bool = True  # False: the PCA'd table (srs.hidden wide) is the item vector itself
     adapter_activation: bool = False  # ReLU between the adapter's two linear maps
+    # the adapter's intermediate width (None: half the PCA'd table's, as the official code)
+    adapter_width: int | None = within(COUNT, None)
     # LLM table width after PCA (None: full width, centred)
     pca_dim: int | None = within(COUNT, None)
     whiten: bool = False  # scale every PCA component to unit variance

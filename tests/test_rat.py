@@ -109,6 +109,15 @@ def test_adapter_halves_then_maps_to_hidden(activation: bool) -> None:
     assert encoder(torch.tensor([[1, 2, 0]])).shape == (1, 3, HIDDEN)
 
 
+def test_the_adapter_width_sets_the_intermediate_layer_and_the_rank_of_the_map() -> None:
+    encoder = LLMEmbEncoder(np.random.default_rng(0).normal(size=(5, WIDTH)), HIDDEN,
+                            adapter_width=3)
+    shapes = [tuple(m.weight.shape) for m in encoder.adapter if hasattr(m, "weight")]
+    assert shapes == [(3, WIDTH), (HIDDEN, 3)]
+    vectors = encoder(torch.arange(1, 6)[None]).detach()[0]  # 5 items through a linear map
+    assert torch.linalg.matrix_rank(vectors - encoder.adapter[1].bias).item() == 3
+
+
 def test_gradients_repeat_bitwise_on_several_threads() -> None:
     """A batch repeats items; their gradients must add up in the same order on every run, or
     a seed would not fix the numbers of a run on more than one CPU thread."""

@@ -31,7 +31,8 @@ def test_runs_recorded_before_the_later_fields_keep_their_names_and_hashes() -> 
     assert pipeline._srs_folder(config, "llmemb").name == "sasrec-llmemb-seed42-6e6dd1"
     assert pipeline._srs_folder(config, "id").name == "sasrec-id-seed42-7c1b31"
     assert settings_hash(config.to_dict()) == "6e6dd13baa0e0b03"
-    assert not {"adapter_output", "table_learning_rate", "id_embedding", "variant"} & set(
+    assert not {"adapter_output", "table_learning_rate", "id_embedding", "variant",
+                "adapter_width"} & set(
         config.to_dict()["rat"])
     normalized = load_config(CONFIGS / "ml100k_smollm2.yaml",
                              **{"rat.adapter_output": "normalized"})

@@ -40,7 +40,7 @@ class LLMEmbEncoder(ItemEncoder):
 
     def __init__(self, table: np.ndarray, hidden: int, *, freeze_table: bool = True,
                  adapter: bool = True, adapter_activation: bool = False,
-                 teacher: np.ndarray | None = None, alpha: float = 0.01,
+                 adapter_width: int | None = None, teacher: np.ndarray | None = None, alpha: float = 0.01,
                  align_form: str = "official", tau: float = 2.0,
                  adapter_output: str = "linear", table_learning_rate: float | None = None,
                  id_embedding: bool = False,
@@ -55,7 +55,8 @@ class LLMEmbEncoder(ItemEncoder):
             raise ValueError(f"without an adapter the LLM table must be srs.hidden = {hidden} "
                              f"wide, got {padded.shape[1]}")
         width = padded.shape[1]
-        self.adapter = build_adapter(width, hidden, adapter_activation) if adapter else None
+        self.adapter = (build_adapter(width, hidden, adapter_activation, adapter_width)
+                        if adapter else None)
         self.register_buffer("teacher", None if teacher is None else torch.as_tensor(
             teacher, dtype=torch.float32), persistent=False)
         self.alpha, self.align_form, self.tau = alpha, align_form, tau
@@ -145,6 +146,7 @@ def _llmemb_encoder(dataset: PreparedDataset, config: ExperimentConfig) -> LLMEm
     tau = rat.tau if rat.align_form == "official" else rat.cosine_tau
     return LLMEmbEncoder(table, hidden, freeze_table=rat.freeze_table, adapter=rat.adapter,
                          adapter_activation=rat.adapter_activation,
+                         adapter_width=rat.adapter_width,
                          teacher=None if teacher is None else teacher.table, alpha=rat.alpha,
                          align_form=rat.align_form, tau=tau,
                          adapter_output=rat.adapter_output,
