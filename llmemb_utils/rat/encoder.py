@@ -40,8 +40,8 @@ class LLMEmbEncoder(ItemEncoder):
 
     def __init__(self, table: np.ndarray, hidden: int, *, freeze_table: bool = True,
                  adapter: bool = True, adapter_activation: bool = False,
-                 adapter_width: int | None = None, teacher: np.ndarray | None = None, alpha: float = 0.01,
-                 align_form: str = "official", tau: float = 2.0,
+                 adapter_width: int | None = None, teacher: np.ndarray | None = None,
+                 alpha: float = 0.01, align_form: str = "official", tau: float = 2.0,
                  adapter_output: str = "linear", table_learning_rate: float | None = None,
                  id_embedding: bool = False,
                  description: dict[str, Any] | None = None) -> None:
