@@ -29,6 +29,19 @@ def test_verdicts_sasrec_first_groups_in_order_ties_called_ties():
         "gru4rec, llmemb vs id (seeds 42, 43), overall: 0.90x [0.70, 1.10]: tie"]
 
 
+def test_a_verdict_over_a_modified_run_is_marked_and_the_note_follows():
+    rows = [_row("sasrec", "overall", 1.2, 1.1, 1.3, True),
+            _row("gru4rec", "overall", 0.9, 0.7, 1.1, False)]
+    modified = frozenset({("gru4rec", "id", 43), ("sasrec", "id", 44)})  # 44: not compared
+    lines = verdict_lines(rows, "llmemb", groups=("overall",), modified=modified)
+    assert lines[:2] == [
+        "sasrec, llmemb vs id (seeds 42, 43), overall: 1.20x [1.10, 1.30]: llmemb better",
+        "gru4rec, llmemb† vs id (seeds 42, 43), overall: 0.90x [0.70, 1.10]: tie"]
+    assert len(lines) == 3 and lines[2].startswith("† trained from a working tree")
+    assert verdict_lines(rows[:1], "llmemb", groups=("overall",), modified=modified) == [
+        lines[0]]  # no marked line, no note
+
+
 def test_no_matching_comparison_is_an_error():
     with pytest.raises(ValueError, match="no comparison llmemb-x vs id"):
         verdict_lines([_row("sasrec", "overall", 1.0, 0.9, 1.1, False)], "llmemb-x")

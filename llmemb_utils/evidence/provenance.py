@@ -33,6 +33,11 @@ def any_modified(modified: frozenset[RunKey], backbone: str, models: Iterable[st
                for b, m, s in modified)
 
 
+def compares_modified(modified: frozenset[RunKey], row: Mapping[str, Any]) -> bool:
+    """Whether a run of either side of a comparison row, over its seeds, is modified."""
+    return any_modified(modified, row["backbone"], (row["model"], row["baseline"]), row["seeds"])
+
+
 def marked(label: str, modified: bool) -> str:
     return f"{label}{MARK}" if modified else label
 

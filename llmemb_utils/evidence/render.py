@@ -78,7 +78,14 @@ from ..eval.results import summarize as summarize_results
 from ..io import read_json
 from .comparisons import GROUPS, RAW_TABLE
 from .notebook_times import NOTEBOOKS, duration, runtimes_view
-from .provenance import any_modified, is_modified, marked, modified_runs, with_note
+from .provenance import (
+    any_modified,
+    compares_modified,
+    is_modified,
+    marked,
+    modified_runs,
+    with_note,
+)
 from .records import CPU_BAND, DEMO_TIME, HEADLINE_METRICS, NEIGHBOURS, SPLIT_GAP, Experiment
 from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 from .table_geometry import uniformity_by_model
@@ -236,7 +243,7 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
         if (row["protocol"], row["metric"]) == (protocol, metric) and row["group"] in groups:
             key = (row["backbone"], row["model"], row["baseline"],
                    ", ".join(map(str, row["seeds"])),
-                   marked("", _compares_modified(modified, row)))
+                   marked("", compares_modified(modified, row)))
             table.setdefault(key, {})[row["group"]] = _comparison_cell(row, value)
     lines = ["| backbone | model vs baseline | seeds | " + " | ".join(groups) + " |",
              "|---" * (len(groups) + 3) + "|"]
@@ -248,11 +255,6 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
     lines += ["", f"{metric}, {protocol} ranking: {shown} [paired 95 % bootstrap interval over "
                   f"users, pooled across seeds];{SIGNIFICANT_NOTE}."]
     return "\n".join(lines)
-
-
-def _compares_modified(modified: frozenset, row: dict[str, Any]) -> bool:
-    """Whether a run of either side of a comparison row, over its seeds, is modified."""
-    return any_modified(modified, row["backbone"], (row["model"], row["baseline"]), row["seeds"])
 
 
 def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
@@ -285,7 +287,7 @@ def headline_view(experiment: Experiment, options: dict[str, str]) -> str:
             if paired:
                 first = next(iter(paired.values()))
                 label = marked(f"{model_label(model)} / ID",
-                               _compares_modified(modified, first))
+                               compares_modified(modified, first))
                 seeds = ", ".join(map(str, first["seeds"]))
                 lines.append(f"| {backbone} | {label} (seeds {seeds}) | "
                              + " | ".join(_comparison_cell(paired[group], "ratio")
@@ -370,7 +372,7 @@ def verdict_view(experiment: Experiment, options: dict[str, str]) -> str:
     cell = _comparison_cell(row, "ratio").removesuffix(SIGNIFICANT)
     seeds = len(row["seeds"])
     provenance = (", runs trained from uncommitted code"
-                  if _compares_modified(modified_runs(experiment), row) else "")
+                  if compares_modified(modified_runs(experiment), row) else "")
     return f"**{verdict(row)}**, {cell}, {seeds} seed{'s' if seeds > 1 else ''}{provenance}"
 
 

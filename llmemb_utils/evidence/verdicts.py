@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..io import read_json
-from .comparisons import ratio_text, verdict
+from .comparisons import RunKey, ratio_text, verdict
+from .provenance import NOTE, compares_modified, marked
 from .records import HEADLINE_METRICS
 from .render import COMPARED_GROUPS, backbone_order
 
@@ -19,9 +20,12 @@ DEMO = "demo"  # srs.budget of a run trained to a fixed, short cap
 
 def verdict_lines(rows: Iterable[Mapping[str, Any]], model: str, baseline: str = "id",
                   groups: Sequence[str] = COMPARED_GROUPS, protocol: str = "full",
-                  metric: str = "NDCG@10") -> list[str]:
+                  metric: str = "NDCG@10", modified: frozenset[RunKey] = frozenset()
+                  ) -> list[str]:
     """One line per backbone and group of the comparisons ``model`` vs ``baseline``, SASRec
-    first, groups in the order given; none found is an error naming the comparison."""
+    first, groups in the order given; none found is an error naming the comparison. A line
+    over a run of ``modified`` (:func:`.provenance.modified_runs`) is marked, and the mark's
+    note follows the lines."""
     chosen = [row for row in rows
               if (row["model"], row["baseline"], row["protocol"], row["metric"])
               == (model, baseline, protocol, metric) and row["group"] in groups]
@@ -29,9 +33,10 @@ def verdict_lines(rows: Iterable[Mapping[str, Any]], model: str, baseline: str =
         raise ValueError(f"no comparison {model} vs {baseline} ({metric}, {protocol} ranking) "
                          f"in the groups {list(groups)}")
     chosen.sort(key=lambda row: (backbone_order(row["backbone"]), groups.index(row["group"])))
-    return [f"{row['backbone']}, {model} vs {baseline} (seeds "
-            f"{', '.join(map(str, row['seeds']))}), {row['group']}: {ratio_text(row)}: "
-            f"{verdict(row)}" for row in chosen]
+    lines = [f"{row['backbone']}, {marked(model, compares_modified(modified, row))} vs "
+             f"{baseline} (seeds {', '.join(map(str, row['seeds']))}), {row['group']}: "
+             f"{ratio_text(row)}: {verdict(row)}" for row in chosen]
+    return lines + [NOTE] if any(compares_modified(modified, row) for row in chosen) else lines
 
 
 def training_note(run_folders: Iterable[str | os.PathLike]) -> str:
