@@ -17,7 +17,15 @@ import os
 from dataclasses import dataclass
 
 from .config import ExperimentConfig, load_config
-from .llm.plan import GIB, T4_QLORA_FLOPS, ModelShape, model_shape, scft_seconds, scft_step_flops
+from .llm.plan import (
+    GIB,
+    T4_QLORA_FLOPS,
+    ModelShape,
+    forward_flops,
+    model_shape,
+    scft_seconds,
+    scft_step_flops,
+)
 from .llm.plan_commands import budget, item_count, prompt_tokens, stage_plans
 
 PROFILES = ("cpu-recipe", "t4-demo", "paper")
@@ -65,8 +73,7 @@ def scft_run_seconds(config: ExperimentConfig, shape: ModelShape, tokens: int, i
     seconds = scft_seconds(step, scft.steps, scft.grad_accumulation, flops_per_second)
     frozen = shape.layers - trained
     if frozen and scft.cache_trunk and not scft.resample_views:
-        per_layer = scft_step_flops(shape, items, tokens, 1, checkpointing=False) / 2
-        seconds += frozen * per_layer / flops_per_second
+        seconds += forward_flops(shape, 2 * items, tokens, frozen) / flops_per_second
     return seconds
 
 
