@@ -1,0 +1,405 @@
+"""What the pipeline costs as the catalogue grows: seconds and peak memory of extraction, SCFT,
+PCA and RAT against the number of items on this CPU, a log-log slope per stage, estimates at
+1k, 10k and 100k items, and beside them the planner's GPU estimate at the same sizes; writes
+benchmarks/catalogue_cost.json and figures/catalogue_cost.png.
+
+A catalogue of N items draws its prompts from a prepared dataset (without replacement up to
+the dataset's size, with replacement beyond), so that their token lengths are real ones: by
+default the Amazon Scientific data of configs/scientific_smollm2.yaml when it is prepared
+(``llmemb prepare --config configs/scientific_smollm2.yaml --source FOLDER`` with the
+folder of Scientific.inter.json and Scientific.item.json), else the embedded MovieLens-100k
+(prepared on first use); the JSON names the source. The config also gives the recipe: its
+model (``--model`` replaces it), the CPU SCFT recipe, the RAT and recommender settings. Each
+stage runs at each N in a fresh process, so that its peak RSS is its own:
+
+- extraction: the kit's ``extract`` in float32 on the CPU (the model load is timed apart);
+- SCFT: ``train_scft`` for ``--scft-steps`` steps: the trunk cache (both views of every item
+  through the frozen layers, the part that grows with N) and seconds per step; one pass over
+  the catalogue is the cache plus N / batch steps at the measured rate;
+- PCA: ``reduce_table`` with the config's RAT settings on a random N x H table (H: the
+  model's width);
+- RAT: one training epoch of LLMEmb-SASRec (random LLM and teacher tables of the real shapes:
+  the cost does not depend on their values) on long-tailed synthetic sequences of N items,
+  users and interactions in the proportions of the paper's Amazon Beauty.
+
+A power law is fitted per stage to the seconds (least squares on log-log axes) and every
+stage is estimated at 1k, 10k and 100k items, labelled "extrapolated" where N was not
+measured. Beside it, the planner's estimate (``llmemb plan``'s memory, its FLOP-count time at
+the T4 rate it assumes) for the t4-demo and paper profiles.
+
+The default sizes take about 15 minutes on an idle 2-core machine with the Scientific
+prompts (RAT about 5, SCFT about 6, extraction about 2, PCA under 1, plus the start of
+every process).
+
+    .venv/bin/python benchmarks/catalogue_cost.py [--sizes scft=128,256 rat=1000,3000 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import run_record  # this folder is on the path when run as a script
+
+ROOT = Path(__file__).resolve().parent.parent
+SCIENTIFIC = ROOT / "configs" / "scientific_smollm2.yaml"
+MOVIELENS = ROOT / "configs" / "ml100k_smollm2.yaml"
+STAGES = ("extraction", "scft", "pca", "rat")
+DEFAULT_SIZES = {"extraction": (64, 128, 256), "scft": (128, 256, 512),
+                 "pca": (1_000, 10_000, 100_000), "rat": (1_000, 3_000, 10_000, 30_000)}
+TARGETS = (1_000, 10_000, 100_000)
+GPU_PROFILES = ("t4-demo", "paper")
+DESCRIPTIONS = {
+    "extraction": "embedding every item prompt (float32, CPU), model load excluded",
+    "scft": "one SCFT pass over the catalogue: the trunk cache plus N / batch steps at the "
+            "measured seconds per step",
+    "pca": "the RAT table's PCA on an N x H table",
+    "rat": "one training epoch of LLMEmb-SASRec",
+}
+
+
+def parse_sizes(texts: list[str]) -> dict[str, tuple[int, ...]]:
+    """``STAGE=N,N,...`` pairs over the defaults; each stage needs two distinct sizes for its
+    slope."""
+    sizes = dict(DEFAULT_SIZES)
+    for text in texts:
+        stage, _, values = text.partition("=")
+        if stage not in STAGES:
+            raise argparse.ArgumentTypeError(f"--sizes {text}: the stage must be one of "
+                                             f"{STAGES}")
+        try:
+            counts = tuple(int(value) for value in values.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--sizes {text}: expected {stage}=N,N,... with "
+                                             "whole numbers") from None
+        if len(set(counts)) < 2 or min(counts) < 1:
+            raise argparse.ArgumentTypeError(f"--sizes {text}: a slope needs at least two "
+                                             "distinct positive sizes")
+        sizes[stage] = tuple(sorted(set(counts)))
+    return sizes
+
+
+def default_config() -> Path:
+    """The Scientific config when its data is prepared, else the embedded MovieLens-100k."""
+    from llmemb_utils.config import load_config
+    from llmemb_utils.layout import RunLayout
+
+    prepared = RunLayout(load_config(SCIENTIFIC)).data / "manifest.json"
+    return SCIENTIFIC if prepared.is_file() else MOVIELENS
+
+
+def recipe(args: argparse.Namespace):
+    """The config the stages run with, its model replaced by ``--model``."""
+    from llmemb_utils.config import load_config
+
+    return load_config(args.config, **({"llm.model": args.model} if args.model else {}))
+
+
+def source_dataset(config):
+    """The config's prepared data, prepared first when missing."""
+    from llmemb_utils import pipeline
+    from llmemb_utils.data.dataset import PreparedDataset
+    from llmemb_utils.layout import RunLayout
+
+    folder = RunLayout(config).data
+    if (folder / "manifest.json").is_file():
+        return PreparedDataset.load(folder)
+    return pipeline.dataset(config)
+
+
+def catalogue(config, items: int) -> list[str]:
+    """``items`` prompts drawn from the source (seeded by the config)."""
+    prompts = source_dataset(config).prompts
+    rng = np.random.default_rng(config.seed)
+    return [prompts[i] for i in rng.choice(len(prompts), items, replace=items > len(prompts))]
+
+
+def timed(function: Callable, *args, **kwargs) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = function(*args, **kwargs)
+    return value, time.perf_counter() - started
+
+
+def pass_steps(config, items: int) -> int:
+    """Optimiser steps of one SCFT pass over ``items`` items."""
+    return math.ceil(items / (config.scft.batch_size * config.scft.grad_accumulation))
+
+
+def measure_extraction(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
+    from llmemb_utils.llm.extract import extract
+    from llmemb_utils.llm.models import load_model
+
+    prompts = catalogue(config, items)
+    llm = config.llm
+    (model, tokenizer), load = timed(load_model, llm.model, "float32", llm.load_in_4bit,
+                                     device="cpu")
+    _, seconds = timed(extract, model, tokenizer, prompts, folder / "table.npy", llm.pooling,
+                       config.embed.batch_size, llm.max_tokens, progress=False)
+    return {"seconds": seconds, "model_load_seconds": load}
+
+
+def measure_scft(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
+    from llmemb_utils.llm.scft import train_scft
+
+    steps = args.scft_steps
+    short = dataclasses.replace(config, scft=dataclasses.replace(config.scft, steps=steps,
+                                                                 save_every=steps))
+    result = train_scft(catalogue(config, items), short, folder, resume=False, progress=False)
+    step = result.train_seconds / steps
+    return {"seconds": result.cache_seconds + pass_steps(config, items) * step,
+            "trunk_cache_seconds": result.cache_seconds, "step_seconds": step,
+            "steps_timed": steps, "steps_per_pass": pass_steps(config, items)}
+
+
+def measure_pca(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
+    from llmemb_utils.llm.plan import model_shape
+    from llmemb_utils.rat.table import reduce_table
+
+    width = model_shape(config.llm.model).hidden
+    rng = np.random.default_rng(config.seed)
+    # a decaying spectrum, as pooled LLM vectors have; the solver's cost does not depend on it
+    table = (rng.normal(size=(items, width)) / np.sqrt(np.arange(1, width + 1))).astype(
+        np.float32)
+    rat = config.rat
+    _, seconds = timed(reduce_table, table, rat.pca_dim, rat.whiten, rat.unit_norm, config.seed)
+    return {"seconds": seconds, "width": width}
+
+
+def measure_rat(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
+    import srs  # benchmarks/srs.py: the paper's Beauty proportions and the stand-in encoder
+    import torch
+
+    from llmemb_utils.llm.plan import model_shape
+    from llmemb_utils.srs.backbones import build_backbone
+    from llmemb_utils.srs.model import SequentialRecommender
+    from llmemb_utils.srs.synthetic import long_tail_data, prepare_synthetic
+    from llmemb_utils.srs.trainer import Trainer
+
+    share = items / srs.BEAUTY["items"]
+    raw = long_tail_data(round(srs.BEAUTY["users"] * share), items,
+                         round(srs.BEAUTY["interactions"] * share), seed=config.seed,
+                         exponent=0.7)
+    dataset = prepare_synthetic(raw, folder / "data")
+    config = dataclasses.replace(config, srs=dataclasses.replace(config.srs,
+                                                                 backbone="sasrec"))
+    torch.manual_seed(config.seed)
+    width = model_shape(config.llm.model).hidden
+    model = SequentialRecommender(srs.stand_in_llmemb(dataset.num_items, config.srs.hidden,
+                                                      width),
+                                  build_backbone(config.srs), config.srs.loss)
+    trainer = Trainer(model, dataset, config, folder / "run", identity={}, device="cpu")
+    _, seconds = timed(trainer.train_epoch, 1)
+    return {"seconds": seconds, "users": dataset.num_users, "items_kept": dataset.num_items,
+            "interactions": int(sum(len(s) for s in dataset.sequences)), "table_width": width}
+
+
+MEASURES = {"extraction": measure_extraction, "scft": measure_scft, "pca": measure_pca,
+            "rat": measure_rat}
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory now (Linux), else None."""
+    status = Path("/proc/self/status")
+    if not status.is_file():
+        return None
+    line = next(line for line in status.read_text().splitlines() if line.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
+
+
+def measure(stage: str, items: int, args: argparse.Namespace) -> dict:
+    """One stage at one size, in this process: its seconds and peak RSS, beside the RSS it
+    started from (the interpreter and its libraries)."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    config = recipe(args)
+    start = resident_mb()
+    with tempfile.TemporaryDirectory() as folder:
+        measured = MEASURES[stage](config, items, Path(folder), args)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"items": items, **measured, "peak_rss_mb": round(peak, 1),
+            "start_rss_mb": None if start is None else round(start, 1)}
+
+
+def in_child(stage: str, items: int, args: argparse.Namespace) -> dict:
+    """``measure`` in a fresh process, so that its peak RSS is the stage's own."""
+    command = [sys.executable, __file__, "--stage", stage, str(items), "--config",
+               str(args.config), "--threads", str(args.threads), "--scft-steps",
+               str(args.scft_steps), *(["--model", args.model] if args.model else [])]
+    environment = {**os.environ, "TQDM_DISABLE": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment)
+    if done.returncode:
+        raise SystemExit(f"{stage} at {items} items failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def source_facts(config, args: argparse.Namespace) -> dict:
+    """Where the prompts come from and their token lengths with the model's tokenizer."""
+    from transformers import AutoTokenizer
+
+    from llmemb_utils.io import kit_relative
+    from llmemb_utils.layout import RunLayout
+    from llmemb_utils.llm.models import resolve
+    from llmemb_utils.llm.plan_commands import prompt_tokens
+    from llmemb_utils.llm.tokens import encode
+
+    dataset = source_dataset(config)
+    prompts = dataset.prompts
+    source = resolve(config.llm.model)
+    tokenizer = AutoTokenizer.from_pretrained(source.path, gguf_file=source.gguf_file)
+    lengths = np.array([len(ids) for ids in encode(tokenizer, prompts, config.llm.max_tokens)])
+    tokens, note = prompt_tokens(config, config.llm.model)
+    return {"config": kit_relative(args.config), "data": kit_relative(RunLayout(config).data),
+            "format": dataset.manifest["inputs"]["source"],
+            "files": sorted(Path(path).name for path in dataset.manifest["inputs"]["sources"]),
+            "items": len(prompts),
+            "draw": "prompts drawn without replacement up to the source's size, with "
+                    f"replacement beyond, seed {config.seed}",
+            "prompt_tokens": {"mean": float(lengths.mean()), "median": float(np.median(lengths)),
+                              "max": int(lengths.max())},
+            "planned_tokens": tokens, "planned_tokens_note": note}
+
+
+def gpu_estimates(args: argparse.Namespace, tokens: int) -> dict:
+    """The planner's memory and time for each GPU profile at each target size, at its
+    assumed T4 rate."""
+    from llmemb_utils.config import load_config
+    from llmemb_utils.llm.plan import (
+        T4_QLORA_FLOPS,
+        extraction_seconds,
+        model_shape,
+        scft_seconds,
+        scft_step_flops,
+    )
+    from llmemb_utils.llm.plan_commands import stage_plans
+    from llmemb_utils.profiles import scft_run_seconds, t4_demo_config
+
+    overrides = {"llm.model": args.model} if args.model else {}
+    configs = {"t4-demo": t4_demo_config(args.config, tokens, overrides),
+               "paper": load_config(args.config, gpu=True, **overrides)}
+    estimates: dict[str, Any] = {"flops_per_second": T4_QLORA_FLOPS, "tokens": tokens}
+    for profile, config in configs.items():
+        shape, scft = model_shape(config.llm.model), config.scft
+        step = scft_seconds(scft_step_flops(shape, scft.batch_size, tokens,
+                                            scft.lora_layers or shape.layers,
+                                            config.llm.gradient_checkpointing),
+                            1, scft.grad_accumulation, T4_QLORA_FLOPS)
+        rows = []
+        for items in TARGETS:
+            (scft_memory, extraction, rat), _ = stage_plans(config, shape, "cuda", tokens, items)
+            rows.append({"items": items,
+                         "scft_run_seconds": scft_run_seconds(config, shape, tokens, items,
+                                                              T4_QLORA_FLOPS),
+                         "scft_pass_seconds": pass_steps(config, items) * step,
+                         "scft_peak_bytes": scft_memory.total,
+                         "extraction_seconds": extraction_seconds(shape, items, tokens,
+                                                                  T4_QLORA_FLOPS),
+                         "extraction_peak_bytes": extraction.total,
+                         "rat_peak_bytes": rat.total})
+        estimates[profile] = {"scft_steps": scft.steps,
+                              "pairs_per_step": scft.batch_size * scft.grad_accumulation,
+                              "lora_layers": scft.lora_layers, "sizes": rows}
+    return estimates
+
+
+def planned_trunk_cache(config, tokens: int, items: int) -> float:
+    """The planner's trunk cache in host RAM at ``items`` (every view padded to ``tokens``)."""
+    from llmemb_utils.llm.plan import model_shape
+    from llmemb_utils.llm.plan_commands import trunk_cache
+
+    cache = trunk_cache(config, model_shape(config.llm.model), "cpu", tokens, items)
+    return 0.0 if cache is None else cache.total
+
+
+def stage_report(stage: str, rows: list[dict]) -> dict:
+    """Measured rows, the fitted power law and the estimates at the target sizes."""
+    from llmemb_utils.evidence.scaling import estimates, fit_power_law
+
+    fit = fit_power_law([row["items"] for row in rows], [row["seconds"] for row in rows])
+    return {"description": DESCRIPTIONS[stage], "measured": rows,
+            "fit": dataclasses.asdict(fit),
+            "estimates": estimates({row["items"]: row["seconds"] for row in rows}, fit, TARGETS)}
+
+
+def figure(stages: dict[str, dict], out: Path) -> None:
+    """Measured seconds solid, the fit dashed from the smallest to the largest size shown."""
+    from llmemb_utils.evidence.scaling import PowerLaw
+    from llmemb_utils.plots import catalogue_cost_figure, plt, save_figure
+
+    curves = {}
+    for stage, report in stages.items():
+        fit = PowerLaw(**report["fit"])
+        sizes = [row["items"] for row in report["measured"]]
+        span = np.geomspace(min(*sizes, *TARGETS), max(*sizes, *TARGETS), 20)
+        curves[stage] = {"items": sizes, "seconds": [row["seconds"] for row in report["measured"]],
+                         "fit_items": span.tolist(), "fit_seconds": [fit(n) for n in span]}
+    fig = catalogue_cost_figure(curves)
+    save_figure(fig, out.stem, out.parent)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", nargs=2, metavar=("STAGE", "ITEMS"), help=argparse.SUPPRESS)
+    parser.add_argument("--config", type=Path,
+                        help="the prompts' source and the recipe (default: "
+                             "configs/scientific_smollm2.yaml when its data is prepared, else "
+                             "configs/ml100k_smollm2.yaml)")
+    parser.add_argument("--model", help="replaces the config's llm.model")
+    parser.add_argument("--sizes", nargs="+", default=[], metavar="STAGE=N,N",
+                        help=f"item counts per stage (default: {DEFAULT_SIZES})")
+    parser.add_argument("--scft-steps", type=int, default=5, help="SCFT steps timed per size")
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "catalogue_cost.json")
+    parser.add_argument("--figure", type=Path, default=ROOT / "figures" / "catalogue_cost.png")
+    run_record.add_load_option(parser)
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(measure(args.stage[0], int(args.stage[1]), args)))
+        return
+    try:
+        sizes = parse_sizes(args.sizes)
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))
+    from llmemb_utils.io import write_json
+
+    args.config = args.config or default_config()
+    record = run_record.start(args)
+    config = recipe(args)
+    source = source_facts(config, args)
+    report: dict[str, Any] = {
+        **record, "model": config.llm.model, "threads": args.threads, "source": source,
+        "rat_data": "long-tailed synthetic sequences (benchmarks/srs.py's generator) with "
+                    "users and interactions in the proportions of Amazon Beauty "
+                    "(52,204 users and 394,908 interactions per 57,289 items)",
+        "targets": list(TARGETS), "stages": {},
+        "gpu_plan": gpu_estimates(args, source["planned_tokens"])}
+    for stage in STAGES:
+        rows = []
+        for items in sizes[stage]:
+            print(f"[catalogue cost] {stage} at {items} items", flush=True)
+            rows.append(in_child(stage, items, args))
+            if stage == "scft":
+                rows[-1]["planned_trunk_cache_bytes"] = planned_trunk_cache(
+                    config, source["planned_tokens"], items)
+        report["stages"][stage] = stage_report(stage, rows)
+        report |= run_record.finish(record)
+        write_json(args.out, report)  # so far
+    figure(report["stages"], args.figure)
+    print(f"wrote {args.out} and {args.figure}")
+
+
+if __name__ == "__main__":
+    main()
