@@ -94,10 +94,12 @@ def gpu_table(plan: dict[str, Any], profiles: tuple[str, ...]) -> list[str]:
 
 def catalogue_cost_view(folder: Path, options: dict[str, str]) -> str:
     """The benchmark's JSON in ``folder`` as two tables and the notes that say how it was
-    measured."""
+    measured; until the benchmark has run, a line that says so and how to run it (its
+    timings need an idle machine, which a document's check cannot wait for)."""
     path = folder / CATALOGUE_COST
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing; benchmarks/catalogue_cost.py writes it")
+        return (f"Not measured yet: `python benchmarks/catalogue_cost.py` on an idle machine "
+                f"writes `{BENCHMARKS}/{CATALOGUE_COST}`, which this block then shows.")
     measured = read_json(path)
     source, host, plan = measured["source"], measured["host"], measured["gpu_plan"]
     load = ("measured while the machine was loaded, so the times overstate an idle one's"
