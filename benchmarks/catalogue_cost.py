@@ -14,8 +14,9 @@ stage runs at each N in a fresh process, so that its peak RSS is its own:
 
 - extraction: the kit's ``extract`` in float32 on the CPU (the model load is timed apart);
 - SCFT: ``train_scft`` for ``--scft-steps`` steps: the trunk cache (both views of every item
-  through the frozen layers, the part that grows with N) and seconds per step; one pass over
-  the catalogue is the cache plus N / batch steps at the measured rate;
+  through the frozen layers, the part that grows with N) and seconds per step (the mean over
+  the steps timed, the first step and the final checkpoint included); one pass over the
+  catalogue is the cache plus N / batch steps at that rate;
 - PCA: ``reduce_table`` with the config's RAT settings on a random N x H table (H: the
   model's width);
 - RAT: one training epoch of LLMEmb-SASRec (random LLM and teacher tables of the real shapes:
@@ -27,9 +28,10 @@ stage is estimated at 1k, 10k and 100k items, labelled "extrapolated" where N wa
 measured. Beside it, the planner's estimate (``llmemb plan``'s memory, its FLOP-count time at
 the T4 rate it assumes) for the t4-demo and paper profiles.
 
-The default sizes take about 15 minutes on an idle 2-core machine with the Scientific
-prompts (RAT about 5, SCFT about 6, extraction about 2, PCA under 1, plus the start of
-every process).
+The default sizes were chosen to take about 15 minutes on an idle 2-core machine with the
+Scientific prompts, by the per-item rates of benchmarks/llm.json, benchmarks/srs.json and the
+Scientific SCFT run: extraction about 2, SCFT 4 to 8, PCA under 1, RAT about 5, and about 1
+to start the processes; MovieLens-100k's prompts are about a third as long.
 
     .venv/bin/python benchmarks/catalogue_cost.py [--sizes scft=128,256 rat=1000,3000 ...]
 """
@@ -52,15 +54,43 @@ from typing import Any
 
 import numpy as np
 import run_record  # this folder is on the path when run as a script
+import srs  # benchmarks/srs.py: the paper's Beauty proportions and the stand-in LLMEmb encoder
+import torch
+from transformers import AutoTokenizer
+
+from llmemb_utils import pipeline
+from llmemb_utils.config import ExperimentConfig, load_config
+from llmemb_utils.data.dataset import PreparedDataset
+from llmemb_utils.evidence.scaling import PowerLaw, estimates, fit_power_law
+from llmemb_utils.io import kit_relative, write_json
+from llmemb_utils.layout import RunLayout
+from llmemb_utils.llm.extract import extract
+from llmemb_utils.llm.models import load_model, resolve
+from llmemb_utils.llm.plan import (
+    T4_QLORA_FLOPS,
+    extraction_seconds,
+    model_shape,
+    scft_seconds,
+    scft_step_flops,
+)
+from llmemb_utils.llm.plan_commands import prompt_tokens, stage_plans, trunk_cache
+from llmemb_utils.llm.scft import train_scft
+from llmemb_utils.llm.tokens import encode
+from llmemb_utils.plots import catalogue_cost_figure, plt, save_figure
+from llmemb_utils.profiles import scft_run_seconds, t4_demo_config
+from llmemb_utils.rat.table import reduce_table
+from llmemb_utils.srs.backbones import build_backbone
+from llmemb_utils.srs.model import SequentialRecommender
+from llmemb_utils.srs.synthetic import long_tail_data, prepare_synthetic
+from llmemb_utils.srs.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCIENTIFIC = ROOT / "configs" / "scientific_smollm2.yaml"
 MOVIELENS = ROOT / "configs" / "ml100k_smollm2.yaml"
 STAGES = ("extraction", "scft", "pca", "rat")
-DEFAULT_SIZES = {"extraction": (64, 128, 256), "scft": (128, 256, 512),
+DEFAULT_SIZES = {"extraction": (64, 128, 256), "scft": (64, 128, 256),
                  "pca": (1_000, 10_000, 100_000), "rat": (1_000, 3_000, 10_000, 30_000)}
 TARGETS = (1_000, 10_000, 100_000)
-GPU_PROFILES = ("t4-demo", "paper")
 DESCRIPTIONS = {
     "extraction": "embedding every item prompt (float32, CPU), model load excluded",
     "scft": "one SCFT pass over the catalogue: the trunk cache plus N / batch steps at the "
@@ -93,33 +123,24 @@ def parse_sizes(texts: list[str]) -> dict[str, tuple[int, ...]]:
 
 def default_config() -> Path:
     """The Scientific config when its data is prepared, else the embedded MovieLens-100k."""
-    from llmemb_utils.config import load_config
-    from llmemb_utils.layout import RunLayout
-
     prepared = RunLayout(load_config(SCIENTIFIC)).data / "manifest.json"
     return SCIENTIFIC if prepared.is_file() else MOVIELENS
 
 
-def recipe(args: argparse.Namespace):
+def recipe(args: argparse.Namespace) -> ExperimentConfig:
     """The config the stages run with, its model replaced by ``--model``."""
-    from llmemb_utils.config import load_config
-
     return load_config(args.config, **({"llm.model": args.model} if args.model else {}))
 
 
-def source_dataset(config):
+def source_dataset(config: ExperimentConfig) -> PreparedDataset:
     """The config's prepared data, prepared first when missing."""
-    from llmemb_utils import pipeline
-    from llmemb_utils.data.dataset import PreparedDataset
-    from llmemb_utils.layout import RunLayout
-
     folder = RunLayout(config).data
     if (folder / "manifest.json").is_file():
         return PreparedDataset.load(folder)
     return pipeline.dataset(config)
 
 
-def catalogue(config, items: int) -> list[str]:
+def catalogue(config: ExperimentConfig, items: int) -> list[str]:
     """``items`` prompts drawn from the source (seeded by the config)."""
     prompts = source_dataset(config).prompts
     rng = np.random.default_rng(config.seed)
@@ -132,15 +153,13 @@ def timed(function: Callable, *args, **kwargs) -> tuple[Any, float]:
     return value, time.perf_counter() - started
 
 
-def pass_steps(config, items: int) -> int:
+def pass_steps(config: ExperimentConfig, items: int) -> int:
     """Optimiser steps of one SCFT pass over ``items`` items."""
     return math.ceil(items / (config.scft.batch_size * config.scft.grad_accumulation))
 
 
-def measure_extraction(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
-    from llmemb_utils.llm.extract import extract
-    from llmemb_utils.llm.models import load_model
-
+def measure_extraction(config: ExperimentConfig, items: int, folder: Path,
+                       args: argparse.Namespace) -> dict:
     prompts = catalogue(config, items)
     llm = config.llm
     (model, tokenizer), load = timed(load_model, llm.model, "float32", llm.load_in_4bit,
@@ -150,9 +169,8 @@ def measure_extraction(config, items: int, folder: Path, args: argparse.Namespac
     return {"seconds": seconds, "model_load_seconds": load}
 
 
-def measure_scft(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
-    from llmemb_utils.llm.scft import train_scft
-
+def measure_scft(config: ExperimentConfig, items: int, folder: Path,
+                 args: argparse.Namespace) -> dict:
     steps = args.scft_steps
     short = dataclasses.replace(config, scft=dataclasses.replace(config.scft, steps=steps,
                                                                  save_every=steps))
@@ -163,10 +181,8 @@ def measure_scft(config, items: int, folder: Path, args: argparse.Namespace) -> 
             "steps_timed": steps, "steps_per_pass": pass_steps(config, items)}
 
 
-def measure_pca(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
-    from llmemb_utils.llm.plan import model_shape
-    from llmemb_utils.rat.table import reduce_table
-
+def measure_pca(config: ExperimentConfig, items: int, folder: Path,
+                args: argparse.Namespace) -> dict:
     width = model_shape(config.llm.model).hidden
     rng = np.random.default_rng(config.seed)
     # a decaying spectrum, as pooled LLM vectors have; the solver's cost does not depend on it
@@ -177,16 +193,8 @@ def measure_pca(config, items: int, folder: Path, args: argparse.Namespace) -> d
     return {"seconds": seconds, "width": width}
 
 
-def measure_rat(config, items: int, folder: Path, args: argparse.Namespace) -> dict:
-    import srs  # benchmarks/srs.py: the paper's Beauty proportions and the stand-in encoder
-    import torch
-
-    from llmemb_utils.llm.plan import model_shape
-    from llmemb_utils.srs.backbones import build_backbone
-    from llmemb_utils.srs.model import SequentialRecommender
-    from llmemb_utils.srs.synthetic import long_tail_data, prepare_synthetic
-    from llmemb_utils.srs.trainer import Trainer
-
+def measure_rat(config: ExperimentConfig, items: int, folder: Path,
+                args: argparse.Namespace) -> dict:
     share = items / srs.BEAUTY["items"]
     raw = long_tail_data(round(srs.BEAUTY["users"] * share), items,
                          round(srs.BEAUTY["interactions"] * share), seed=config.seed,
@@ -209,28 +217,15 @@ MEASURES = {"extraction": measure_extraction, "scft": measure_scft, "pca": measu
             "rat": measure_rat}
 
 
-def resident_mb() -> float | None:
-    """This process's resident memory now (Linux), else None."""
-    status = Path("/proc/self/status")
-    if not status.is_file():
-        return None
-    line = next(line for line in status.read_text().splitlines() if line.startswith("VmRSS"))
-    return int(line.split()[1]) / 1024
-
-
 def measure(stage: str, items: int, args: argparse.Namespace) -> dict:
-    """One stage at one size, in this process: its seconds and peak RSS, beside the RSS it
-    started from (the interpreter and its libraries)."""
-    import torch
-
+    """One stage at one size, in this process: its seconds and peak RSS (the interpreter and
+    its libraries included)."""
     torch.set_num_threads(args.threads)
     config = recipe(args)
-    start = resident_mb()
     with tempfile.TemporaryDirectory() as folder:
         measured = MEASURES[stage](config, items, Path(folder), args)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"items": items, **measured, "peak_rss_mb": round(peak, 1),
-            "start_rss_mb": None if start is None else round(start, 1)}
+    return {"items": items, **measured, "peak_rss_mb": round(peak, 1)}
 
 
 def in_child(stage: str, items: int, args: argparse.Namespace) -> dict:
@@ -245,16 +240,8 @@ def in_child(stage: str, items: int, args: argparse.Namespace) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def source_facts(config, args: argparse.Namespace) -> dict:
+def source_facts(config: ExperimentConfig, args: argparse.Namespace) -> dict:
     """Where the prompts come from and their token lengths with the model's tokenizer."""
-    from transformers import AutoTokenizer
-
-    from llmemb_utils.io import kit_relative
-    from llmemb_utils.layout import RunLayout
-    from llmemb_utils.llm.models import resolve
-    from llmemb_utils.llm.plan_commands import prompt_tokens
-    from llmemb_utils.llm.tokens import encode
-
     dataset = source_dataset(config)
     prompts = dataset.prompts
     source = resolve(config.llm.model)
@@ -275,17 +262,6 @@ def source_facts(config, args: argparse.Namespace) -> dict:
 def gpu_estimates(args: argparse.Namespace, tokens: int) -> dict:
     """The planner's memory and time for each GPU profile at each target size, at its
     assumed T4 rate."""
-    from llmemb_utils.config import load_config
-    from llmemb_utils.llm.plan import (
-        T4_QLORA_FLOPS,
-        extraction_seconds,
-        model_shape,
-        scft_seconds,
-        scft_step_flops,
-    )
-    from llmemb_utils.llm.plan_commands import stage_plans
-    from llmemb_utils.profiles import scft_run_seconds, t4_demo_config
-
     overrides = {"llm.model": args.model} if args.model else {}
     configs = {"t4-demo": t4_demo_config(args.config, tokens, overrides),
                "paper": load_config(args.config, gpu=True, **overrides)}
@@ -314,19 +290,14 @@ def gpu_estimates(args: argparse.Namespace, tokens: int) -> dict:
     return estimates
 
 
-def planned_trunk_cache(config, tokens: int, items: int) -> float:
+def planned_trunk_cache(config: ExperimentConfig, tokens: int, items: int) -> float:
     """The planner's trunk cache in host RAM at ``items`` (every view padded to ``tokens``)."""
-    from llmemb_utils.llm.plan import model_shape
-    from llmemb_utils.llm.plan_commands import trunk_cache
-
     cache = trunk_cache(config, model_shape(config.llm.model), "cpu", tokens, items)
     return 0.0 if cache is None else cache.total
 
 
 def stage_report(stage: str, rows: list[dict]) -> dict:
     """Measured rows, the fitted power law and the estimates at the target sizes."""
-    from llmemb_utils.evidence.scaling import estimates, fit_power_law
-
     fit = fit_power_law([row["items"] for row in rows], [row["seconds"] for row in rows])
     return {"description": DESCRIPTIONS[stage], "measured": rows,
             "fit": dataclasses.asdict(fit),
@@ -335,9 +306,6 @@ def stage_report(stage: str, rows: list[dict]) -> dict:
 
 def figure(stages: dict[str, dict], out: Path) -> None:
     """Measured seconds solid, the fit dashed from the smallest to the largest size shown."""
-    from llmemb_utils.evidence.scaling import PowerLaw
-    from llmemb_utils.plots import catalogue_cost_figure, plt, save_figure
-
     curves = {}
     for stage, report in stages.items():
         fit = PowerLaw(**report["fit"])
@@ -373,17 +341,16 @@ def main() -> None:
         sizes = parse_sizes(args.sizes)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
-    from llmemb_utils.io import write_json
-
     args.config = args.config or default_config()
     record = run_record.start(args)
     config = recipe(args)
     source = source_facts(config, args)
     report: dict[str, Any] = {
         **record, "model": config.llm.model, "threads": args.threads, "source": source,
-        "rat_data": "long-tailed synthetic sequences (benchmarks/srs.py's generator) with "
+        "rat_data": "long-tailed synthetic sequences (llmemb_utils/srs/synthetic.py) with "
                     "users and interactions in the proportions of Amazon Beauty "
-                    "(52,204 users and 394,908 interactions per 57,289 items)",
+                    f"({srs.BEAUTY['users']:,} users and {srs.BEAUTY['interactions']:,} "
+                    f"interactions per {srs.BEAUTY['items']:,} items)",
         "targets": list(TARGETS), "stages": {},
         "gpu_plan": gpu_estimates(args, source["planned_tokens"])}
     for stage in STAGES:

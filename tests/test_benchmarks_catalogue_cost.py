@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "catalogue_cost.py"
-sys.path.insert(0, str(SCRIPT.parent))  # the script imports run_record beside it
+sys.path.append(str(SCRIPT.parent))  # the script imports run_record and srs beside it
 SPEC = importlib.util.spec_from_file_location("catalogue_cost", SCRIPT)
 catalogue_cost = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(catalogue_cost)
