@@ -5,12 +5,13 @@ benchmarks/catalogue_cost.json and figures/catalogue_cost.png.
 
 A catalogue of N items draws its prompts from a prepared dataset (without replacement up to
 the dataset's size, with replacement beyond), so that their token lengths are real ones: by
-default the Amazon Scientific data of configs/scientific_smollm2.yaml when it is prepared
-(``llmemb prepare --config configs/scientific_smollm2.yaml --source FOLDER`` with the
-folder of Scientific.inter.json and Scientific.item.json), else the embedded MovieLens-100k
-(prepared on first use); the JSON names the source. The config also gives the recipe: its
-model (``--model`` replaces it), the CPU SCFT recipe, the RAT and recommender settings. Each
-stage runs at each N in a fresh process, so that its peak RSS is its own:
+default (``--data-config``) the Amazon Scientific data of configs/scientific_smollm2.yaml when
+it is prepared (``llmemb prepare --config configs/scientific_smollm2.yaml --source FOLDER``
+with the folder of Scientific.inter.json and Scientific.item.json), else the embedded
+MovieLens-100k (prepared on first use); the JSON names the source. ``--config`` (default
+configs/ml100k_smollm2.yaml) is the recipe: the model (``--model`` replaces it), the CPU SCFT
+recipe, the RAT and recommender settings and the paper profile's ``gpu`` overlay. Each stage
+runs at each N in a fresh process, so that its peak RSS is its own:
 
 - extraction: the kit's ``extract`` in float32 on the CPU (the model load is timed apart);
 - SCFT: ``train_scft`` for ``--scft-steps`` steps: the trunk cache (both views of every item
@@ -18,7 +19,7 @@ stage runs at each N in a fresh process, so that its peak RSS is its own:
   the steps timed, the first step and the final checkpoint included); one pass over the
   catalogue is the cache plus N / batch steps at that rate;
 - PCA: ``reduce_table`` with the config's RAT settings on a random N x H table (H: the
-  model's width);
+  model's width), after one untimed call on a small table (the solver's one-time set-up);
 - RAT: one training epoch of LLMEmb-SASRec (random LLM and teacher tables of the real shapes:
   the cost does not depend on their values) on long-tailed synthetic sequences of N items,
   users and interactions in the proportions of the paper's Amazon Beauty.
@@ -91,6 +92,7 @@ STAGES = ("extraction", "scft", "pca", "rat")
 DEFAULT_SIZES = {"extraction": (64, 128, 256), "scft": (64, 128, 256),
                  "pca": (1_000, 10_000, 100_000), "rat": (1_000, 3_000, 10_000, 30_000)}
 TARGETS = (1_000, 10_000, 100_000)
+DRAW_SEED = 0
 DESCRIPTIONS = {
     "extraction": "embedding every item prompt (float32, CPU), model load excluded",
     "scft": "one SCFT pass over the catalogue: the trunk cache plus N / batch steps at the "
@@ -121,7 +123,7 @@ def parse_sizes(texts: list[str]) -> dict[str, tuple[int, ...]]:
     return sizes
 
 
-def default_config() -> Path:
+def default_data_config() -> Path:
     """The Scientific config when its data is prepared, else the embedded MovieLens-100k."""
     prepared = RunLayout(load_config(SCIENTIFIC)).data / "manifest.json"
     return SCIENTIFIC if prepared.is_file() else MOVIELENS
@@ -132,18 +134,19 @@ def recipe(args: argparse.Namespace) -> ExperimentConfig:
     return load_config(args.config, **({"llm.model": args.model} if args.model else {}))
 
 
-def source_dataset(config: ExperimentConfig) -> PreparedDataset:
-    """The config's prepared data, prepared first when missing."""
+def source_dataset(args: argparse.Namespace) -> PreparedDataset:
+    """The prepared data of ``--data-config``, prepared first when missing."""
+    config = load_config(args.data_config)
     folder = RunLayout(config).data
     if (folder / "manifest.json").is_file():
         return PreparedDataset.load(folder)
     return pipeline.dataset(config)
 
 
-def catalogue(config: ExperimentConfig, items: int) -> list[str]:
-    """``items`` prompts drawn from the source (seeded by the config)."""
-    prompts = source_dataset(config).prompts
-    rng = np.random.default_rng(config.seed)
+def catalogue(args: argparse.Namespace, items: int) -> list[str]:
+    """``items`` prompts drawn from the source (seeded)."""
+    prompts = source_dataset(args).prompts
+    rng = np.random.default_rng(DRAW_SEED)
     return [prompts[i] for i in rng.choice(len(prompts), items, replace=items > len(prompts))]
 
 
@@ -160,7 +163,7 @@ def pass_steps(config: ExperimentConfig, items: int) -> int:
 
 def measure_extraction(config: ExperimentConfig, items: int, folder: Path,
                        args: argparse.Namespace) -> dict:
-    prompts = catalogue(config, items)
+    prompts = catalogue(args, items)
     llm = config.llm
     (model, tokenizer), load = timed(load_model, llm.model, "float32", llm.load_in_4bit,
                                      device="cpu")
@@ -174,7 +177,7 @@ def measure_scft(config: ExperimentConfig, items: int, folder: Path,
     steps = args.scft_steps
     short = dataclasses.replace(config, scft=dataclasses.replace(config.scft, steps=steps,
                                                                  save_every=steps))
-    result = train_scft(catalogue(config, items), short, folder, resume=False, progress=False)
+    result = train_scft(catalogue(args, items), short, folder, resume=False, progress=False)
     step = result.train_seconds / steps
     return {"seconds": result.cache_seconds + pass_steps(config, items) * step,
             "trunk_cache_seconds": result.cache_seconds, "step_seconds": step,
@@ -189,7 +192,9 @@ def measure_pca(config: ExperimentConfig, items: int, folder: Path,
     table = (rng.normal(size=(items, width)) / np.sqrt(np.arange(1, width + 1))).astype(
         np.float32)
     rat = config.rat
-    _, seconds = timed(reduce_table, table, rat.pca_dim, rat.whiten, rat.unit_norm, config.seed)
+    settings = (rat.pca_dim, rat.whiten, rat.unit_norm, config.seed)
+    reduce_table(table[:2 * width], *settings)  # lazy imports and BLAS set-up, not N's cost
+    _, seconds = timed(reduce_table, table, *settings)
     return {"seconds": seconds, "width": width}
 
 
@@ -231,8 +236,9 @@ def measure(stage: str, items: int, args: argparse.Namespace) -> dict:
 def in_child(stage: str, items: int, args: argparse.Namespace) -> dict:
     """``measure`` in a fresh process, so that its peak RSS is the stage's own."""
     command = [sys.executable, __file__, "--stage", stage, str(items), "--config",
-               str(args.config), "--threads", str(args.threads), "--scft-steps",
-               str(args.scft_steps), *(["--model", args.model] if args.model else [])]
+               str(args.config), "--data-config", str(args.data_config), "--threads",
+               str(args.threads), "--scft-steps", str(args.scft_steps),
+               *(["--model", args.model] if args.model else [])]
     environment = {**os.environ, "TQDM_DISABLE": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=environment)
     if done.returncode:
@@ -242,18 +248,18 @@ def in_child(stage: str, items: int, args: argparse.Namespace) -> dict:
 
 def source_facts(config: ExperimentConfig, args: argparse.Namespace) -> dict:
     """Where the prompts come from and their token lengths with the model's tokenizer."""
-    dataset = source_dataset(config)
+    dataset = source_dataset(args)
     prompts = dataset.prompts
     source = resolve(config.llm.model)
     tokenizer = AutoTokenizer.from_pretrained(source.path, gguf_file=source.gguf_file)
     lengths = np.array([len(ids) for ids in encode(tokenizer, prompts, config.llm.max_tokens)])
-    tokens, note = prompt_tokens(config, config.llm.model)
-    return {"config": kit_relative(args.config), "data": kit_relative(RunLayout(config).data),
+    tokens, note = prompt_tokens(load_config(args.data_config), config.llm.model)
+    return {"config": kit_relative(args.data_config), "data": kit_relative(dataset.path),
             "format": dataset.manifest["inputs"]["source"],
             "files": sorted(Path(path).name for path in dataset.manifest["inputs"]["sources"]),
             "items": len(prompts),
             "draw": "prompts drawn without replacement up to the source's size, with "
-                    f"replacement beyond, seed {config.seed}",
+                    f"replacement beyond, seed {DRAW_SEED}",
             "prompt_tokens": {"mean": float(lengths.mean()), "median": float(np.median(lengths)),
                               "max": int(lengths.max())},
             "planned_tokens": tokens, "planned_tokens_note": note}
@@ -321,10 +327,13 @@ def figure(stages: dict[str, dict], out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", nargs=2, metavar=("STAGE", "ITEMS"), help=argparse.SUPPRESS)
-    parser.add_argument("--config", type=Path,
-                        help="the prompts' source and the recipe (default: "
-                             "configs/scientific_smollm2.yaml when its data is prepared, else "
-                             "configs/ml100k_smollm2.yaml)")
+    parser.add_argument("--config", type=Path, default=MOVIELENS,
+                        help="the recipe: model, CPU SCFT, RAT and recommender settings, and "
+                             "the gpu overlay of the paper profile (default: %(default)s)")
+    parser.add_argument("--data-config", type=Path,
+                        help="the config whose prepared data the prompts are drawn from "
+                             "(default: configs/scientific_smollm2.yaml when its data is "
+                             "prepared, else configs/ml100k_smollm2.yaml)")
     parser.add_argument("--model", help="replaces the config's llm.model")
     parser.add_argument("--sizes", nargs="+", default=[], metavar="STAGE=N,N",
                         help=f"item counts per stage (default: {DEFAULT_SIZES})")
@@ -341,12 +350,13 @@ def main() -> None:
         sizes = parse_sizes(args.sizes)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
-    args.config = args.config or default_config()
+    args.data_config = args.data_config or default_data_config()
     record = run_record.start(args)
     config = recipe(args)
     source = source_facts(config, args)
     report: dict[str, Any] = {
-        **record, "model": config.llm.model, "threads": args.threads, "source": source,
+        **record, "recipe": kit_relative(args.config), "model": config.llm.model,
+        "threads": args.threads, "source": source,
         "rat_data": "long-tailed synthetic sequences (llmemb_utils/srs/synthetic.py) with "
                     "users and interactions in the proportions of Amazon Beauty "
                     f"({srs.BEAUTY['users']:,} users and {srs.BEAUTY['interactions']:,} "

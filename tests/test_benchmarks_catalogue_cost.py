@@ -64,9 +64,9 @@ def test_a_tiny_run_writes_every_stage_and_the_gpu_plan(tmp_path: Path, tiny_rec
     out, figure = tmp_path / "cost.json", tmp_path / "cost.png"
     sizes = ["extraction=8,16", "scft=8,16", "pca=40,80", "rat=40,80"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, str(SCRIPT), "--config", str(config), "--threads", "1",
-                           "--scft-steps", "2", "--sizes", *sizes, "--allow-loaded", "--out",
-                           str(out), "--figure", str(figure)],
+    done = subprocess.run([sys.executable, str(SCRIPT), "--config", str(config), "--data-config",
+                           str(config), "--threads", "1", "--scft-steps", "2", "--sizes", *sizes,
+                           "--allow-loaded", "--out", str(out), "--figure", str(figure)],
                           capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -32,7 +32,7 @@ def measurement() -> dict:
         "command": "python benchmarks/catalogue_cost.py", "loaded": False, "threads": 2,
         "host": {"cpu": {"model": "Test CPU"}, "cores": 2},
         "load_average": {"before": [0.25, 0.5, 0.5], "after": [0.5, 0.5, 0.5]},
-        "model": "smollm2-135m-instruct",
+        "model": "smollm2-135m-instruct", "recipe": "configs/x.yaml",
         "source": {"items": 4_344, "data": "artifacts/sci/data", "format": "sequences-json",
                    "files": ["a.json", "b.json"], "prompt_tokens": {"median": 93.0, "max": 190}},
         "rat_data": "synthetic sequences", "targets": [1_000, 10_000],
@@ -77,7 +77,9 @@ def test_measured_and_extrapolated_sizes_are_labelled(kit: Path):
     ]
     note = lines[5]
     assert "measured on an idle machine (1-minute load average 0.25 at the start)" in note
-    assert "the 4,344 items of `artifacts/sci/data` (sequences-json: a.json, b.json" in note
+    assert ("Model `smollm2-135m-instruct` with the recipe of `configs/x.yaml`; prompts drawn "
+            "from the 4,344 items of `artifacts/sci/data` (sequences-json: a.json, b.json; "
+            "median 93 tokens, longest 190)") in note
     assert "An SCFT step took 0.50, 0.75 s at the measured sizes" in note
     assert ("took 30 s at 500 items (planned 0.50 GiB of host RAM), 1.5 min at 1,000 items "
             "(planned 1.00 GiB of host RAM).") in note
