@@ -62,6 +62,7 @@ from transformers import AutoTokenizer
 from llmemb_utils import pipeline
 from llmemb_utils.config import ExperimentConfig, load_config
 from llmemb_utils.data.dataset import PreparedDataset
+from llmemb_utils.evidence.catalogue_cost import STAGE_LABELS
 from llmemb_utils.evidence.scaling import PowerLaw, estimates, fit_power_law
 from llmemb_utils.io import kit_relative, write_json
 from llmemb_utils.layout import RunLayout
@@ -316,9 +317,10 @@ def figure(stages: dict[str, dict], out: Path) -> None:
     for stage, report in stages.items():
         fit = PowerLaw(**report["fit"])
         sizes = [row["items"] for row in report["measured"]]
-        span = np.geomspace(min(*sizes, *TARGETS), max(*sizes, *TARGETS), 20)
-        curves[stage] = {"items": sizes, "seconds": [row["seconds"] for row in report["measured"]],
-                         "fit_items": span.tolist(), "fit_seconds": [fit(n) for n in span]}
+        shown = np.geomspace(min(*sizes, *TARGETS), max(*sizes, *TARGETS), 20)
+        curves[STAGE_LABELS[stage]] = {
+            "items": sizes, "seconds": [row["seconds"] for row in report["measured"]],
+            "fit_items": shown.tolist(), "fit_seconds": [fit(n) for n in shown]}
     fig = catalogue_cost_figure(curves)
     save_figure(fig, out.stem, out.parent)
     plt.close(fig)
