@@ -366,3 +366,19 @@ def scft_gain_figure(gain: pd.DataFrame, metric: str = "NDCG@10") -> plt.Figure:
     axes[0].legend(frameon=False, fontsize=8, title="LoRA on", title_fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def catalogue_cost_figure(curves: dict[str, dict[str, list[float]]]) -> plt.Figure:
+    """Seconds against items on log-log axes, one line per stage: the measured points solid,
+    the fitted power law dashed over the sizes it is extrapolated to. ``curves`` maps a stage
+    to ``items`` and ``seconds`` (measured) and ``fit_items`` and ``fit_seconds``."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, (stage, curve) in enumerate(curves.items()):
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(curve["items"], curve["seconds"], "o-", color=colour, label=stage)
+        ax.plot(curve["fit_items"], curve["fit_seconds"], "--", color=colour, alpha=0.7)
+    ax.set(xscale="log", yscale="log", xlabel="items in the catalogue", ylabel="seconds",
+           title="Measured (solid) and extrapolated (dashed)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(frameon=False)
+    return fig

@@ -17,7 +17,15 @@ import os
 from dataclasses import dataclass
 
 from .config import ExperimentConfig, load_config
-from .llm.plan import GIB, T4_QLORA_FLOPS, ModelShape, model_shape, scft_seconds, scft_step_flops
+from .llm.plan import (
+    GIB,
+    T4_QLORA_FLOPS,
+    ModelShape,
+    forward_flops,
+    model_shape,
+    scft_seconds,
+    scft_step_flops,
+)
 from .llm.plan_commands import budget, item_count, prompt_tokens, stage_plans
 
 PROFILES = ("cpu-recipe", "t4-demo", "paper")
@@ -65,8 +73,7 @@ def scft_run_seconds(config: ExperimentConfig, shape: ModelShape, tokens: int, i
     seconds = scft_seconds(step, scft.steps, scft.grad_accumulation, flops_per_second)
     frozen = shape.layers - trained
     if frozen and scft.cache_trunk and not scft.resample_views:
-        per_layer = scft_step_flops(shape, items, tokens, 1, checkpointing=False) / 2
-        seconds += frozen * per_layer / flops_per_second
+        seconds += forward_flops(shape, 2 * items, tokens, frozen) / flops_per_second
     return seconds
 
 
@@ -122,13 +129,19 @@ def t4_demo(path: str | os.PathLike, config: ExperimentConfig, fast: bool,
             overrides: dict) -> ExperimentConfig:
     """``config`` with the t4-demo settings under them: the fast overlay and ``overrides``
     still win, so that CI runs stay small."""
-    later = {**(config.fast if fast else {}), **overrides}
-    named = {"name": f"{config.name}_t4demo"}
-    sized = load_config(path, **{**T4_DEMO, **later, **named})
+    later = {**(config.fast if fast else {}), **overrides, "name": f"{config.name}_t4demo"}
+    sized = load_config(path, **{**T4_DEMO, **later})
     prepare_quietly(sized)  # the prompt lengths the step count is planned on
     tokens, _ = prompt_tokens(sized, sized.llm.model)
+    return t4_demo_config(path, tokens, later)
+
+
+def t4_demo_config(path: str | os.PathLike, tokens: int, later: dict) -> ExperimentConfig:
+    """The t4-demo settings over the config at ``path``, ``later`` over them, with the steps
+    planned for prompts of ``tokens`` tokens."""
+    sized = load_config(path, **{**T4_DEMO, **later})
     steps = t4_demo_steps(sized, model_shape(sized.llm.model), tokens)
-    return load_config(path, **{**T4_DEMO, "scft.steps": steps, **later, **named})
+    return load_config(path, **{**T4_DEMO, "scft.steps": steps, **later})
 
 
 def describe(profile: str, config: ExperimentConfig, shape: ModelShape) -> str:

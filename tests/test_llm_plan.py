@@ -14,6 +14,7 @@ from llmemb_utils.llm.plan import (
     ModelShape,
     Precision,
     extraction_plan,
+    extraction_seconds,
     lora_params,
     model_shape,
     rat_plan,
@@ -122,6 +123,12 @@ def test_scft_time_by_hand():
     # 10 steps of 4 micro-batches at 1000 FLOP/s: accumulation multiplies the time
     assert scft_seconds(236160, steps=10, grad_accumulation=4, flops_per_second=1e3) == \
         pytest.approx(236160 * 40 / 1e3)
+
+
+def test_extraction_time_by_hand():
+    # 7 prompts of 5 tokens, forward only, through both layers at 1312 FLOP per token and layer
+    assert extraction_seconds(SHAPE, items=7, tokens=5, flops_per_second=1e3) == \
+        pytest.approx(2 * 1312 * 7 * 5 / 1e3)
 
 
 def test_trunk_cache_by_hand():

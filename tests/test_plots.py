@@ -136,3 +136,17 @@ def test_protocol_comparison_leaves_a_model_at_zero_out_of_the_ratio_range():
                         ("gru4rec", "id", "sampled", "overall", 0.05)])
     fig = plots.protocol_comparison(summary)
     assert fig.axes[0].get_title() == "(a) sampled / full: 10x to 10x"
+
+
+def test_catalogue_cost_draws_measured_points_solid_and_the_fit_dashed():
+    curves = {"extraction": {"items": [10, 20], "seconds": [1.0, 2.0],
+                             "fit_items": [10, 1000], "fit_seconds": [1.0, 100.0]},
+              "rat": {"items": [100, 300], "seconds": [5.0, 9.0],
+                      "fit_items": [100, 1000], "fit_seconds": [5.0, 20.0]}}
+    fig = plots.catalogue_cost_figure(curves)
+    ax = fig.axes[0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    styles = [(line.get_linestyle(), list(line.get_xdata())) for line in ax.get_lines()]
+    assert styles == [("-", [10, 20]), ("--", [10, 1000]), ("-", [100, 300]),
+                      ("--", [100, 1000])]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["extraction", "rat"]

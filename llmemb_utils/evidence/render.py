@@ -52,7 +52,9 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
 
 ``notebooks/runtimes`` (``notebooks`` instead of an experiment: the committed notebooks
 beside ``results/``) lists each notebook with its title and the wall time of its recorded
-full-mode run (:mod:`.notebook_times`).
+full-mode run (:mod:`.notebook_times`). ``benchmarks/catalogue_cost`` (the benchmark JSONs
+beside ``results/``) shows what each stage costs as the catalogue grows, measured and
+extrapolated, beside the planner's GPU estimate (:mod:`.catalogue_cost`).
 
 A block whose markers stand on one line is rendered inline, for a one-line view such as
 ``verdict`` inside a table row. An option's value holds no space unless quoted:
@@ -76,6 +78,7 @@ from ..eval.beyond_results import beyond_accuracy_table
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
+from .catalogue_cost import BENCHMARKS, catalogue_cost_view
 from .comparisons import GROUPS, RAW_TABLE
 from .notebook_times import NOTEBOOKS, duration, runtimes_view
 from .provenance import (
@@ -148,17 +151,18 @@ def generate(block: Block, results: Path, source: str) -> str:
     """The Markdown the records give for ``block``; errors name ``source`` and its line."""
     where = f"{source}:{block.line}: {block.label}"
     origin, _, view = block.name.rpartition("/")
-    views = NOTEBOOK_VIEWS if origin == NOTEBOOKS else VIEWS
+    views = FOLDER_VIEWS.get(origin, VIEWS)
     if view not in views or not origin:
         raise ValueError(f"{where}: expected EXPERIMENT/VIEW with VIEW one of "
-                         f"{sorted(VIEWS)}, or {NOTEBOOKS}/VIEW with VIEW one of "
-                         f"{sorted(NOTEBOOK_VIEWS)}")
+                         f"{sorted(VIEWS)}, or "
+                         + ", or ".join(f"{folder}/VIEW with VIEW one of {sorted(named)}"
+                                        for folder, named in FOLDER_VIEWS.items()))
     render, allowed = views[view]
     unknown = sorted(set(block.options) - set(allowed))
     if unknown:
         raise ValueError(f"{where}: unknown option(s) {unknown}; known: {sorted(allowed)}")
     try:
-        read = results.parent / NOTEBOOKS if origin == NOTEBOOKS else Experiment(results / origin)
+        read = results.parent / origin if origin in FOLDER_VIEWS else Experiment(results / origin)
         return with_note(render(read, block.options))
     except (FileNotFoundError, KeyError, ValueError) as error:
         raise ValueError(f"{where}: {error}") from error
@@ -760,6 +764,9 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "demo_time": (demo_time_view, ()),
     "verdict": (verdict_view, ("backbone", "model", "baseline", "group", "protocol", "metric")),
 }
-NOTEBOOK_VIEWS: dict[str, tuple[Callable[[Path, dict[str, str]], str], tuple[str, ...]]] = {
-    "runtimes": (runtimes_view, ()),
+FolderViews = dict[str, tuple[Callable[[Path, dict[str, str]], str], tuple[str, ...]]]
+# Views over a folder beside results/ instead of an experiment, by the folder's name.
+FOLDER_VIEWS: dict[str, FolderViews] = {
+    NOTEBOOKS: {"runtimes": (runtimes_view, ())},
+    BENCHMARKS: {"catalogue_cost": (catalogue_cost_view, ())},
 }

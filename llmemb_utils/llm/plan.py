@@ -221,18 +221,29 @@ def rat_plan(items: int, table_width: int, hidden: int, blocks: int, batch: int,
 T4_QLORA_FLOPS = 8e12
 
 
+def forward_flops(shape: ModelShape, sequences: int, tokens: int, layers: int) -> float:
+    """Floating-point operations of one forward pass of ``sequences`` prompts of ``tokens``
+    through ``layers`` layers: per token and layer ``2 x`` the projections' weights plus the
+    attention scores and their weighted sum (``4 T`` times the attention width)."""
+    attention = shape.heads * shape.head_dim
+    per_token = 2 * shape.linear_params / shape.layers + 4 * tokens * attention
+    return layers * per_token * sequences * tokens
+
+
 def scft_step_flops(shape: ModelShape, pairs: int, tokens: int, trained_layers: int,
                     checkpointing: bool) -> float:
     """Floating-point operations of one micro-batch (``2 * pairs`` views of ``tokens``) through
     the trained layers: the forward pass, the backward pass (input gradients only, about one
     forward, as the frozen weights need no gradient) and, with checkpointing, the forward
-    recomputed; per token and layer ``2 x`` the projections' weights plus the attention
-    scores and their weighted sum (``4 T`` times the attention width). A cached trunk costs
-    nothing per step."""
-    attention = shape.heads * shape.head_dim
-    per_token = 2 * shape.linear_params / shape.layers + 4 * tokens * attention
+    recomputed. A cached trunk costs nothing per step."""
     passes = 3 if checkpointing else 2
-    return passes * trained_layers * per_token * 2 * pairs * tokens
+    return passes * forward_flops(shape, 2 * pairs, tokens, trained_layers)
+
+
+def extraction_seconds(shape: ModelShape, items: int, tokens: int,
+                       flops_per_second: float) -> float:
+    """Extraction time: one forward pass of every item's prompt through every layer."""
+    return forward_flops(shape, items, tokens, shape.layers) / flops_per_second
 
 
 def scft_seconds(step_flops: float, steps: int, grad_accumulation: int,
