@@ -15,6 +15,7 @@ than that error, so no verdict rests on the draw of one seed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,11 +77,21 @@ def paired_bootstraps(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: 
     :func:`paired_bootstrap` draws for that many users): column ``k`` of ``model_sums`` and
     ``baseline_sums`` (shape ``(users, comparisons)``) holds each user's values summed over
     the ``seeds[k]`` paired seeds of comparison ``k``."""
-    users = model_sums.shape[0]
     totals = resampled_totals(np.hstack([model_sums, baseline_sums]), replicates, seed)
     drawn_model, drawn_baseline = np.hsplit(totals, 2)
-    count = np.asarray(seeds, dtype=float) * users
-    model_total, baseline_total = model_sums.sum(axis=0), baseline_sums.sum(axis=0)
+    return estimates_from_totals(model_sums.sum(axis=0), baseline_sums.sum(axis=0),
+                                 drawn_model, drawn_baseline,
+                                 np.asarray(seeds, dtype=float) * model_sums.shape[0])
+
+
+def estimates_from_totals(model_total: np.ndarray, baseline_total: np.ndarray,
+                          drawn_model: np.ndarray, drawn_baseline: np.ndarray,
+                          count: np.ndarray) -> list[PairedEstimate]:
+    """Comparison ``k``'s estimate from the totals of the sample (``model_total[k]``,
+    ``baseline_total[k]``) and of each replicate (column ``k`` of ``drawn_model`` and
+    ``drawn_baseline``, one row per replicate), ``count[k]`` what turns a total into a mean:
+    the ratio of the means is the ratio of the totals, their difference that of the totals
+    over ``count``."""
     diffs = (drawn_model - drawn_baseline) / count
     diff_ends, diff_errors = _interval(diffs)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -101,16 +112,20 @@ def paired_bootstraps(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: 
 def resampled_totals(values: np.ndarray, replicates: int, seed: int) -> np.ndarray:
     """Per replicate (row), each column's total over ``len(values)`` users drawn with
     replacement: how many times a replicate drew each user, times the users' values."""
-    users = values.shape[0]
+    return np.concatenate([times.astype(float) @ values
+                           for times in resample_counts(values.shape[0], replicates, seed)])
+
+
+def resample_counts(users: int, replicates: int, seed: int) -> Iterator[np.ndarray]:
+    """The replicates of a bootstrap over ``users`` users, ``CHUNK`` at a time: row ``r`` of
+    each chunk counts how many times replicate ``r`` drew each user. The same ``users``,
+    ``replicates`` and ``seed`` give the same draws, whatever is computed from them."""
     rng = np.random.default_rng(seed)
-    totals = []
     for start in range(0, replicates, CHUNK):
         rows = min(CHUNK, replicates - start)
         drawn = rng.integers(0, users, size=(rows, users))
         flat = (drawn + users * np.arange(rows)[:, None]).ravel()
-        times = np.bincount(flat, minlength=rows * users).reshape(rows, users)
-        totals.append(times.astype(float) @ values)
-    return np.concatenate(totals)
+        yield np.bincount(flat, minlength=rows * users).reshape(rows, users)
 
 
 def _interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
