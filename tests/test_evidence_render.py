@@ -174,6 +174,7 @@ def test_beyond_view_averages_each_measure_its_seeds_all_recorded(tmp_path: Path
         (runs / f"id-sasrec-seed{seed}" / "metrics.json").write_text(json.dumps(
             {"config": {"srs": {"backbone": "sasrec"}}, "inputs": {"encoder": {"name": "id"}},
              "overall": {"HR@10": 0.1, "NDCG@10": 0.01 * (seed - 41)}, "beyond_accuracy": beyond}))
+    (runs.parent / "comparisons.json").write_text("[]")
     lines = markdown("exp/beyond", tmp_path / "results").splitlines()
     # diversity: one seed could not measure it, so the model has none, and no model has it
     assert lines[0] == ("| backbone | model (seeds) | HR@10 | NDCG@10 | coverage@10 | "
