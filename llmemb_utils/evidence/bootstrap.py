@@ -15,7 +15,7 @@ than that error, so no verdict rests on the draw of one seed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,9 @@ LEVEL = 0.95
 MC_Z = 1.96  # the Monte-Carlo error of an interval end is a 95 % half-width
 
 Interval = tuple[float, float]
+# A statistic of the replicates: a chunk of resample counts (one row per replicate, one column
+# per user, :func:`resample_counts`) to one row of values per replicate.
+Statistic = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,13 @@ def paired_bootstraps(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: 
     ``baseline_sums`` (shape ``(users, comparisons)``) holds each user's values summed over
     the ``seeds[k]`` paired seeds of comparison ``k``."""
     totals = resampled_totals(np.hstack([model_sums, baseline_sums]), replicates, seed)
+    return paired_estimates(model_sums, baseline_sums, seeds, totals)
+
+
+def paired_estimates(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: list[int],
+                     totals: np.ndarray) -> list[PairedEstimate]:
+    """:func:`paired_bootstraps` from ``totals``, what :func:`totals_of` gives per replicate
+    for the columns of ``model_sums`` followed by those of ``baseline_sums``."""
     drawn_model, drawn_baseline = np.hsplit(totals, 2)
     return estimates_from_totals(model_sums.sum(axis=0), baseline_sums.sum(axis=0),
                                  drawn_model, drawn_baseline,
@@ -111,9 +121,26 @@ def estimates_from_totals(model_total: np.ndarray, baseline_total: np.ndarray,
 
 def resampled_totals(values: np.ndarray, replicates: int, seed: int) -> np.ndarray:
     """Per replicate (row), each column's total over ``len(values)`` users drawn with
-    replacement: how many times a replicate drew each user, times the users' values."""
-    return np.concatenate([times.astype(float) @ values
-                           for times in resample_counts(values.shape[0], replicates, seed)])
+    replacement (:func:`totals_of`)."""
+    (totals,) = resampled(values.shape[0], replicates, seed, [totals_of(values)])
+    return totals
+
+
+def totals_of(values: np.ndarray) -> Statistic:
+    """The statistic giving each column's total over a replicate's users: how many times
+    the replicate drew each user, times the users' values (one row per user)."""
+    return lambda counts: counts.astype(float) @ values
+
+
+def resampled(users: int, replicates: int, seed: int,
+              statistics: Sequence[Statistic]) -> list[np.ndarray]:
+    """Each of ``statistics`` on every replicate of one pass over the draws of
+    :func:`resample_counts`, so that many statistics cost one drawing."""
+    found: list[list[np.ndarray]] = [[] for _ in statistics]
+    for counts in resample_counts(users, replicates, seed):
+        for rows, statistic in zip(found, statistics, strict=True):
+            rows.append(statistic(counts))
+    return [np.concatenate(rows) for rows in found]
 
 
 def resample_counts(users: int, replicates: int, seed: int) -> Iterator[np.ndarray]:

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..config import AblationName
 from ..eval.beyond import coverage
-from .bootstrap import REPLICATES, SEED, PairedEstimate, paired_bootstraps
-from .coverage_bootstrap import coverage_estimates
+from .bootstrap import REPLICATES, SEED, PairedEstimate, paired_estimates, resampled, totals_of
+from .coverage_bootstrap import coverage_estimates, covered_items_of
 from .ranks import UserRanks
 from .user_lists import UserLists
 
@@ -55,7 +55,7 @@ def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
     gains a row per beyond-accuracy measure (``BEYOND_GROUP``)."""
     lists = lists or {}
     pending: list[Pending] = []
-    covering: list[tuple[dict[str, Any], list[RunKey], list[RunKey]]] = []
+    covering: list[Covering] = []
     models = dict.fromkeys((b, m) for b, m, _ in runs)
     for backbone, model, baseline in ((b, m, base) for b, m in models
                                       for base in baselines_of(m)):
@@ -74,9 +74,8 @@ def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
             shown = _paired_lists(lists, pairs, model_keys, baseline_keys)
             if shown:
                 pending.extend(_measure_rows(shown, common))
-                covering.append((common, model_keys, baseline_keys))
-    return _bootstrapped(pending, replicates, seed) + _coverage_rows(lists, covering,
-                                                                     replicates, seed)
+                covering.append(_covering(shown, common, model_keys, baseline_keys))
+    return _bootstrapped(pending, covering, lists, replicates, seed)
 
 
 def _shared_protocols(runs: Mapping[RunKey, Mapping[str, UserRanks]], backbone: str,
@@ -169,39 +168,55 @@ def _measure_rows(shown: list[tuple[UserLists, UserLists]],
             for name in shown[0][0].measures if all(name in names for names in measured)]
 
 
-def _coverage_rows(lists: Mapping[RunKey, Mapping[str, UserLists]],
-                   covering: list[tuple[dict[str, Any], list[ListsKey], list[ListsKey]]],
-                   replicates: int, seed: int) -> list[dict[str, Any]]:
-    """The coverage row of each comparison in ``covering`` (:mod:`.coverage_bootstrap`)."""
-    runs = {key: _lists_of(lists, key) for _, model, baseline in covering
-            for key in (*model, *baseline)}
-    estimates = coverage_estimates(runs, [(model, baseline) for _, model, baseline in covering],
-                                   replicates, seed)
-    rows = []
-    for (common, model, baseline), estimate in zip(covering, estimates, strict=True):
-        shown = runs[model[0]]
-        means = [np.mean([coverage(runs[key].lists, runs[key].num_items) for key in side])
-                 for side in (model, baseline)]
-        rows.append({**common, "group": BEYOND_GROUP, "metric": f"coverage@{shown.lists.shape[1]}",
-                     "users": len(shown.users), "model_mean": float(means[0]),
-                     "baseline_mean": float(means[1]), **estimate_fields(estimate)})
-    return rows
+@dataclass(frozen=True)
+class Covering:
+    """A coverage row before its bootstrap: which runs' lists each side pools."""
+
+    row: dict[str, Any]
+    model: list[ListsKey]
+    baseline: list[ListsKey]
 
 
-def _bootstrapped(pending: list[Pending], replicates: int, seed: int) -> list[dict[str, Any]]:
-    """The rows with their estimates, every row of one number of users bootstrapped at once
-    (they share their resamples whatever the batch: the draws follow from users and seed)."""
+def _covering(shown: list[tuple[UserLists, UserLists]], common: dict[str, Any],
+              model_keys: list[ListsKey], baseline_keys: list[ListsKey]) -> Covering:
+    """The coverage row of a comparison (:mod:`.coverage_bootstrap`)."""
+    reference = shown[0][0]
+    means = [np.mean([coverage(run.lists, run.num_items) for run in side])
+             for side in zip(*shown, strict=True)]
+    return Covering({**common, "group": BEYOND_GROUP, "metric": f"coverage@{reference.k}",
+                     "users": len(reference.users), "model_mean": float(means[0]),
+                     "baseline_mean": float(means[1])}, model_keys, baseline_keys)
+
+
+def _bootstrapped(pending: list[Pending], covering: list[Covering],
+                  lists: Mapping[RunKey, Mapping[str, UserLists]], replicates: int,
+                  seed: int) -> list[dict[str, Any]]:
+    """The rows with their estimates, every row of one number of users bootstrapped at once,
+    coverage rows included (they share their resamples whatever the batch: the draws follow
+    from users and seed)."""
     estimates: dict[int, PairedEstimate] = {}
-    by_users: dict[int, list[int]] = {}
-    for index, item in enumerate(pending):
-        by_users.setdefault(item.row["users"], []).append(index)
-    for indices in by_users.values():
-        batch = [pending[i] for i in indices]
-        found = paired_bootstraps(np.stack([p.model_sums for p in batch], axis=1),
-                                  np.stack([p.baseline_sums for p in batch], axis=1),
-                                  [len(p.row["seeds"]) for p in batch], replicates, seed)
-        estimates.update(zip(indices, found, strict=True))
-    return [{**item.row, **estimate_fields(estimates[i])} for i, item in enumerate(pending)]
+    coverages: dict[int, PairedEstimate] = {}
+    for users in dict.fromkeys(item.row["users"] for item in (*pending, *covering)):
+        batch = [i for i, item in enumerate(pending) if item.row["users"] == users]
+        covers = [i for i, item in enumerate(covering) if item.row["users"] == users]
+        runs = list(dict.fromkeys(key for i in covers
+                                  for key in (*covering[i].model, *covering[i].baseline)))
+        model_sums = np.stack([pending[i].model_sums for i in batch], axis=1)
+        baseline_sums = np.stack([pending[i].baseline_sums for i in batch], axis=1)
+        statistics = [totals_of(np.hstack([model_sums, baseline_sums]))]
+        if runs:
+            statistics.append(covered_items_of([_lists_of(lists, key).lists for key in runs]))
+        totals, *covered = resampled(users, replicates, seed, statistics)
+        estimates.update(zip(batch, paired_estimates(
+            model_sums, baseline_sums, [len(pending[i].row["seeds"]) for i in batch], totals),
+            strict=True))
+        if runs:
+            coverages.update(zip(covers, coverage_estimates(
+                {key: _lists_of(lists, key) for key in runs},
+                [(covering[i].model, covering[i].baseline) for i in covers],
+                dict(zip(runs, covered[0].T, strict=True))), strict=True))
+    return ([{**item.row, **estimate_fields(estimates[i])} for i, item in enumerate(pending)]
+            + [{**item.row, **estimate_fields(coverages[i])} for i, item in enumerate(covering)])
 
 
 def estimate_fields(estimate: PairedEstimate) -> dict[str, Any]:

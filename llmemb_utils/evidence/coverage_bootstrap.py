@@ -19,7 +19,7 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 
-from .bootstrap import PairedEstimate, estimates_from_totals, resample_counts
+from .bootstrap import PairedEstimate, Statistic, estimates_from_totals
 from .user_lists import UserLists
 
 
@@ -28,22 +28,41 @@ def covered_items(lists: np.ndarray) -> int:
     return len(np.unique(lists))
 
 
-def resampled_covered_items(runs: Sequence[np.ndarray], replicates: int,
-                            seed: int) -> np.ndarray:
-    """``(replicates, len(runs))``: per replicate, the distinct items in the lists of the users
-    it drew, for each run's ``(U, K)`` lists (all on the same ``U`` users)."""
-    users = {lists.shape[0] for lists in runs}
-    if len(users) != 1:
-        raise ValueError(f"the runs' lists hold different numbers of users: {sorted(users)}")
+def covered_items_of(runs: Sequence[np.ndarray]) -> Statistic:
+    """The statistic (:func:`.bootstrap.resampled`) giving, per replicate, the distinct items
+    in the lists of the users it drew, one column per run's ``(U, K)`` lists."""
     layouts = [_holders_by_item(lists) for lists in runs]
-    chunks = []
-    for times in resample_counts(users.pop(), replicates, seed):
+
+    def count(times: np.ndarray) -> np.ndarray:
         drawn = _bit_rows(times > 0)
-        counts = [np.unpackbits(np.bitwise_or.reduceat(drawn[holders], starts, axis=0)
-                                .view(np.uint8), axis=1, count=len(times)).sum(axis=0)
-                  for holders, starts in layouts]  # an item's bit: a drawn user shows it
-        chunks.append(np.stack(counts, axis=1))
-    return np.concatenate(chunks)
+        return np.stack([np.unpackbits(np.bitwise_or.reduceat(drawn[holders], starts, axis=0)
+                                       .view(np.uint8), axis=1, count=len(times)).sum(axis=0)
+                         for holders, starts in layouts],  # an item's bit: a drawn user has it
+                        axis=1)
+    return count
+
+
+def coverage_estimates(lists: Mapping[Hashable, UserLists],
+                       comparisons: Sequence[tuple[Sequence[Hashable], Sequence[Hashable]]],
+                       drawn: Mapping[Hashable, np.ndarray]) -> list[PairedEstimate]:
+    """Per comparison, given as the keys in ``lists`` of the model's and the baseline's runs
+    of its paired seeds, the coverage of the model against the baseline pooled over those
+    seeds; ``drawn`` holds each run's :func:`covered_items_of` over the replicates."""
+
+    def pooled(keys: Sequence[Hashable]) -> tuple[int, np.ndarray]:
+        """The distinct items of the sample and of each replicate, summed over the seeds."""
+        return (sum(covered_items(lists[key].lists) for key in keys),
+                sum(drawn[key] for key in keys))
+
+    model = [pooled(keys) for keys, _ in comparisons]
+    baseline = [pooled(keys) for _, keys in comparisons]
+    count = np.array([len(keys) * lists[keys[0]].num_items for keys, _ in comparisons],
+                     dtype=float)
+    return estimates_from_totals(np.array([total for total, _ in model]),
+                                 np.array([total for total, _ in baseline]),
+                                 np.stack([replicates for _, replicates in model], axis=1),
+                                 np.stack([replicates for _, replicates in baseline], axis=1),
+                                 count)
 
 
 def _bit_rows(drawn: np.ndarray) -> np.ndarray:
@@ -63,33 +82,3 @@ def _holders_by_item(lists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     holders = np.repeat(np.arange(lists.shape[0]), lists.shape[1])[order]
     starts = np.flatnonzero(np.r_[True, np.diff(items[order]) != 0])
     return holders, starts
-
-
-def coverage_estimates(lists: Mapping[Hashable, UserLists],
-                       comparisons: Sequence[tuple[Sequence[Hashable], Sequence[Hashable]]],
-                       replicates: int, seed: int) -> list[PairedEstimate]:
-    """Per comparison, given as the keys in ``lists`` of the model's and the baseline's runs
-    of its paired seeds, the coverage of the model against the baseline pooled over those
-    seeds; each run's replicates are counted once, however many comparisons it serves."""
-    if not comparisons:
-        return []
-    runs = list(dict.fromkeys(key for pair in comparisons for side in pair for key in side))
-    by_users: dict[int, list[Hashable]] = {}
-    for key in runs:
-        by_users.setdefault(len(lists[key].users), []).append(key)
-    drawn: dict[Hashable, np.ndarray] = {}
-    for keys in by_users.values():
-        counts = resampled_covered_items([lists[key].lists for key in keys], replicates, seed)
-        drawn.update(zip(keys, counts.T, strict=True))
-    sample = {key: covered_items(lists[key].lists) for key in runs}
-
-    def totals(side: int) -> tuple[np.ndarray, np.ndarray]:
-        return (np.array([sum(sample[key] for key in pair[side]) for pair in comparisons]),
-                np.stack([sum(drawn[key] for key in pair[side]) for pair in comparisons],
-                         axis=1))
-
-    (model_total, drawn_model), (baseline_total, drawn_baseline) = totals(0), totals(1)
-    count = np.array([len(model) * lists[model[0]].num_items for model, _ in comparisons],
-                     dtype=float)
-    return estimates_from_totals(model_total, baseline_total, drawn_model, drawn_baseline,
-                                 count)

@@ -75,6 +75,11 @@ class UserLists:
             raise ValueError(f"{path}: arrays disagree on the number of users ({len(users)})")
         return cls(users, lists, num_items, measures)
 
+    @property
+    def k(self) -> int:
+        """The length of every list."""
+        return self.lists.shape[1]
+
     def summary(self) -> dict[str, float]:
         """The measures of ``metrics.json``'s ``beyond_accuracy`` section, recomputed."""
         return measure_means(self.lists, self.num_items, self.measures)
