@@ -35,11 +35,18 @@ def covered_items_of(runs: Sequence[np.ndarray]) -> Statistic:
 
     def count(times: np.ndarray) -> np.ndarray:
         drawn = _bit_rows(times > 0)
-        return np.stack([np.unpackbits(np.bitwise_or.reduceat(drawn[holders], starts, axis=0)
-                                       .view(np.uint8), axis=1, count=len(times)).sum(axis=0)
-                         for holders, starts in layouts],  # an item's bit: a drawn user has it
-                        axis=1)
+        return np.stack([_shown_items(drawn, holders, starts, len(times))
+                         for holders, starts in layouts], axis=1)
     return count
+
+
+def _shown_items(drawn: np.ndarray, holders: np.ndarray, starts: np.ndarray,
+                 replicates: int) -> np.ndarray:
+    """Per replicate, how many items a drawn user shows: an item's bits are the OR of its
+    holders' bits (:func:`_bit_rows`, :func:`_holders_by_item`)."""
+    bits = np.bitwise_or.reduceat(drawn[holders], starts, axis=0)  # (items, words)
+    return np.unpackbits(bits.view(np.uint8), axis=1, count=replicates).sum(axis=0,
+                                                                            dtype=np.int64)
 
 
 def coverage_estimates(lists: Mapping[Hashable, UserLists],

@@ -83,8 +83,9 @@ def verify_comparisons(experiment: Experiment) -> list[str]:
         (row.get("replicates"), row.get("bootstrap_seed")) for row in recorded).most_common()
         if setting in computed]
     given = computed[usual[0]] if usual else _keyed(compare_runs(ranks, lists=lists))
+    present = _keyed(recorded)
     problems += [f"{path}: {_row_name(row)}: the rank files give it, comparisons.json lacks it"
-                 for key, row in given.items() if key not in _keyed(recorded)]
+                 for key, row in given.items() if key not in present]
     return problems
 
 
