@@ -119,31 +119,40 @@ def _experiment(with_lists: set[tuple[str, int]]) -> tuple[dict, dict]:
     return ranks, lists
 
 
-def test_coverage_is_bootstrapped_by_counting_the_items_of_the_drawn_users() -> None:
+@pytest.mark.parametrize(("model", "baseline"), [("llmemb", "id"), ("llmemb-no-scft", "llmemb")])
+def test_coverage_is_bootstrapped_by_counting_the_items_of_the_drawn_users(
+        model: str, baseline: str) -> None:
     """A row against a bootstrap written out here: 300 resamples of the 5 users (the draws
     every comparison on 5 users shares), the distinct items of the drawn users' lists counted
-    per seed and model, and the 2.5 and 97.5 percentiles of the pooled ratio and difference."""
+    per seed and model, and the 2.5 and 97.5 percentiles of the pooled ratio and difference;
+    the raw-table ablation shows ID's lists, so against LLMEmb its differences are negative."""
     ranks, lists = _experiment(set(SHOWN))
+    for seed in (1, 2):
+        ranks["sasrec", "llmemb-no-scft", seed] = {"full": _ranks(5)}
+        lists["sasrec", "llmemb-no-scft", seed] = {"full": _lists(SHOWN["id", seed], {})}
+    shown = {**SHOWN, **{("llmemb-no-scft", seed): SHOWN["id", seed] for seed in (1, 2)}}
     rows = compare_runs(ranks, replicates=300, seed=7, lists=lists)
-    row = next(r for r in rows if r["metric"] == "coverage@3")
+    row = next(r for r in rows if (r["model"], r["baseline"], r["metric"]) == (
+        model, baseline, "coverage@3"))
     draws = np.random.default_rng(7).integers(0, 5, size=(300, 5))
 
-    def covered(model: str, users: np.ndarray) -> list[int]:
-        return [len({item for user in users for item in SHOWN[model, seed][user]})
+    def covered(name: str, users: np.ndarray) -> list[int]:
+        return [len({item for user in users for item in shown[name, seed][user]})
                 for seed in (1, 2)]
 
-    model = np.array([sum(covered("llmemb", draw)) for draw in draws])
-    baseline = np.array([sum(covered("id", draw)) for draw in draws])
-    everyone = np.arange(5)
-    assert covered("llmemb", everyone) == [8, 8] and covered("id", everyone) == [4, 5]
-    assert (row["model_mean"], row["baseline_mean"]) == (pytest.approx(1.0),
-                                                         pytest.approx(4.5 / 8))
-    assert row["ratio"] == pytest.approx(16 / 9)
-    assert row["diff"] == pytest.approx((16 - 9) / 16)
-    assert row["ratio_ci95"] == pytest.approx(np.percentile(model / baseline, [2.5, 97.5]),
-                                              rel=1e-12)
-    assert row["diff_ci95"] == pytest.approx(np.percentile((model - baseline) / 16,
-                                                           [2.5, 97.5]), rel=1e-12)
+    drawn = {name: np.array([sum(covered(name, draw)) for draw in draws])
+             for name in (model, baseline)}
+    everyone = {name: sum(covered(name, np.arange(5))) for name in (model, baseline)}
+    assert sum(covered("llmemb", np.arange(5))) == 8 + 8 and sum(covered("id", np.arange(5))) \
+        == 4 + 5
+    assert (row["model_mean"], row["baseline_mean"]) == (
+        pytest.approx(everyone[model] / 16), pytest.approx(everyone[baseline] / 16))
+    assert row["ratio"] == pytest.approx(everyone[model] / everyone[baseline])
+    assert row["diff"] == pytest.approx((everyone[model] - everyone[baseline]) / 16)
+    assert row["ratio_ci95"] == pytest.approx(
+        np.percentile(drawn[model] / drawn[baseline], [2.5, 97.5]), rel=1e-12)
+    assert row["diff_ci95"] == pytest.approx(
+        np.percentile((drawn[model] - drawn[baseline]) / 16, [2.5, 97.5]), rel=1e-12)
     assert (row["group"], row["protocol"], row["users"], row["replicates"], row["seeds"]) == (
         "overall", "full", 5, 300, [1, 2])
 
