@@ -73,12 +73,19 @@ def coverage_estimates(lists: Mapping[Hashable, UserLists],
 
 
 def _bit_rows(drawn: np.ndarray) -> np.ndarray:
-    """``(users, words)`` 64-bit words whose bits, in :func:`numpy.packbits` order, say which
-    replicates (rows of ``drawn``) drew each user: one OR of words joins 64 replicates."""
-    packed = np.packbits(drawn.T, axis=1)
-    words = np.zeros((packed.shape[0], -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
-    words[:, :packed.shape[1]] = packed
-    return words.view(np.uint64)
+    """``(users, words)`` 64-bit words whose bits say which replicates (rows of ``drawn``)
+    drew each user, 8 replicates a byte in :func:`numpy.packbits` order (first replicate in
+    the high bit): one OR of words joins 64 replicates. Packed by shifts along the replicates
+    and transposed once packed, eight times fewer bytes than ``drawn`` holds."""
+    replicates, users = drawn.shape
+    words = -(-replicates // 64)
+    padded = np.zeros((words * 64, users), dtype=np.uint8)
+    padded[:replicates] = drawn
+    octets = padded.reshape(words * 8, 8, users)
+    packed = octets[:, 0] << 7
+    for bit in range(1, 8):
+        packed |= octets[:, bit] << (7 - bit)
+    return np.ascontiguousarray(packed.T).view(np.uint64)
 
 
 def _holders_by_item(lists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
