@@ -46,7 +46,7 @@ def _shown_items(drawn: np.ndarray, holders: np.ndarray, starts: np.ndarray,
     holders' bits (:func:`_bit_rows`, :func:`_holders_by_item`)."""
     bits = np.bitwise_or.reduceat(drawn[holders], starts, axis=0)  # (items, words)
     return np.unpackbits(bits.view(np.uint8), axis=1, count=replicates).sum(axis=0,
-                                                                            dtype=np.int64)
+                                                                            dtype=np.int32)
 
 
 def coverage_estimates(lists: Mapping[Hashable, UserLists],
