@@ -29,9 +29,14 @@ ZERO_POPULARITY = ("an item with no training interaction counts as seen once: "
                    "p = 1 / #training interactions")
 
 
+def shown_items(lists: np.ndarray) -> int:
+    """How many distinct items the lists show."""
+    return len(np.unique(lists))
+
+
 def coverage(lists: np.ndarray, num_items: int) -> float:
     """Share of the ``num_items`` catalogue items shown to at least one user."""
-    return len(np.unique(lists)) / num_items
+    return shown_items(lists) / num_items
 
 
 def user_tail_shares(lists: np.ndarray, is_tail: np.ndarray) -> np.ndarray:

@@ -19,13 +19,9 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 
+from ..eval.beyond import shown_items
 from .bootstrap import PairedEstimate, Statistic, estimates_from_totals
 from .user_lists import UserLists
-
-
-def covered_items(lists: np.ndarray) -> int:
-    """How many distinct items the ``(U, K)`` lists show."""
-    return len(np.unique(lists))
 
 
 def covered_items_of(runs: Sequence[np.ndarray]) -> Statistic:
@@ -42,8 +38,8 @@ def covered_items_of(runs: Sequence[np.ndarray]) -> Statistic:
 
 def _shown_items(drawn: np.ndarray, holders: np.ndarray, starts: np.ndarray,
                  replicates: int) -> np.ndarray:
-    """Per replicate, how many items a drawn user shows: an item's bits are the OR of its
-    holders' bits (:func:`_bit_rows`, :func:`_holders_by_item`)."""
+    """Per replicate, how many items the users it drew show: an item's bits are the OR of
+    its holders' bits (:func:`_bit_rows`, :func:`_holders_by_item`)."""
     bits = np.bitwise_or.reduceat(drawn[holders], starts, axis=0)  # (items, words)
     return np.unpackbits(bits.view(np.uint8), axis=1, count=replicates).sum(axis=0,
                                                                             dtype=np.int32)
@@ -58,7 +54,7 @@ def coverage_estimates(lists: Mapping[Hashable, UserLists],
 
     def pooled(keys: Sequence[Hashable]) -> tuple[int, np.ndarray]:
         """The distinct items of the sample and of each replicate, summed over the seeds."""
-        return (sum(covered_items(lists[key].lists) for key in keys),
+        return (sum(shown_items(lists[key].lists) for key in keys),
                 sum(drawn[key] for key in keys))
 
     model = [pooled(keys) for keys, _ in comparisons]
