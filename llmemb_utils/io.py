@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import __version__
 
 MANIFEST = "manifest.json"
@@ -46,6 +48,15 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
     ) as handle:
         json.dump(data, handle, indent=2, sort_keys=True, default=_json_default)
         handle.write("\n")
+    os.replace(handle.name, path)
+
+
+def write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
+    """Write a compressed ``.npz`` atomically (temporary file + rename)."""
+    path = Path(path)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+                                     delete=False) as handle:
+        np.savez_compressed(handle, **arrays)
     os.replace(handle.name, path)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ from llmemb_utils.evidence.render import (
     seeds_cell,
 )
 from llmemb_utils.evidence.selection import chosen_variant, validation_ranking
+from llmemb_utils.evidence.user_lists import UserLists, section_measures
+from llmemb_utils.evidence.verify import verify_experiment
 from llmemb_utils.io import read_json
 from llmemb_utils.llm.embed import save_item_embeddings
 from llmemb_utils.srs.run import train
@@ -472,3 +475,77 @@ def test_the_demo_time_renders_each_stage_and_says_whether_the_machine_was_idle(
         "",
         "`python benchmarks/demo_time.py --config configs/x.yaml` on AMD EPYC (2 cores), 2 "
         "recommender runs; timed on an idle machine (1-minute load average 0.25 at the start)."]
+
+
+def test_each_full_ranking_run_keeps_lists_that_give_its_beyond_section_exactly(
+        runs: list[Path]) -> None:
+    for run in runs:
+        shown = UserLists.load(run / "beyond.npz")
+        assert shown.summary() == section_measures(read_json(run / "metrics.json"))
+        assert shown.lists.shape == (150, 10) and shown.users.tolist() == list(range(1, 151))
+        assert not (run / "beyond_sampled.npz").exists()  # sampled negatives show no list
+
+
+def _tamper_lists(path: Path, change: Callable[[UserLists], None]) -> None:
+    shown = UserLists.load(path)
+    change(shown)
+    shown.save(path)
+
+
+def test_records_keep_the_lists_and_verify_names_a_tampered_value(runs: list[Path],
+                                                                  tmp_path: Path) -> None:
+    target = tmp_path / "results" / "tiny"
+    write_experiment(target, runs, "test", replicates=200)
+    rows = read_json(target / "comparisons.json")
+    assert {(r["model"], r["baseline"], r["group"], r["metric"]) for r in rows
+            if not r["metric"].startswith(("NDCG", "HR"))} == {
+        ("llmemb", "id", "overall", metric)
+        for metric in ("coverage@10", "tail_share@10", "novelty@10")}  # no ruler: no diversity
+    assert verify_experiment(target) == []
+    run = target / "runs" / "llmemb-sasrec-seed1"
+    recorded = read_json(run / "metrics.json")["beyond_accuracy"]
+    _tamper_lists(run / "beyond.npz", lambda shown: shown.measures["novelty@10"].__iadd__(1.0))
+    problems = verify_experiment(target)
+    assert problems[0] == (f"{run / 'metrics.json'}: beyond_accuracy.novelty@10 recorded "
+                           f"{recorded['novelty@10']:.12g}, ranks give "
+                           f"{recorded['novelty@10'] + 1:.12g}")
+    compared = f"{target / 'comparisons.json'}: sasrec llmemb vs id, full overall novelty@10: "
+    assert all(problem.startswith(compared) for problem in problems[1:])
+    assert any(problem.startswith(f"{compared}model_mean") for problem in problems[1:])
+
+    def show_an_unshown_item(shown: UserLists) -> None:
+        shown.lists[0, 0] = np.setdiff1d(np.arange(1, shown.num_items + 1), shown.lists)[0]
+
+    shutil.copyfile(runs[2] / "beyond.npz", run / "beyond.npz")
+    _tamper_lists(run / "beyond.npz", show_an_unshown_item)
+    problems = verify_experiment(target)
+    assert problems[0].startswith(f"{run / 'metrics.json'}: beyond_accuracy.coverage@10 "
+                                  f"recorded {recorded['coverage@10']:.12g}, ranks give ")
+    assert any("overall coverage@10: model_mean" in problem for problem in problems[1:])
+
+
+def test_a_run_whose_lists_disagree_with_its_metrics_is_refused(runs: list[Path],
+                                                                tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(runs[0], copy)
+    _tamper_lists(copy / "beyond.npz", lambda shown: shown.measures["tail_share@10"].fill(0.5))
+    with pytest.raises(ValueError, match=f"{copy / 'beyond.npz'} does not reproduce the "
+                                         f"beyond_accuracy of {copy / 'metrics.json'}"):
+        write_experiment(tmp_path / "results" / "x", [copy, *runs[1:]], "test")
+    assert not (tmp_path / "results" / "x").exists()
+
+
+def test_evaluate_writes_the_lists_of_a_run_evaluated_before_they_were_kept(
+        runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(runs[0], old)
+    (old / "beyond.npz").unlink()
+    write_experiment(tmp_path / "results" / "before", [old, runs[2]], "test", replicates=50)
+    assert {r["metric"] for r in read_json(tmp_path / "results" / "before" / "comparisons.json")
+            } == {"NDCG@10", "HR@10"}  # a run without lists: no beyond-accuracy rows
+    assert main(["evaluate", "--run", str(old), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    kept, original = UserLists.load(old / "beyond.npz"), UserLists.load(runs[0] / "beyond.npz")
+    np.testing.assert_array_equal(kept.lists, original.lists)
+    assert kept.summary() == original.summary() == section_measures(
+        read_json(old / "metrics.json"))

@@ -174,9 +174,51 @@ def test_beyond_view_averages_each_measure_its_seeds_all_recorded(tmp_path: Path
         (runs / f"id-sasrec-seed{seed}" / "metrics.json").write_text(json.dumps(
             {"config": {"srs": {"backbone": "sasrec"}}, "inputs": {"encoder": {"name": "id"}},
              "overall": {"HR@10": 0.1, "NDCG@10": 0.01 * (seed - 41)}, "beyond_accuracy": beyond}))
+    (runs.parent / "comparisons.json").write_text("[]")
     lines = markdown("exp/beyond", tmp_path / "results").splitlines()
     # diversity: one seed could not measure it, so the model has none, and no model has it
     assert lines[0] == ("| backbone | model (seeds) | HR@10 | NDCG@10 | coverage@10 | "
                         "tail_share@10 | novelty@10 |")
     assert lines[2] == "| sasrec | ID (2) | 0.100 | 0.015 | 0.600 | 0.300 | 11.000 |"
     assert lines[-1].endswith("intra_list_diversity@10 left out by 1 run(s): no raw table.")
+
+
+def _comparison(backbone: str, model: str, baseline: str, metric: str, ratio: float,
+                low: float, high: float) -> dict:
+    return {"backbone": backbone, "model": model, "baseline": baseline, "protocol": "full",
+            "group": "overall", "metric": metric, "seeds": [42, 43], "users": 10,
+            "ratio": ratio, "ratio_ci95": [low, high], "diff": ratio - 1.0,
+            "diff_ci95": [low - 1.0, high - 1.0], "excludes_no_difference": low > 1.0}
+
+
+def test_beyond_view_shows_the_paired_ratio_to_id_where_the_records_compare_the_measures(
+        tmp_path: Path) -> None:
+    runs = tmp_path / "results" / "exp" / "runs"
+    for backbone in ("sasrec", "gru4rec"):
+        for model in ("id", "llmemb"):
+            run = runs / f"{model}-{backbone}-seed42"
+            run.mkdir(parents=True)
+            (run / "run.json").write_text(json.dumps(
+                {"backbone": backbone, "model": model, "seed": 42}))
+            (run / "metrics.json").write_text(json.dumps(
+                {"config": {"srs": {"backbone": backbone}}, "inputs": {"encoder": {"name": model}},
+                 "overall": {"HR@10": 0.1, "NDCG@10": 0.05},
+                 "beyond_accuracy": {"coverage@10": 0.5, "tail_share@10": 0.2,
+                                     "novelty@10": 10.0}}))
+    rows = [_comparison("sasrec", "llmemb", "id", "HR@10", 0.9, 0.8, 1.01),
+            _comparison("sasrec", "llmemb", "id", "coverage@10", 1.5, 1.2, 1.8),
+            _comparison("sasrec", "llmemb", "id", "tail_share@10", 2.25, 2.0, 2.5),
+            _comparison("sasrec", "llmemb", "llmemb-no-scft", "novelty@10", 1.1, 1.05, 1.2),
+            _comparison("gru4rec", "llmemb", "id", "NDCG@10", 1.2, 1.1, 1.3)]  # accuracy only
+    (runs.parent / "comparisons.json").write_text(json.dumps(rows))
+    lines = markdown("exp/beyond", tmp_path / "results").splitlines()
+    assert lines[0] == ("| backbone | model (seeds) | HR@10 | NDCG@10 | coverage@10 | "
+                        "tail_share@10 | novelty@10 |")
+    assert lines[2:7] == [
+        "| sasrec | ID (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |",
+        "| sasrec | LLMEmb (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |",
+        "| sasrec | LLMEmb / ID (seeds 42, 43) | 0.90x [0.80, 1.01] |  | 1.50x [1.20, 1.80] * | "
+        "2.25x [2.00, 2.50] * |  |",
+        "| gru4rec | ID (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |",
+        "| gru4rec | LLMEmb (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |"]
+    assert "Model / ID: ratio of the means over the seeds both have" in lines[-1]

@@ -15,6 +15,7 @@ than that error, so no verdict rests on the draw of one seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,9 @@ LEVEL = 0.95
 MC_Z = 1.96  # the Monte-Carlo error of an interval end is a 95 % half-width
 
 Interval = tuple[float, float]
+# A statistic of the replicates: a chunk of resample counts (one row per replicate, one column
+# per user, :func:`resample_counts`) to one row of values per replicate.
+Statistic = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,28 @@ def paired_bootstraps(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: 
     :func:`paired_bootstrap` draws for that many users): column ``k`` of ``model_sums`` and
     ``baseline_sums`` (shape ``(users, comparisons)``) holds each user's values summed over
     the ``seeds[k]`` paired seeds of comparison ``k``."""
-    users = model_sums.shape[0]
     totals = resampled_totals(np.hstack([model_sums, baseline_sums]), replicates, seed)
+    return paired_estimates(model_sums, baseline_sums, seeds, totals)
+
+
+def paired_estimates(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: list[int],
+                     totals: np.ndarray) -> list[PairedEstimate]:
+    """:func:`paired_bootstraps` from ``totals``, what :func:`totals_of` gives per replicate
+    for the columns of ``model_sums`` followed by those of ``baseline_sums``."""
     drawn_model, drawn_baseline = np.hsplit(totals, 2)
-    count = np.asarray(seeds, dtype=float) * users
-    model_total, baseline_total = model_sums.sum(axis=0), baseline_sums.sum(axis=0)
+    return estimates_from_totals(model_sums.sum(axis=0), baseline_sums.sum(axis=0),
+                                 drawn_model, drawn_baseline,
+                                 np.asarray(seeds, dtype=float) * model_sums.shape[0])
+
+
+def estimates_from_totals(model_total: np.ndarray, baseline_total: np.ndarray,
+                          drawn_model: np.ndarray, drawn_baseline: np.ndarray,
+                          count: np.ndarray) -> list[PairedEstimate]:
+    """Comparison ``k``'s estimate from the totals of the sample (``model_total[k]``,
+    ``baseline_total[k]``) and of each replicate (column ``k`` of ``drawn_model`` and
+    ``drawn_baseline``, one row per replicate), ``count[k]`` what turns a total into a mean:
+    the ratio of the means is the ratio of the totals, their difference that of the totals
+    over ``count``."""
     diffs = (drawn_model - drawn_baseline) / count
     diff_ends, diff_errors = _interval(diffs)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -100,17 +121,38 @@ def paired_bootstraps(model_sums: np.ndarray, baseline_sums: np.ndarray, seeds: 
 
 def resampled_totals(values: np.ndarray, replicates: int, seed: int) -> np.ndarray:
     """Per replicate (row), each column's total over ``len(values)`` users drawn with
-    replacement: how many times a replicate drew each user, times the users' values."""
-    users = values.shape[0]
+    replacement (:func:`totals_of`)."""
+    (totals,) = resampled(values.shape[0], replicates, seed, [totals_of(values)])
+    return totals
+
+
+def totals_of(values: np.ndarray) -> Statistic:
+    """The statistic giving each column's total over a replicate's users: how many times
+    the replicate drew each user, times the users' values (one row per user)."""
+    return lambda counts: counts.astype(float) @ values
+
+
+def resampled(users: int, replicates: int, seed: int,
+              statistics: Sequence[Statistic]) -> list[np.ndarray]:
+    """Each of ``statistics`` on every replicate of one pass over the draws of
+    :func:`resample_counts`, so that many statistics cost one drawing."""
+    found: list[list[np.ndarray]] = [[] for _ in statistics]
+    for counts in resample_counts(users, replicates, seed):
+        for rows, statistic in zip(found, statistics, strict=True):
+            rows.append(statistic(counts))
+    return [np.concatenate(rows) for rows in found]
+
+
+def resample_counts(users: int, replicates: int, seed: int) -> Iterator[np.ndarray]:
+    """The replicates of a bootstrap over ``users`` users, ``CHUNK`` at a time: row ``r`` of
+    each chunk counts how many times replicate ``r`` drew each user. The same ``users``,
+    ``replicates`` and ``seed`` give the same draws, whatever is computed from them."""
     rng = np.random.default_rng(seed)
-    totals = []
     for start in range(0, replicates, CHUNK):
         rows = min(CHUNK, replicates - start)
         drawn = rng.integers(0, users, size=(rows, users))
         flat = (drawn + users * np.arange(rows)[:, None]).ravel()
-        times = np.bincount(flat, minlength=rows * users).reshape(rows, users)
-        totals.append(times.astype(float) @ values)
-    return np.concatenate(totals)
+        yield np.bincount(flat, minlength=rows * users).reshape(rows, users)
 
 
 def _interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """Every paired comparison of an experiment: LLMEmb against the ID encoder on each backbone,
 each LLMEmb ablation or variant against LLMEmb and against ID, LLMEmb and its variants against
 the raw-table ablation, runs paired by seed, per protocol, group and metric
-(``comparisons.json``)."""
+(``comparisons.json``); where the runs kept their top-K lists, also per beyond-accuracy
+measure over all users."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from typing import Any, get_args
 import numpy as np
 
 from ..config import AblationName
-from .bootstrap import REPLICATES, SEED, PairedEstimate, paired_bootstraps
+from ..eval.beyond import coverage
+from .bootstrap import REPLICATES, SEED, PairedEstimate, paired_estimates, resampled, totals_of
+from .coverage_bootstrap import coverage_estimates, covered_items_of
 from .ranks import UserRanks
+from .user_lists import UserLists
 
 GROUPS = ("overall", "item_tail", "item_head", "user_short", "user_long")
 FIXED_GROUPS = ("item_tail_fixed", "item_head_fixed")  # where the data sets a fixed split
@@ -21,6 +25,8 @@ METRICS = ("NDCG@10", "HR@10")
 ID, LLMEMB = "id", "llmemb"
 
 RunKey = tuple[str, str, int]  # backbone, model (the encoder name), seed
+ListsKey = tuple[str, str, int, str]  # a run's key and the protocol of its top-K lists
+BEYOND_GROUP = "overall"  # the beyond-accuracy measures are compared over all test users
 
 
 RAW_TABLE = f"{LLMEMB}-no-scft"  # the ablation that reads the LLM's raw table
@@ -40,10 +46,16 @@ def baselines_of(model: str) -> tuple[str, ...]:
 
 
 def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
-                 replicates: int = REPLICATES, seed: int = SEED) -> list[dict[str, Any]]:
+                 replicates: int = REPLICATES, seed: int = SEED,
+                 lists: Mapping[RunKey, Mapping[str, UserLists]] | None = None,
+                 ) -> list[dict[str, Any]]:
     """One row per backbone, model, protocol, group and metric whose model and baseline share
-    at least one seed; ``runs`` maps (backbone, model, seed) to its ranks by protocol."""
+    at least one seed; ``runs`` maps (backbone, model, seed) to its ranks by protocol. Where
+    ``lists`` holds the top-K lists of every paired run under a protocol, the overall group
+    gains a row per beyond-accuracy measure (``BEYOND_GROUP``)."""
+    lists = lists or {}
     pending: list[Pending] = []
+    covering: list[Covering] = []
     models = dict.fromkeys((b, m) for b, m, _ in runs)
     for backbone, model, baseline in ((b, m, base) for b, m in models
                                       for base in baselines_of(m)):
@@ -57,7 +69,13 @@ def compare_runs(runs: Mapping[RunKey, Mapping[str, UserRanks]],
                       "protocol": protocol, "seeds": seeds, "replicates": replicates,
                       "bootstrap_seed": seed}
             pending.extend(_group_rows(pairs, common))
-    return _bootstrapped(pending, replicates, seed)
+            model_keys = [(backbone, model, s, protocol) for s in seeds]
+            baseline_keys = [(backbone, baseline, s, protocol) for s in seeds]
+            shown = _paired_lists(lists, pairs, model_keys, baseline_keys)
+            if shown:
+                pending.extend(_measure_rows(shown, common))
+                covering.append(_covering(shown, common, model_keys, baseline_keys))
+    return _bootstrapped(pending, covering, lists, replicates, seed)
 
 
 def _shared_protocols(runs: Mapping[RunKey, Mapping[str, UserRanks]], backbone: str,
@@ -98,31 +116,107 @@ def _group_rows(pairs: list[tuple[UserRanks, UserRanks]],
             len(reference.users), dtype=bool)
         if not mask.any():
             continue
-        for metric in METRICS:
-            model = np.stack([m[metric][mask] for m, _ in values])
-            baseline = np.stack([b[metric][mask] for _, b in values])
-            rows.append(Pending({**common, "group": group, "metric": metric,
-                                 "users": int(mask.sum()),
-                                 "model_mean": float(model.mean()),
-                                 "baseline_mean": float(baseline.mean())},
-                                model.sum(axis=0), baseline.sum(axis=0)))
+        rows += [_pending(common, group, metric, np.stack([m[metric][mask] for m, _ in values]),
+                          np.stack([b[metric][mask] for _, b in values]))
+                 for metric in METRICS]
     return rows
 
 
-def _bootstrapped(pending: list[Pending], replicates: int, seed: int) -> list[dict[str, Any]]:
-    """The rows with their estimates, every row of one number of users bootstrapped at once
-    (they share their resamples whatever the batch: the draws follow from users and seed)."""
+def _pending(common: dict[str, Any], group: str, metric: str, model: np.ndarray,
+             baseline: np.ndarray) -> Pending:
+    """The row of ``model``'s and ``baseline``'s per-user values, shape (seeds, users)."""
+    return Pending({**common, "group": group, "metric": metric, "users": model.shape[1],
+                    "model_mean": float(model.mean()), "baseline_mean": float(baseline.mean())},
+                   model.sum(axis=0), baseline.sum(axis=0))
+
+
+def _paired_lists(lists: Mapping[RunKey, Mapping[str, UserLists]],
+                  pairs: list[tuple[UserRanks, UserRanks]], model_keys: list[ListsKey],
+                  baseline_keys: list[ListsKey]) -> list[tuple[UserLists, UserLists]]:
+    """The top-K lists of every paired run, or none unless every run has them (records
+    written before the lists were kept); each must hold the test users of its ranks."""
+    found = [(_lists_of(lists, model), _lists_of(lists, baseline))
+             for model, baseline in zip(model_keys, baseline_keys, strict=True)]
+    if any(shown is None for pair in found for shown in pair):
+        return []
+    for key, shown, ranks in zip(model_keys + baseline_keys, _sides(found), _sides(pairs),
+                                 strict=True):
+        if not np.array_equal(shown.users, ranks.users):
+            raise ValueError(f"{key}: the top-K lists and the rank file hold different test "
+                             "users, so the lists cannot be paired")
+    return found
+
+
+def _sides(pairs: list[tuple[Any, Any]]) -> list[Any]:
+    """The models' entries of ``pairs``, then the baselines'."""
+    return [model for model, _ in pairs] + [baseline for _, baseline in pairs]
+
+
+def _lists_of(lists: Mapping[RunKey, Mapping[str, UserLists]],
+              key: ListsKey) -> UserLists | None:
+    backbone, model, seed, protocol = key
+    return lists.get((backbone, model, seed), {}).get(protocol)
+
+
+def _measure_rows(shown: list[tuple[UserLists, UserLists]],
+                  common: dict[str, Any]) -> list[Pending]:
+    """A row per beyond-accuracy measure that is a mean over users and that every paired run
+    measured (diversity needs a ruler)."""
+    measured = [set(run.measures) for pair in shown for run in pair]
+    return [_pending(common, BEYOND_GROUP, name, np.stack([m.measures[name] for m, _ in shown]),
+                     np.stack([b.measures[name] for _, b in shown]))
+            for name in shown[0][0].measures if all(name in names for names in measured)]
+
+
+@dataclass(frozen=True)
+class Covering:
+    """A coverage row before its bootstrap: which runs' lists each side pools."""
+
+    row: dict[str, Any]
+    model: list[ListsKey]
+    baseline: list[ListsKey]
+
+
+def _covering(shown: list[tuple[UserLists, UserLists]], common: dict[str, Any],
+              model_keys: list[ListsKey], baseline_keys: list[ListsKey]) -> Covering:
+    """The coverage row of a comparison (:mod:`.coverage_bootstrap`)."""
+    reference = shown[0][0]
+    means = [np.mean([coverage(run.lists, run.num_items) for run in side])
+             for side in zip(*shown, strict=True)]
+    return Covering({**common, "group": BEYOND_GROUP, "metric": f"coverage@{reference.k}",
+                     "users": len(reference.users), "model_mean": float(means[0]),
+                     "baseline_mean": float(means[1])}, model_keys, baseline_keys)
+
+
+def _bootstrapped(pending: list[Pending], covering: list[Covering],
+                  lists: Mapping[RunKey, Mapping[str, UserLists]], replicates: int,
+                  seed: int) -> list[dict[str, Any]]:
+    """The rows with their estimates, every row of one number of users bootstrapped at once,
+    coverage rows included (they share their resamples whatever the batch: the draws follow
+    from users and seed)."""
     estimates: dict[int, PairedEstimate] = {}
-    by_users: dict[int, list[int]] = {}
-    for index, item in enumerate(pending):
-        by_users.setdefault(item.row["users"], []).append(index)
-    for indices in by_users.values():
-        batch = [pending[i] for i in indices]
-        found = paired_bootstraps(np.stack([p.model_sums for p in batch], axis=1),
-                                  np.stack([p.baseline_sums for p in batch], axis=1),
-                                  [len(p.row["seeds"]) for p in batch], replicates, seed)
-        estimates.update(zip(indices, found, strict=True))
-    return [{**item.row, **estimate_fields(estimates[i])} for i, item in enumerate(pending)]
+    coverages: dict[int, PairedEstimate] = {}
+    for users in dict.fromkeys(item.row["users"] for item in (*pending, *covering)):
+        batch = [i for i, item in enumerate(pending) if item.row["users"] == users]
+        covers = [i for i, item in enumerate(covering) if item.row["users"] == users]
+        runs = list(dict.fromkeys(key for i in covers
+                                  for key in (*covering[i].model, *covering[i].baseline)))
+        model_sums = np.stack([pending[i].model_sums for i in batch], axis=1)
+        baseline_sums = np.stack([pending[i].baseline_sums for i in batch], axis=1)
+        statistics = [totals_of(np.hstack([model_sums, baseline_sums]))]
+        if runs:
+            statistics.append(covered_items_of([_lists_of(lists, key).lists for key in runs]))
+        totals, *covered = resampled(users, replicates, seed, statistics)
+        estimates.update(zip(batch, paired_estimates(
+            model_sums, baseline_sums, [len(pending[i].row["seeds"]) for i in batch], totals),
+            strict=True))
+        if runs:
+            coverages.update(zip(covers, coverage_estimates(
+                {key: _lists_of(lists, key) for key in runs},
+                [(covering[i].model, covering[i].baseline) for i in covers],
+                dict(zip(runs, covered[0].T, strict=True))), strict=True))
+    return ([{**item.row, **estimate_fields(estimates[i])} for i, item in enumerate(pending)]
+            + [{**item.row, **estimate_fields(coverages[i])} for i, item in enumerate(covering)])
 
 
 def estimate_fields(estimate: PairedEstimate) -> dict[str, Any]:

@@ -14,7 +14,6 @@ Each ``metrics*.json`` of a run has a ``ranks*.npz`` beside it (``metrics_sample
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,23 @@ import numpy as np
 from ..data.buckets import binned_masks, group_masks
 from ..data.dataset import PreparedDataset
 from ..eval.metrics import KS, expected_metrics, mean_metrics
+from ..io import write_npz
 
 KEYS = ("users", "greater", "ties", "group_names", "group_masks")
 
 
-def ranks_filename(metrics_filename: str) -> str:
-    """The rank file beside a metrics file: ``metrics_sampled.json`` -> ``ranks_sampled.npz``."""
+def companion_filename(metrics_filename: str, prefix: str) -> str:
+    """The per-user file named ``prefix`` beside a metrics file: ``metrics_sampled.json``
+    with ``ranks`` -> ``ranks_sampled.npz``."""
     stem = Path(metrics_filename).stem
     if not stem.startswith("metrics"):
         raise ValueError(f"{metrics_filename}: not a metrics*.json file name")
-    return f"ranks{stem.removeprefix('metrics')}.npz"
+    return f"{prefix}{stem.removeprefix('metrics')}.npz"
+
+
+def ranks_filename(metrics_filename: str) -> str:
+    """The rank file beside a metrics file: ``metrics_sampled.json`` -> ``ranks_sampled.npz``."""
+    return companion_filename(metrics_filename, "ranks")
 
 
 def flat_groups(dataset: PreparedDataset, split: str) -> dict[str, np.ndarray]:
@@ -63,14 +69,10 @@ class UserRanks:
                    flat_groups(dataset, split))
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the compressed ``.npz`` atomically (temporary file + rename)."""
-        path = Path(path)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as handle:
-            np.savez_compressed(handle, users=self.users, greater=self.greater, ties=self.ties,
-                                group_names=np.array(list(self.groups), dtype=str),
-                                group_masks=np.stack(list(self.groups.values())))
-        os.replace(handle.name, path)
+        """Write the compressed ``.npz`` atomically."""
+        write_npz(path, {"users": self.users, "greater": self.greater, "ties": self.ties,
+                         "group_names": np.array(list(self.groups), dtype=str),
+                         "group_masks": np.stack(list(self.groups.values()))})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> UserRanks:

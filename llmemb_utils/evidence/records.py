@@ -10,9 +10,12 @@
                                  environment, the metrics file of each protocol
         metrics*.json            the run's test metrics, as the run wrote them
         ranks*.npz               the per-user rank counts behind each (:mod:`.ranks`)
+        beyond*.npz              the top-K lists and per-user beyond-accuracy values behind
+                                 each full-ranking one (:mod:`.user_lists`), where the run
+                                 kept them
 
 Records are written from finished run folders and only from them; a record whose rank file
-does not reproduce its metrics file is refused.
+or lists file does not reproduce its metrics file is refused.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .comparisons import RunKey, compare_runs
 from .ranks import UserRanks, ranks_filename
 from .scft_cost import scft_record
 from .table_geometry import item_table_uniformity
+from .user_lists import SECTION, UserLists, lists_filename, section_measures
 
 RUNS = "runs"
 RUN_RECORD = "run.json"
@@ -127,8 +131,7 @@ def write_experiment(destination: str | os.PathLike, run_folders: Iterable[str |
                                  "`--write` records an experiment anew from its run folders")
             sources[name] = folder
             _copy_run(folder, staging / RUNS / name, record)
-        write_json(staging / COMPARISONS, compare_runs(Experiment(staging).ranks(), replicates,
-                                                       seed))
+        write_json(staging / COMPARISONS, Experiment(staging).compared(replicates, seed))
         done = (f"The records of {len(sources)} run(s) added by" if add
                 else "Run records written by")
         (staging / README).write_text(f"{history}{done} `{command}`.\n", encoding="utf-8")
@@ -140,14 +143,15 @@ def compare_experiment(destination: str | os.PathLike, command: str,
     """Compute ``destination``'s comparisons again from its recorded rank files (after a
     change of the bootstrap), noting ``command`` in its ``README.md``."""
     experiment = Experiment(Path(destination))
-    write_json(experiment.folder / COMPARISONS, compare_runs(experiment.ranks(), replicates, seed))
+    write_json(experiment.folder / COMPARISONS, experiment.compared(replicates, seed))
     with (experiment.folder / README).open("a", encoding="utf-8") as history:
         history.write(f"Comparisons computed again by `{command}`.\n")
     return experiment.folder / COMPARISONS
 
 
 def _copy_run(folder: Path, target: Path, record: dict[str, Any]) -> None:
-    """Copy each metrics file and its rank file, after checking that they agree."""
+    """Copy each metrics file, its rank file and its top-K lists file where the run has one
+    (runs evaluated before the kit kept them have none), after checking that they agree."""
     target.mkdir(parents=True)
     for name in record["metrics"].values():
         ranks = folder / ranks_filename(name)
@@ -158,6 +162,12 @@ def _copy_run(folder: Path, target: Path, record: dict[str, Any]) -> None:
         recomputed = UserRanks.load(ranks).summary()
         if any(recomputed[key] != metrics[key] for key in recomputed):
             raise ValueError(f"{ranks} does not reproduce {folder / name}")
+        lists = folder / lists_filename(name)
+        if lists.is_file():
+            if UserLists.load(lists).summary() != section_measures(metrics):
+                raise ValueError(f"{lists} does not reproduce the {SECTION} of "
+                                 f"{folder / name}")
+            shutil.copyfile(lists, target / lists.name)
         shutil.copyfile(folder / name, target / name)
         shutil.copyfile(ranks, target / ranks.name)
     write_json(target / RUN_RECORD, record)
@@ -190,6 +200,17 @@ class Experiment:
         return {key: {protocol: UserRanks.load(folder / ranks_filename(name))
                       for protocol, name in record["metrics"].items()}
                 for key, (folder, record) in self.records().items()}
+
+    def user_lists(self) -> dict[RunKey, dict[str, UserLists]]:
+        """Each run's top-K lists by protocol, for the runs and protocols that kept them."""
+        return {key: {protocol: UserLists.load(folder / lists_filename(name))
+                      for protocol, name in record["metrics"].items()
+                      if (folder / lists_filename(name)).is_file()}
+                for key, (folder, record) in self.records().items()}
+
+    def compared(self, replicates: int = REPLICATES, seed: int = SEED) -> list[dict[str, Any]]:
+        """The comparisons the records' rank and lists files give (:func:`.compare_runs`)."""
+        return compare_runs(self.ranks(), replicates, seed, self.user_lists())
 
     def comparisons(self) -> list[dict[str, Any]]:
         return read_json(self.folder / COMPARISONS)

@@ -74,12 +74,12 @@ import numpy as np
 import pandas as pd
 
 from ..data.buckets import bin_lower_bound
-from ..eval.beyond_results import beyond_accuracy_table
+from ..eval.beyond_results import MEASURES, beyond_accuracy_table
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
 from .catalogue_cost import BENCHMARKS, catalogue_cost_view
-from .comparisons import GROUPS, RAW_TABLE
+from .comparisons import BEYOND_GROUP, GROUPS, RAW_TABLE
 from .notebook_times import NOTEBOOKS, duration, runtimes_view
 from .provenance import (
     any_modified,
@@ -478,30 +478,55 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
 
 def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
     """Per model, what its top-10 lists show beside its accuracy (means over seeds,
-    :func:`..eval.beyond_results.beyond_accuracy_table`)."""
+    :func:`..eval.beyond_results.beyond_accuracy_table`), and under each model that its
+    records compare with ID on these measures, the paired ratio to ID."""
     measured = beyond_accuracy_table(experiment.run_folders())
     modified = modified_runs(experiment)
+    comparisons = experiment.comparisons()
     columns = [column for column in measured.table.columns if column != "seeds"]
     lines = ["| backbone | model (seeds) | " + " | ".join(columns) + " |",
              "|---" * (len(columns) + 2) + "|"]
+    compared = False
     for (backbone, model), row in sorted(measured.table.iterrows(),
                                          key=lambda item: display_order(*item[0])):
         label = f"{_model_cell(modified, backbone, model)} ({int(row['seeds'])})"
         lines.append(f"| {backbone} | {label} | "
                      + " | ".join("n/a" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in columns)
                      + " |")
+        paired = _beyond_against_id(comparisons, backbone, model)
+        if paired:
+            compared = True
+            first = next(iter(paired.values()))
+            label = marked(f"{model_label(model)} / ID", compares_modified(modified, first))
+            lines.append(f"| {backbone} | {label} (seeds {', '.join(map(str, first['seeds']))})"
+                         " | " + " | ".join(_comparison_cell(paired[c], "ratio")
+                                            if c in paired else "" for c in columns) + " |")
     lines += ["", "Test split, full ranking, each user's top 10, means over seeds: coverage is "
                   "the share of the catalogue shown to anyone, tail share the mean share of tail "
                   "items in a list, intra-list diversity the mean pairwise 1 - cosine of a list "
                   "under the raw LLM table (one ruler for every model), novelty the mean -log2 "
                   "of an item's share of training interactions (docs/method.md §5.5); n/a where "
                   "a seed's run could not measure it."]
+    if compared:
+        lines[-1] += (" Model / ID: ratio of the means over the seeds both have [paired 95 % "
+                      "bootstrap interval over users, pooled across those seeds; coverage "
+                      f"counted again on each resample's lists];{SIGNIFICANT_NOTE}.")
     for measure, runs in measured.omitted.items():
         lines[-1] += (f" {measure} left out by {len(runs)} run(s): "
                       f"{_without_path(measured.reasons[measure])}.")
     if measured.without:
         lines[-1] += f" Runs evaluated before these measures: {', '.join(measured.without)}."
     return "\n".join(lines)
+
+
+def _beyond_against_id(comparisons: list[dict[str, Any]], backbone: str,
+                       model: str) -> dict[str, dict[str, Any]]:
+    """``model``'s comparisons with ID over all users under full ranking, by metric, when
+    they hold the beyond-accuracy measures (runs that kept their top-10 lists); else none."""
+    paired = {row["metric"]: row for row in comparisons
+              if (row["backbone"], row["model"], row["baseline"], row["protocol"],
+                  row["group"]) == (backbone, model, "id", "full", BEYOND_GROUP)}
+    return paired if set(paired) & set(MEASURES) else {}
 
 
 CURVE_EPOCHS = (1, 5, 10, 20, 40, 80, 160)

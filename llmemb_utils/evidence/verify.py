@@ -1,7 +1,9 @@
 """Every number of an experiment's records recomputed from its rank files: each run's
-``metrics*.json`` from its ``ranks*.npz``, each row of ``comparisons.json`` from the runs'
-rank files with the bootstrap size and seed the row records. A hand edit, a stale file or a
-change of the statistics that was not written back shows as the file and field that differ.
+``metrics*.json`` from its ``ranks*.npz`` (and its ``beyond_accuracy`` section from its
+``beyond*.npz`` where the run kept one), each row of ``comparisons.json`` from the runs'
+rank and lists files with the bootstrap size and seed the row records. A hand edit, a stale
+file or a change of the statistics that was not written back shows as the file and field that
+differ.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..io import read_json
 from .comparisons import compare_runs
 from .ranks import UserRanks, ranks_filename
 from .records import COMPARISONS, RUNS, Experiment
+from .user_lists import SECTION, UserLists, lists_filename, section_measures
 
 RELATIVE_TOLERANCE = 1e-9  # summation order (BLAS, CPU) moves the last bits, nothing more
 ROW_KEY = ("backbone", "model", "baseline", "protocol", "group", "metric")
@@ -37,14 +40,18 @@ def verify_experiment(folder: Path) -> list[str]:
 
 
 def verify_run(run: Path) -> list[str]:
-    """Each metrics file of a recorded run against the summary of its rank file."""
+    """Each metrics file of a recorded run against the summary of its rank file, and its
+    ``beyond_accuracy`` section against its lists file where the run kept one."""
     problems = []
     for path in sorted(run.glob(METRICS_GLOB)):
         computed = UserRanks.load(run / ranks_filename(path.name)).summary()
         recorded = read_json(path)
-        problems += [f"{path}: {field} {claim}" for field, claim in
-                     differences({key: recorded.get(key, MISSING) for key in computed},
-                                 computed)]
+        found = differences({key: recorded.get(key, MISSING) for key in computed}, computed)
+        lists = run / lists_filename(path.name)
+        if lists.is_file():
+            found += differences({SECTION: section_measures(recorded)},
+                                 {SECTION: UserLists.load(lists).summary()})
+        problems += [f"{path}: {field} {claim}" for field, claim in found]
     return problems
 
 
@@ -53,7 +60,7 @@ def verify_comparisons(experiment: Experiment) -> list[str]:
     row's own bootstrap size and seed; a row missing or one too many is named too."""
     path = experiment.folder / COMPARISONS
     recorded = experiment.comparisons()
-    ranks = experiment.ranks()
+    ranks, lists = experiment.ranks(), experiment.user_lists()
     computed: dict[tuple[Any, Any], dict[tuple, dict[str, Any]]] = {}
     problems = []
     for row in recorded:
@@ -64,7 +71,7 @@ def verify_comparisons(experiment: Experiment) -> list[str]:
                             f"non-negative integers, recorded {setting}")
             continue
         if setting not in computed:
-            computed[setting] = _keyed(compare_runs(ranks, *setting))
+            computed[setting] = _keyed(compare_runs(ranks, *setting, lists))
         expected = computed[setting].get(_key(row))
         if expected is None:
             problems.append(f"{path}: {what}: recorded, but the rank files give no such "
@@ -75,9 +82,10 @@ def verify_comparisons(experiment: Experiment) -> list[str]:
     usual = [setting for setting, _ in Counter(
         (row.get("replicates"), row.get("bootstrap_seed")) for row in recorded).most_common()
         if setting in computed]
-    given = computed[usual[0]] if usual else _keyed(compare_runs(ranks))
+    given = computed[usual[0]] if usual else _keyed(compare_runs(ranks, lists=lists))
+    present = _keyed(recorded)
     problems += [f"{path}: {_row_name(row)}: the rank files give it, comparisons.json lacks it"
-                 for key, row in given.items() if key not in _keyed(recorded)]
+                 for key, row in given.items() if key not in present]
     return problems
 
 

@@ -14,6 +14,8 @@ Folder layout::
                            (``beyond_accuracy``, :mod:`..eval.beyond`), and the environment
     metrics_sampled.json   test metrics, paper-compatible 100-negative protocol
     ranks.npz, ranks_sampled.npz   per-user rank counts behind each metrics file
+    beyond.npz             per-user top-10 lists and beyond-accuracy values behind the
+                           ``beyond_accuracy`` section (:mod:`..evidence.user_lists`)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..eval.metrics import expected_metrics
 from ..eval.protocol import Protocol
 from ..evidence.environment import environment
 from ..evidence.ranks import UserRanks, ranks_filename
+from ..evidence.user_lists import UserLists, lists_filename
 from ..io import MANIFEST, kit_relative, make_manifest, read_json, write_json
 from ..layout import RunLayout
 from ..llm.item_table import LLMTable, load_llm_table
@@ -160,6 +163,7 @@ def _load_best(model: SequentialRecommender, run: Path, identity: dict[str, Any]
 def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
                         config: ExperimentConfig, protocol: Protocol, out: Path,
                         best_epoch: int, device: torch.device) -> dict[str, Any]:
+    name = metrics_filename(protocol, config.srs.exclude_history)
     states = user_states(model, dataset.history("test"), config.srs.max_length, device)
     with torch.no_grad():
         table = model.item_table()
@@ -167,14 +171,15 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
         metrics = summarize(expected_metrics(*counts), dataset, "test", protocol)
         if protocol.candidates == "full":  # what users are shown: their top-K lists
             lists = top_k_lists(states, table, dataset, "test", protocol, TOP_K)
-            metrics["beyond_accuracy"] = beyond_accuracy(lists, dataset,
-                                                         *diversity_ruler(config, dataset))
+            ruler, why_no_ruler = diversity_ruler(config, dataset)
+            metrics["beyond_accuracy"] = beyond_accuracy(lists, dataset, ruler, why_no_ruler)
+            UserLists.of_lists(lists, dataset, None if ruler is None else ruler.vectors).save(
+                out / lists_filename(name))
     metrics["config"] = config.to_dict()
     metrics["training"] = convergence(read_json(out / LOG), config.srs)
     metrics["inputs"] = {"data": _data_reference(dataset), "encoder": model.encoder.describe(),
                          "checkpoint": {"path": str((out / BEST).resolve()), "epoch": best_epoch}}
     metrics["environment"] = environment()
-    name = metrics_filename(protocol, config.srs.exclude_history)
     UserRanks.of_split(counts, dataset, "test").save(out / ranks_filename(name))
     write_json(out / name, metrics)
     return metrics
