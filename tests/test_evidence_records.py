@@ -543,8 +543,15 @@ def test_evaluate_writes_the_lists_of_a_run_evaluated_before_they_were_kept(
     write_experiment(tmp_path / "results" / "before", [old, runs[2]], "test", replicates=50)
     assert {r["metric"] for r in read_json(tmp_path / "results" / "before" / "comparisons.json")
             } == {"NDCG@10", "HR@10"}  # a run without lists: no beyond-accuracy rows
+    trained_in = {**read_json(old / "metrics.json")["environment"], "kit_commit": "0" * 40}
+    metrics = read_json(old / "metrics.json")
+    (old / "metrics.json").write_text(json.dumps({**metrics, "environment": trained_in}))
     assert main(["evaluate", "--run", str(old), "--device", "cpu"]) == 0
     capsys.readouterr()
+    assert read_json(old / "metrics.json")["training_environment"] == trained_in  # kept
+    assert main(["evaluate", "--run", str(old), "--device", "cpu"]) == 0  # and kept again
+    capsys.readouterr()
+    assert read_json(old / "metrics.json")["training_environment"] == trained_in
     kept, original = UserLists.load(old / "beyond.npz"), UserLists.load(runs[0] / "beyond.npz")
     np.testing.assert_array_equal(kept.lists, original.lists)
     assert kept.summary() == original.summary() == section_measures(

@@ -94,6 +94,8 @@ def run_record(folder: Path) -> dict[str, Any]:
         "settings": config,
         "settings_hash": settings_hash(config),
         "environment": metrics.get("environment"),
+        # a run evaluated again after training: where it was trained (None otherwise)
+        "training_environment": metrics.get("training_environment"),
     }
 
 

@@ -180,9 +180,22 @@ def _evaluate_and_write(model: SequentialRecommender, dataset: PreparedDataset,
     metrics["inputs"] = {"data": _data_reference(dataset), "encoder": model.encoder.describe(),
                          "checkpoint": {"path": str((out / BEST).resolve()), "epoch": best_epoch}}
     metrics["environment"] = environment()
+    trained_in = training_environment(out / name)
+    if trained_in is not None:  # a re-evaluation: the code that trained the run stays known
+        metrics["training_environment"] = trained_in
     UserRanks.of_split(counts, dataset, "test").save(out / ranks_filename(name))
     write_json(out / name, metrics)
     return metrics
+
+
+def training_environment(metrics_file: Path) -> dict[str, Any] | None:
+    """Where the run behind ``metrics_file`` was trained, when the file already exists (the run
+    is being evaluated again): its ``training_environment``, else the environment it was
+    written in at the end of training."""
+    if not metrics_file.is_file():
+        return None
+    earlier = read_json(metrics_file)
+    return earlier.get("training_environment") or earlier.get("environment")
 
 
 def diversity_ruler(config: ExperimentConfig,
