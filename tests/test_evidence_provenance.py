@@ -63,6 +63,16 @@ def test_a_mean_over_seeds_and_a_comparison_holding_it_are_marked(one_modified: 
     assert headline == ["ID (2)", "LLMEmb† (2)", "LLMEmb / ID† (seeds 42, 43)"]
 
 
+def test_a_run_trained_from_uncommitted_code_stays_marked_after_a_clean_re_evaluation(
+        tmp_path: Path) -> None:
+    results = _experiment(tmp_path, ())
+    target = results / "tiny" / "runs" / "llmemb-sasrec-seed43" / "run.json"
+    record = read_json(target)
+    record["training_environment"] = {**record["environment"], "kit_modified": True}
+    write_json(target, record)  # evaluated again from committed code, trained from a dirty tree
+    assert _rows(markdown("tiny/runs", results))[-1] == "llmemb-sasrec-seed43†"
+
+
 def test_records_of_committed_code_carry_no_mark_and_no_note(tmp_path: Path) -> None:
     results = _experiment(tmp_path, ())
     for view in ("runs", "table", "comparison", "headline", "uniformity"):

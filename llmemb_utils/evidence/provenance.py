@@ -22,7 +22,9 @@ def modified_runs(experiment: Experiment) -> frozenset[RunKey]:
 
 
 def is_modified(record: Mapping[str, Any]) -> bool:
-    return bool((record.get("environment") or {}).get("kit_modified"))
+    """Whether the code that trained or evaluated the run was uncommitted."""
+    return any((record.get(field) or {}).get("kit_modified")
+               for field in ("environment", "training_environment"))
 
 
 def any_modified(modified: frozenset[RunKey], backbone: str, models: Iterable[str],
