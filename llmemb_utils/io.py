@@ -9,7 +9,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,20 @@ def write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
                                      delete=False) as handle:
         np.savez_compressed(handle, **arrays)
     os.replace(handle.name, path)
+
+
+def read_npz(path: str | os.PathLike, required: Iterable[str], kind: str
+             ) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path``; a missing file, or one without the
+    ``required`` arrays, is an error naming the file as a ``kind``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {kind} not found")
+    with np.load(path, allow_pickle=False) as data:
+        missing = [key for key in required if key not in data.files]
+        if missing:
+            raise ValueError(f"{path}: not a {kind}, missing {missing}")
+        return {key: data[key] for key in data.files}
 
 
 def read_json(path: str | os.PathLike) -> Any:

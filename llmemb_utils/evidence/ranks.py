@@ -23,7 +23,7 @@ import numpy as np
 from ..data.buckets import binned_masks, group_masks
 from ..data.dataset import PreparedDataset
 from ..eval.metrics import KS, expected_metrics, mean_metrics
-from ..io import write_npz
+from ..io import read_npz, write_npz
 
 KEYS = ("users", "greater", "ties", "group_names", "group_masks")
 
@@ -76,14 +76,7 @@ class UserRanks:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> UserRanks:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: rank file not found")
-        with np.load(path, allow_pickle=False) as data:
-            missing = [key for key in KEYS if key not in data.files]
-            if missing:
-                raise ValueError(f"{path}: not a rank file, missing {missing}")
-            arrays = {key: data[key] for key in KEYS}
+        arrays = read_npz(path, KEYS, "rank file")
         users = len(arrays["users"])
         masks = arrays["group_masks"]
         if (len(arrays["greater"]), len(arrays["ties"])) != (users, users) or \

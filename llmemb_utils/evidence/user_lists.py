@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..data.dataset import PreparedDataset
 from ..eval.beyond import measure_means, per_user_measures
-from ..io import write_npz
+from ..io import read_npz, write_npz
 from .ranks import companion_filename
 
 SECTION = "beyond_accuracy"  # the section of metrics.json the file reproduces
@@ -61,15 +60,9 @@ class UserLists:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> UserLists:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: per-user lists file not found")
-        with np.load(path, allow_pickle=False) as data:
-            missing = [key for key in KEYS if key not in data.files]
-            if missing:
-                raise ValueError(f"{path}: not a per-user lists file, missing {missing}")
-            users, lists, num_items = data["users"], data["lists"], int(data["num_items"])
-            measures = {name: data[name] for name in data.files if name not in KEYS}
+        data = read_npz(path, KEYS, "per-user lists file")
+        users, lists, num_items = data["users"], data["lists"], int(data["num_items"])
+        measures = {name: values for name, values in data.items() if name not in KEYS}
         if lists.ndim != 2 or len(lists) != len(users) or any(
                 values.shape != users.shape for values in measures.values()):
             raise ValueError(f"{path}: arrays disagree on the number of users ({len(users)})")
