@@ -73,6 +73,19 @@ def test_the_file_reproduces_the_metrics_section_exactly(tmp_path: Path) -> None
     assert kept.summary() == section_measures({"beyond_accuracy": section})  # exactly
 
 
+def test_a_float32_ruler_gives_float64_values_that_the_file_reproduces_exactly(
+        tmp_path: Path) -> None:
+    """LLM tables are float32; the section and the file must average the same numbers."""
+    ruler = np.random.default_rng(0).normal(size=(14, 64)).astype(np.float32)
+    measures = per_user_measures(LISTS, hand_dataset(), ruler)
+    assert {values.dtype for values in measures.values()} == {np.dtype(np.float64)}
+    table = LLMTable(ruler, "raw", {"path": "raw.npy", "sha256": "abc", "manifest": {}})
+    section = beyond_accuracy(LISTS, hand_dataset(), table)
+    UserLists.of_lists(LISTS, hand_dataset(), ruler).save(tmp_path / "beyond.npz")
+    assert UserLists.load(tmp_path / "beyond.npz").summary() == section_measures(
+        {"beyond_accuracy": section})
+
+
 def test_a_file_without_lists_or_with_a_short_array_is_named(tmp_path: Path) -> None:
     path = tmp_path / "beyond.npz"
     np.savez_compressed(path, users=np.arange(1, 4), num_items=14)

@@ -86,7 +86,9 @@ def novelty(lists: np.ndarray, item_popularity: np.ndarray) -> float:
 def per_user_measures(lists: np.ndarray, dataset: PreparedDataset,
                       ruler: np.ndarray | None) -> dict[str, np.ndarray]:
     """Each user's value of every measure that is a mean over users (all but coverage), by
-    the measure's name in the ``beyond_accuracy`` section; diversity only with a ``ruler``."""
+    the measure's name in the ``beyond_accuracy`` section; diversity only with a ``ruler``.
+    In float64 whatever the ruler's precision: the section's means and those of the per-user
+    file (which stores float64) are then taken over the same numbers."""
     k = lists.shape[1]
     measures = {
         f"tail_share@{k}": user_tail_shares(lists, ~dataset.is_head_item(np.arange(
@@ -95,7 +97,7 @@ def per_user_measures(lists: np.ndarray, dataset: PreparedDataset,
     }
     if ruler is not None:
         measures[f"intra_list_diversity@{k}"] = user_diversities(lists, ruler)
-    return measures
+    return {name: values.astype(np.float64) for name, values in measures.items()}
 
 
 def measure_means(lists: np.ndarray, num_items: int,
