@@ -217,8 +217,9 @@ def test_beyond_view_shows_the_paired_ratio_to_id_where_the_records_compare_the_
     assert lines[2:7] == [
         "| sasrec | ID (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |",
         "| sasrec | LLMEmb (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |",
-        "| sasrec | LLMEmb / ID (seeds 42, 43) | 0.90x [0.80, 1.01] |  | 1.50x [1.20, 1.80] * | "
-        "2.25x [2.00, 2.50] * |  |",
+        "| sasrec | LLMEmb / ID (seeds 42, 43) | 0.90x [0.80, 1.01] |  | 1.50x | "
+        "2.25x [2.00, 2.50] * |  |",  # coverage: the ratio alone
         "| gru4rec | ID (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |",
         "| gru4rec | LLMEmb (1) | 0.100 | 0.050 | 0.500 | 0.200 | 10.000 |"]
     assert "Model / ID: ratio of the means over the seeds both have" in lines[-1]
+    assert "coverage@10 shows the ratio alone" in lines[-1]

@@ -20,7 +20,8 @@ from .beyond import TOP_K
 
 FULL_RANKING = "metrics.json"  # the beyond-accuracy measures read full-ranking top-K lists
 ACCURACY = (f"HR@{TOP_K}", f"NDCG@{TOP_K}")
-MEASURES = (f"coverage@{TOP_K}", f"tail_share@{TOP_K}", f"intra_list_diversity@{TOP_K}",
+COVERAGE = f"coverage@{TOP_K}"
+MEASURES = (COVERAGE, f"tail_share@{TOP_K}", f"intra_list_diversity@{TOP_K}",
             f"novelty@{TOP_K}")
 
 

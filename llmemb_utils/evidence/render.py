@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.buckets import bin_lower_bound
-from ..eval.beyond_results import MEASURES, beyond_accuracy_table
+from ..eval.beyond_results import COVERAGE, MEASURES, beyond_accuracy_table
 from ..eval.results import REPORT_GROUPS, format_cells, load_results, markdown_table, mean_std
 from ..eval.results import summarize as summarize_results
 from ..io import read_json
@@ -499,8 +499,7 @@ def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
             first = next(iter(paired.values()))
             label = marked(f"{model_label(model)} / ID", compares_modified(modified, first))
             lines.append(f"| {backbone} | {label} (seeds {', '.join(map(str, first['seeds']))})"
-                         " | " + " | ".join(_comparison_cell(paired[c], "ratio")
-                                            if c in paired else "" for c in columns) + " |")
+                         " | " + " | ".join(_beyond_cell(paired, c) for c in columns) + " |")
     lines += ["", "Test split, full ranking, each user's top 10, means over seeds: coverage is "
                   "the share of the catalogue shown to anyone, tail share the mean share of tail "
                   "items in a list, intra-list diversity the mean pairwise 1 - cosine of a list "
@@ -509,14 +508,26 @@ def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
                   "a seed's run could not measure it."]
     if compared:
         lines[-1] += (" Model / ID: ratio of the means over the seeds both have [paired 95 % "
-                      "bootstrap interval over users, pooled across those seeds; coverage "
-                      f"counted again on each resample's lists];{SIGNIFICANT_NOTE}.")
+                      f"bootstrap interval over users, pooled across those seeds];"
+                      f"{SIGNIFICANT_NOTE}. {COVERAGE} shows the ratio alone: a count of "
+                      "distinct items falls on every resample of users (about a third of them "
+                      "left out), so its bootstrap interval sits below the whole split's ratio "
+                      "and is no interval for it (comparisons.json keeps it).")
     for measure, runs in measured.omitted.items():
         lines[-1] += (f" {measure} left out by {len(runs)} run(s): "
                       f"{_without_path(measured.reasons[measure])}.")
     if measured.without:
         lines[-1] += f" Runs evaluated before these measures: {', '.join(measured.without)}."
     return "\n".join(lines)
+
+
+def _beyond_cell(paired: dict[str, dict[str, Any]], column: str) -> str:
+    """A measure's paired ratio to ID with its interval; coverage's ratio alone."""
+    if column not in paired:
+        return ""
+    if column == COVERAGE:
+        return f"{paired[column]['ratio']:.2f}x"
+    return _comparison_cell(paired[column], "ratio")
 
 
 def _beyond_against_id(comparisons: list[dict[str, Any]], backbone: str,
