@@ -20,6 +20,7 @@ if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .eval.results import protocol_table, users_per_bin  # noqa: E402
+from .evidence.render import backbone_order, display_order  # noqa: E402
 from .layout import figures_dir  # noqa: E402
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
@@ -272,21 +273,23 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
     ``item_pop_bins``), from :func:`llmemb_utils.eval.results.summarize`."""
     rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
                    & (summary["group"] == bins)]
-    backbones = list(dict.fromkeys(rows["backbone"]))
+    backbones = sorted(set(rows["backbone"]), key=backbone_order)  # SASRec first
+    by_model = sorted(set(rows["encoder"]), key=lambda encoder: display_order("", encoder))
+    colours = {encoder: PALETTE[k % len(PALETTE)] for k, encoder in enumerate(by_model)}
     fig, axes = plt.subplots(1, len(backbones), figsize=(max(5.5, 4.2 * len(backbones)), 3.6),
                              squeeze=False, sharey=True)  # one panel: room for 4-digit counts
     for ax, backbone in zip(axes[0], backbones, strict=True):
         panel = rows[rows["backbone"] == backbone]
         users = users_per_bin(panel, bins)
         labels = list(users)
-        encoders = list(dict.fromkeys(panel["encoder"]))
+        encoders = [encoder for encoder in by_model if encoder in set(panel["encoder"])]
         width = 0.8 / len(encoders)
         for k, encoder in enumerate(encoders):
             cells = panel[panel["encoder"] == encoder].set_index("bin").reindex(labels)
             seeds = int(cells["seeds"].max())
             ax.bar(np.arange(len(labels)) + (k - (len(encoders) - 1) / 2) * width,
                    cells["mean"], width, yerr=cells["std"], capsize=2,
-                   color=PALETTE[k % len(PALETTE)],
+                   color=colours[encoder],  # one colour per model in every panel
                    label=f"{encoder} ({seeds} seed{'s' if seeds > 1 else ''})")
         ax.set_xticks(np.arange(len(labels)), [f"{b}\n{n} users" for b, n in users.items()],
                       fontsize=8)

@@ -113,6 +113,21 @@ def test_popularity_bars_order_bins_by_popularity_and_label_users():
     assert heights[:5] == pytest.approx([0.02, 0.03, 0.01, 0.04, 0.0])  # id, by popularity
 
 
+def test_popularity_bins_put_sasrec_first_and_give_each_model_one_colour_in_every_panel():
+    rows = [("gru4rec", e, "full", ("item_pop_bins", "<5"), 0.01) for e in ("llmemb", "id")]
+    rows += [("sasrec", e, "full", ("item_pop_bins", "<5"), 0.01)
+             for e in ("llmemb-id-plus-llm", "id", "llmemb")]
+    fig = plots.popularity_bin_bars(_summary(rows), bins="item_pop_bins")
+    assert [ax.get_title() for ax in fig.axes] == ["sasrec", "gru4rec"]
+    colours = [{text.get_text().split(" ")[0]: patch.get_facecolor() for text, patch in
+                zip(ax.get_legend().get_texts(), ax.get_legend().get_patches(), strict=True)}
+               for ax in fig.axes]
+    assert list(colours[0]) == ["id", "llmemb", "llmemb-id-plus-llm"]  # ID, LLMEmb, the rest
+    assert list(colours[1]) == ["id", "llmemb"]
+    assert all(colours[1][model] == colours[0][model] for model in colours[1])
+    assert len(set(colours[0].values())) == 3
+
+
 def test_protocol_comparison_ranks_models_under_both_protocols():
     summary = _summary([("sasrec", "id", "full", "overall", 0.04),
                         ("sasrec", "id", "sampled", "overall", 0.40),
