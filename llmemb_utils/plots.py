@@ -20,7 +20,6 @@ if not os.environ.get("DISPLAY") and "MPLBACKEND" not in os.environ:
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .eval.results import protocol_table, users_per_bin  # noqa: E402
-from .evidence.render import backbone_order, display_order  # noqa: E402
 from .layout import figures_dir  # noqa: E402
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
@@ -271,6 +270,10 @@ def popularity_bin_bars(summary: pd.DataFrame, bins: str = "item_pop_quintiles",
     """One panel per backbone: ``metric`` (mean ± std over seeds) of each encoder in every
     item-popularity bin of the test targets (``item_pop_quintiles`` or the official code's
     ``item_pop_bins``), from :func:`llmemb_utils.eval.results.summarize`."""
+    # imported here: the evidence package pulls in the training stack, which a notebook
+    # drawing any other figure does not need (and whose progress bars warn in a kernel)
+    from .evidence.render import backbone_order, display_order
+
     rows = summary[(summary["metric"] == metric) & (summary["protocol"] == protocol)
                    & (summary["group"] == bins)]
     backbones = sorted(set(rows["backbone"]), key=backbone_order)  # SASRec first
