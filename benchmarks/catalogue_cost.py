@@ -29,10 +29,10 @@ stage is estimated at 1k, 10k and 100k items, labelled "extrapolated" where N wa
 measured. Beside it, the planner's estimate (``llmemb plan``'s memory, its FLOP-count time at
 the T4 rate it assumes) for the t4-demo and paper profiles.
 
-The default sizes were chosen to take about 15 minutes on an idle 2-core machine with the
-Scientific prompts, by the per-item rates of benchmarks/llm.json, benchmarks/srs.json and the
-Scientific SCFT run: extraction about 2, SCFT 4 to 8, PCA under 1, RAT about 5, and about 1
-to start the processes; MovieLens-100k's prompts are about a third as long.
+The default sizes keep the whole run well inside 30 minutes on an idle 2-core machine with
+the Scientific prompts (the per-item rates of benchmarks/llm.json, benchmarks/srs.json and the
+Scientific SCFT run set them); MovieLens-100k's prompts are about a third as long. Larger
+sizes (``--sizes``) measure more of the range and extrapolate less.
 
     .venv/bin/python benchmarks/catalogue_cost.py [--sizes scft=128,256 rat=1000,3000 ...]
 """
