@@ -68,6 +68,20 @@ def test_verdict_view_picks_the_comparison_its_options_name(results: Path):
         markdown("exp/verdict", results, baseline="llmemb")
 
 
+def test_comparison_view_keeps_only_the_baselines_it_names(results: Path):
+    rows = json.loads((results / "exp" / "comparisons.json").read_text())
+    raw = dict(rows[0], model="llmemb-x", baseline="llmemb-no-scft", ratio=1.5,
+               ratio_ci95=[1.2, 1.9], diff_ci95=[0.01, 0.03], excludes_no_difference=True)
+    (results / "exp" / "comparisons.json").write_text(json.dumps([*rows, raw]))
+    every = markdown("exp/comparison", results, groups="overall").splitlines()
+    assert [line.split(" | ")[1] for line in every[2:5]] == [
+        "llmemb vs id", "llmemb-x vs llmemb-no-scft", "llmemb vs id"]
+    named = markdown("exp/comparison", results, groups="overall", baselines="llmemb-no-scft")
+    assert named.splitlines()[2] == (
+        "| sasrec | llmemb-x vs llmemb-no-scft | 42 | 1.50x [1.20, 1.90] * |")
+    assert "llmemb vs id" not in named
+
+
 def test_a_block_on_one_line_renders_inline_and_a_table_block_must_not(results: Path):
     text = "| overall | <!-- results:exp/verdict --> old <!-- /results:exp/verdict --> | x |\n"
     assert rendered(text, results, "doc.md") == (

@@ -241,10 +241,12 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
     if value not in ("ratio", "diff"):
         raise ValueError(f"value must be ratio or diff, got {value!r}")
     groups = _listed(options, "groups", COMPARED_GROUPS)
+    baselines = set(_listed(options, "baselines", ())) or None  # none named: every baseline
     table: dict[tuple[str, str, str, str, str], dict[str, str]] = {}
     modified = modified_runs(experiment)
     for row in experiment.comparisons():
-        if (row["protocol"], row["metric"]) == (protocol, metric) and row["group"] in groups:
+        if ((row["protocol"], row["metric"]) == (protocol, metric) and row["group"] in groups
+                and (baselines is None or row["baseline"] in baselines)):
             key = (row["backbone"], row["model"], row["baseline"],
                    ", ".join(map(str, row["seeds"])),
                    marked("", compares_modified(modified, row)))
@@ -783,7 +785,7 @@ def _number(value: float | None, digits: int = 0) -> str:
 
 VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, ...]]] = {
     "table": (table_view, ("protocol", "groups", "metrics")),
-    "comparison": (comparison_view, ("protocol", "metric", "groups", "value")),
+    "comparison": (comparison_view, ("protocol", "metric", "groups", "value", "baselines")),
     "headline": (headline_view, ("protocol", "metric", "groups", "models")),
     "bins": (bins_view, ("protocol", "metric", "analysis")),
     "runs": (runs_view, ()),
