@@ -388,3 +388,36 @@ def catalogue_cost_figure(curves: dict[str, dict[str, list[float]]]) -> plt.Figu
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False)
     return fig
+
+
+def ratio_forest(rows: list[dict], groups: dict[str, str], metric: str = "NDCG@10") -> plt.Figure:
+    """Paired comparisons as a forest plot: one line per ``model vs baseline`` (the rows'
+    order, top to bottom), one panel per group, the ratio model / baseline with its 95 %
+    interval on a log axis. A filled marker is a verdict (the difference's interval excludes
+    0 by more than its Monte-Carlo error), a hollow one a tie. ``rows`` are comparison rows
+    (``Experiment.comparisons``) of one protocol and metric; ``groups`` maps a group to its
+    panel title. A row whose baseline scores 0 has no ratio and is left out."""
+    labels = list(dict.fromkeys(f"{row['model']} vs {row['baseline']}" for row in rows))
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups) + 2.2,
+                                                      0.42 * len(labels) + 1.3),
+                             sharey=True, squeeze=False)
+    for ax, (group, title) in zip(axes[0], groups.items(), strict=True):
+        for row in (row for row in rows if row["group"] == group and row["ratio"] is not None):
+            y = labels.index(f"{row['model']} vs {row['baseline']}")
+            low, high = row["ratio_ci95"] or (row["ratio"], row["ratio"])
+            colour = PALETTE[0] if row["excludes_no_difference"] else "0.45"
+            ax.plot([low, high], [y, y], "-", color=colour, linewidth=1.6)
+            ax.plot([row["ratio"]], [y], "o", color=colour, markersize=6,
+                    markerfacecolor=colour if row["excludes_no_difference"] else "white")
+        ax.axvline(1.0, color="0.4", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2gx"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, axis="x", which="both", alpha=0.25)
+    axes[0][0].set_yticks(range(len(labels)), labels, fontsize=8)
+    axes[0][0].set_ylim(len(labels) - 0.5, -0.5)
+    fig.supxlabel(f"{metric}: model / baseline (paired 95 % interval; filled: interval "
+                  "excludes 1)", fontsize=9)
+    fig.tight_layout()
+    return fig

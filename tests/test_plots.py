@@ -165,3 +165,26 @@ def test_catalogue_cost_draws_measured_points_solid_and_the_fit_dashed():
     assert styles == [("-", [10, 20]), ("--", [10, 1000]), ("-", [100, 300]),
                       ("--", [100, 1000])]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["extraction", "rat"]
+
+
+def _comparison(model, baseline, group, ratio, interval, verdict):
+    return {"model": model, "baseline": baseline, "group": group, "ratio": ratio,
+            "ratio_ci95": interval, "excludes_no_difference": verdict}
+
+
+def test_ratio_forest_puts_each_comparison_on_its_line_and_fills_only_verdicts():
+    rows = [_comparison("a", "llmemb", "overall", 1.2, [1.1, 1.3], True),
+            _comparison("b", "llmemb", "overall", 0.9, [0.8, 1.05], False),
+            _comparison("a", "llmemb", "item_tail", 2.0, [1.5, 2.5], True),
+            _comparison("b", "llmemb", "item_tail", None, None, False)]  # baseline scores 0
+    fig = plots.ratio_forest(rows, {"overall": "all users", "item_tail": "tail"})
+    overall, tail = fig.axes
+    assert [t.get_text() for t in overall.get_yticklabels()] == ["a vs llmemb", "b vs llmemb"]
+    assert overall.get_xscale() == "log" and overall.get_title() == "all users"
+    intervals = [line for line in overall.get_lines() if line.get_linestyle() == "-"]
+    assert [(list(line.get_xdata()), list(line.get_ydata())) for line in intervals] == [
+        ([1.1, 1.3], [0, 0]), ([0.8, 1.05], [1, 1])]
+    points = [line for line in overall.get_lines() if line.get_marker() == "o"]
+    assert [(line.get_xdata()[0], line.get_markerfacecolor()) for line in points] == [
+        (1.2, points[0].get_color()), (0.9, "white")]
+    assert len([line for line in tail.get_lines() if line.get_marker() == "o"]) == 1
