@@ -26,6 +26,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
            "#000000")
 MARKERS = ("o", "s", "^")
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+# Ratio ticks from coarse to fine, each level symmetric about 1 on a log axis.
+RATIO_TICK_LEVELS = ((0.1, 0.25, 0.5, 1, 2, 4, 10), (0.8, 1.25), (0.67, 0.9, 1.1, 1.5))
 
 
 def save_figure(fig: plt.Figure, name: str, folder: str | Path | None = None) -> Path:
@@ -390,20 +392,35 @@ def catalogue_cost_figure(curves: dict[str, dict[str, list[float]]]) -> plt.Figu
     return fig
 
 
+def ratio_ticks(low: float, high: float, most: int = 5) -> list[float]:
+    """The ratio ticks between ``low`` and ``high``: each finer level of
+    ``RATIO_TICK_LEVELS`` joins while the ticks stay at most ``most``."""
+    ticks: list[float] = []
+    for level in RATIO_TICK_LEVELS:
+        joined = sorted(ticks + [t for t in level if low <= t <= high])
+        if ticks and len(joined) > most:
+            break
+        ticks = joined
+    return ticks
+
+
 def ratio_forest(rows: list[dict], groups: dict[str, str], metric: str = "NDCG@10") -> plt.Figure:
-    """Paired comparisons as a forest plot: one line per ``model vs baseline`` (the rows'
-    order, top to bottom), one panel per group, the ratio model / baseline with its 95 %
+    """Paired comparisons as a forest plot: one line per ``backbone: model vs baseline`` (the
+    rows' order, top to bottom), one panel per group, the ratio model / baseline with its 95 %
     interval on a log axis. A filled marker is a verdict (the difference's interval excludes
     0 by more than its Monte-Carlo error), a hollow one a tie. ``rows`` are comparison rows
     (``Experiment.comparisons``) of one protocol and metric; ``groups`` maps a group to its
     panel title. A row whose baseline scores 0 has no ratio and is left out."""
-    labels = list(dict.fromkeys(f"{row['model']} vs {row['baseline']}" for row in rows))
+    def label(row: dict) -> str:
+        return f"{row['backbone']}: {row['model']} vs {row['baseline']}"
+
+    labels = list(dict.fromkeys(map(label, rows)))
     fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups) + 2.2,
                                                       0.42 * len(labels) + 1.3),
                              sharey=True, squeeze=False)
     for ax, (group, title) in zip(axes[0], groups.items(), strict=True):
         for row in (row for row in rows if row["group"] == group and row["ratio"] is not None):
-            y = labels.index(f"{row['model']} vs {row['baseline']}")
+            y = labels.index(label(row))
             low, high = row["ratio_ci95"] or (row["ratio"], row["ratio"])
             colour = PALETTE[0] if row["excludes_no_difference"] else "0.45"
             ax.plot([low, high], [y, y], "-", color=colour, linewidth=1.6)
@@ -411,8 +428,9 @@ def ratio_forest(rows: list[dict], groups: dict[str, str], metric: str = "NDCG@1
                     markerfacecolor=colour if row["excludes_no_difference"] else "white")
         ax.axvline(1.0, color="0.4", linestyle="--", linewidth=1)
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2gx"))
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(ratio_ticks(*ax.get_xlim()))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_title(title, fontsize=10)
         ax.grid(True, axis="x", which="both", alpha=0.25)
     axes[0][0].set_yticks(range(len(labels)), labels, fontsize=8)

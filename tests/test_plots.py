@@ -168,7 +168,8 @@ def test_catalogue_cost_draws_measured_points_solid_and_the_fit_dashed():
 
 
 def _comparison(model, baseline, group, ratio, interval, verdict):
-    return {"model": model, "baseline": baseline, "group": group, "ratio": ratio,
+    return {"backbone": "sasrec", "model": model, "baseline": baseline, "group": group,
+            "ratio": ratio,
             "ratio_ci95": interval, "excludes_no_difference": verdict}
 
 
@@ -179,7 +180,8 @@ def test_ratio_forest_puts_each_comparison_on_its_line_and_fills_only_verdicts()
             _comparison("b", "llmemb", "item_tail", None, None, False)]  # baseline scores 0
     fig = plots.ratio_forest(rows, {"overall": "all users", "item_tail": "tail"})
     overall, tail = fig.axes
-    assert [t.get_text() for t in overall.get_yticklabels()] == ["a vs llmemb", "b vs llmemb"]
+    assert [t.get_text() for t in overall.get_yticklabels()] == ["sasrec: a vs llmemb",
+                                                                 "sasrec: b vs llmemb"]
     assert overall.get_xscale() == "log" and overall.get_title() == "all users"
     intervals = [line for line in overall.get_lines() if line.get_linestyle() == "-"]
     assert [(list(line.get_xdata()), list(line.get_ydata())) for line in intervals] == [
@@ -188,3 +190,13 @@ def test_ratio_forest_puts_each_comparison_on_its_line_and_fills_only_verdicts()
     assert [(line.get_xdata()[0], line.get_markerfacecolor()) for line in points] == [
         (1.2, points[0].get_color()), (0.9, "white")]
     assert len([line for line in tail.get_lines() if line.get_marker() == "o"]) == 1
+
+
+@pytest.mark.parametrize(("low", "high", "ticks"), [
+    (0.95, 1.08, [1]),  # only 1 falls inside
+    (0.85, 1.15, [0.9, 1, 1.1]),
+    (0.6, 1.6, [0.8, 1, 1.25]),  # the finest level would make 7 ticks
+    (0.2, 5.0, [0.25, 0.5, 1, 2, 4]),
+])
+def test_ratio_ticks_add_finer_levels_while_few_enough(low, high, ticks):
+    assert plots.ratio_ticks(low, high) == ticks
