@@ -217,6 +217,15 @@ class Experiment:
     def comparisons(self) -> list[dict[str, Any]]:
         return read_json(self.folder / COMPARISONS)
 
+    def comparisons_under(self, protocol: str = "full", metric: str = "NDCG@10",
+                          baselines: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The comparisons under one protocol and metric, against ``baselines`` only when
+        given: what one table or figure shows."""
+        wanted = None if baselines is None else set(baselines)
+        return [row for row in self.comparisons()
+                if (row["protocol"], row["metric"]) == (protocol, metric)
+                and (wanted is None or row["baseline"] in wanted)]
+
     def measurement(self, name: str) -> dict[str, Any]:
         """A measurement kept beside the runs (one of ``MEASUREMENTS``)."""
         path = self.folder / name

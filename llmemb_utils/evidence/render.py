@@ -241,12 +241,11 @@ def comparison_view(experiment: Experiment, options: dict[str, str]) -> str:
     if value not in ("ratio", "diff"):
         raise ValueError(f"value must be ratio or diff, got {value!r}")
     groups = _listed(options, "groups", COMPARED_GROUPS)
-    baselines = set(_listed(options, "baselines", ())) or None  # none named: every baseline
+    baselines = _listed(options, "baselines", ()) or None  # none named: every baseline
     table: dict[tuple[str, str, str, str, str], dict[str, str]] = {}
     modified = modified_runs(experiment)
-    for row in experiment.comparisons():
-        if ((row["protocol"], row["metric"]) == (protocol, metric) and row["group"] in groups
-                and (baselines is None or row["baseline"] in baselines)):
+    for row in experiment.comparisons_under(protocol, metric, baselines):
+        if row["group"] in groups:
             key = (row["backbone"], row["model"], row["baseline"],
                    ", ".join(map(str, row["seeds"])),
                    marked("", compares_modified(modified, row)))
