@@ -507,7 +507,7 @@ def test_records_keep_the_lists_and_verify_names_a_tampered_value(runs: list[Pat
     _tamper_lists(run / "beyond.npz", lambda shown: shown.measures["novelty@10"].__iadd__(1.0))
     problems = verify_experiment(target)
     assert problems[0] == (f"{run / 'metrics.json'}: beyond_accuracy.novelty@10 recorded "
-                           f"{recorded['novelty@10']:.12g}, ranks give "
+                           f"{recorded['novelty@10']:.12g}, lists give "
                            f"{recorded['novelty@10'] + 1:.12g}")
     compared = f"{target / 'comparisons.json'}: sasrec llmemb vs id, full overall novelty@10: "
     assert all(problem.startswith(compared) for problem in problems[1:])
@@ -520,7 +520,7 @@ def test_records_keep_the_lists_and_verify_names_a_tampered_value(runs: list[Pat
     _tamper_lists(run / "beyond.npz", show_an_unshown_item)
     problems = verify_experiment(target)
     assert problems[0].startswith(f"{run / 'metrics.json'}: beyond_accuracy.coverage@10 "
-                                  f"recorded {recorded['coverage@10']:.12g}, ranks give ")
+                                  f"recorded {recorded['coverage@10']:.12g}, lists give ")
     assert any("overall coverage@10: model_mean" in problem for problem in problems[1:])
 
 

@@ -50,7 +50,7 @@ def verify_run(run: Path) -> list[str]:
         lists = run / lists_filename(path.name)
         if lists.is_file():
             found += differences({SECTION: section_measures(recorded)},
-                                 {SECTION: UserLists.load(lists).summary()})
+                                 {SECTION: UserLists.load(lists).summary()}, source="lists")
         problems += [f"{path}: {field} {claim}" for field, claim in found]
     return problems
 
@@ -89,16 +89,19 @@ def verify_comparisons(experiment: Experiment) -> list[str]:
     return problems
 
 
-def differences(recorded: Any, computed: Any, field: str = "") -> list[tuple[str, str]]:
+def differences(recorded: Any, computed: Any, field: str = "",
+                source: str = "ranks") -> list[tuple[str, str]]:
     """(dotted field, what differs) for every leaf where ``recorded`` and ``computed`` part;
-    numbers, and lists of numbers element by element, agree within ``RELATIVE_TOLERANCE``."""
+    numbers, and lists of numbers element by element, agree within ``RELATIVE_TOLERANCE``.
+    ``source`` names the files ``computed`` comes from (``ranks``, or ``lists`` for the top-10
+    lists file)."""
     if isinstance(recorded, dict) and isinstance(computed, dict):
         return [found for key in sorted(recorded.keys() | computed.keys(), key=str)
                 for found in differences(recorded.get(key, MISSING), computed.get(key, MISSING),
-                                         f"{field}.{key}" if field else str(key))]
+                                         f"{field}.{key}" if field else str(key), source)]
     if _agree(recorded, computed):
         return []
-    return [(field, f"recorded {_shown(recorded)}, ranks give {_shown(computed)}")]
+    return [(field, f"recorded {_shown(recorded)}, {source} give {_shown(computed)}")]
 
 
 def _agree(recorded: Any, computed: Any) -> bool:
