@@ -1,7 +1,8 @@
 """The record options of ``llmemb report``: ``--write`` run records into ``results/`` (or
 ``--add`` some to those already there, or ``--compare`` their comparisons again),
 ``--split-gap`` measure their validation-test gap beside them, ``--neighbours`` the
-neighbourhoods of their item tables, ``--verify`` them against their rank files,
+neighbourhoods of their item tables, ``--views`` how their LLM tables retrieve held-out views
+of an item, ``--verify`` them against their rank files,
 ``--render`` and ``--check`` a document's result blocks against them."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .records import compare_experiment, write_experiment
 from .render import check_file, render_file
 from .split_gap_record import measure_split_gap
 from .verify import experiments, verify_experiment
+from .views_record import measure_views
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="for --neighbours: also measure this LLM item table of the same "
                              "dataset (e.g. another generator's, from `llmemb embed`); "
                              "repeatable")
+    parser.add_argument("--views", metavar="DIR",
+                        help="measure how each LLM table behind the runs recorded in DIR "
+                             "retrieves an item from held-out attribute-drop views of its "
+                             "prompt (passing the views through the table's model and "
+                             "adapter) into DIR/views.json")
+    parser.add_argument("--items", type=int, metavar="N",
+                        help="for --views: the first N items only (default: all; the cost "
+                             "is three passes of the catalogue through each table's model)")
     parser.add_argument("--attribute", metavar="NAME",
                         help="for --neighbours: the prompt attribute whose last listed value "
                              "is an item's class (default: genres for MovieLens, else "
@@ -85,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     if args.neighbours:
         command = getattr(args, "command_line", None) or "llmemb report --neighbours"
         written = measure_neighbours(args.neighbours, command, args.attribute, args.table)
+        print(f"wrote {written}\n{summary(read_json(written))}")
+    if args.views:
+        command = getattr(args, "command_line", None) or "llmemb report --views"
+        written = measure_views(args.views, command, args.items)
         print(f"wrote {written}\n{summary(read_json(written))}")
     for document in map(Path, args.render or ()):
         count = render_file(document, _results(args, document))

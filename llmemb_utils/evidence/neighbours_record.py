@@ -93,7 +93,7 @@ def measure_neighbours(folder: str | Path, command: str, attribute: str | None =
     from ``attribute`` of the prompts (default: ``genres`` for MovieLens, else
     ``categories``)."""
     experiment = Experiment(Path(folder))
-    dataset = _dataset(experiment)
+    dataset = recorded_dataset(experiment)
     attribute = attribute or DEFAULT_ATTRIBUTES.get(dataset.manifest["config"]["domain"],
                                                     "categories")
     classes = [attribute_class(prompt, attribute) for prompt in dataset.prompts]
@@ -116,7 +116,7 @@ def measure_neighbours(folder: str | Path, command: str, attribute: str | None =
     return out
 
 
-def _dataset(experiment: Experiment) -> PreparedDataset:
+def recorded_dataset(experiment: Experiment) -> PreparedDataset:
     """The one prepared dataset the recorded runs were trained on."""
     if not experiment.records():
         raise FileNotFoundError(f"{experiment.folder / RUNS}: no run is recorded there; write "
@@ -134,6 +134,11 @@ def _dataset(experiment: Experiment) -> PreparedDataset:
                          f"from the one the runs of {experiment.folder} were trained on "
                          f"({recorded})")
     return dataset
+
+
+def llm_tables(experiment: Experiment) -> list[LLMTableFile]:
+    """The LLM tables the records name, then the raw table, each once."""
+    return [table for table in _tables(experiment) if isinstance(table, LLMTableFile)]
 
 
 def _tables(experiment: Experiment) -> list[LLMTableFile | RunItemVectors]:

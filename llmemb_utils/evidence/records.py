@@ -46,8 +46,9 @@ README = "README.md"
 CPU_BAND = "cpu_band.json"  # benchmarks/demo_band.py
 SPLIT_GAP = "split_gap.json"  # llmemb report --split-gap (.split_gap_record)
 NEIGHBOURS = "neighbours.json"  # llmemb report --neighbours (.neighbours_record)
+HELD_OUT_VIEWS = "views.json"  # llmemb report --views (.views_record)
 DEMO_TIME = "demo_time.json"  # benchmarks/demo_time.py
-MEASUREMENTS = (CPU_BAND, SPLIT_GAP, NEIGHBOURS, DEMO_TIME)
+MEASUREMENTS = (CPU_BAND, SPLIT_GAP, NEIGHBOURS, HELD_OUT_VIEWS, DEMO_TIME)
 HEADLINE_METRICS = "metrics.json"
 # Config keys that only name, locate or schedule a run, left out of its settings hash.
 UNSETTLED = ("seed", "name", "artifacts", "study", "fast", "gpu")
@@ -233,6 +234,7 @@ class Experiment:
             raise FileNotFoundError(f"{path}: missing; it is written by the tool that "
                                     "measures it (benchmarks/demo_band.py for cpu_band.json, "
                                     "llmemb report --split-gap for split_gap.json, llmemb "
-                                    "report --neighbours for neighbours.json, "
+                                    "report --neighbours for neighbours.json, llmemb "
+                                    "report --views for views.json, "
                                     "benchmarks/demo_time.py for demo_time.json)")
         return read_json(path)

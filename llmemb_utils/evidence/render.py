@@ -89,7 +89,15 @@ from .provenance import (
     modified_runs,
     with_note,
 )
-from .records import CPU_BAND, DEMO_TIME, HEADLINE_METRICS, NEIGHBOURS, SPLIT_GAP, Experiment
+from .records import (
+    CPU_BAND,
+    DEMO_TIME,
+    HEADLINE_METRICS,
+    HELD_OUT_VIEWS,
+    NEIGHBOURS,
+    SPLIT_GAP,
+    Experiment,
+)
 from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
 from .table_geometry import uniformity_by_model
 
@@ -690,6 +698,30 @@ def neighbours_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def views_view(experiment: Experiment, options: dict[str, str]) -> str:
+    """How each LLM table retrieves an item from held-out views of its prompt (``views.json``,
+    :mod:`.views_record`)."""
+    measured = experiment.measurement(HELD_OUT_VIEWS)
+    lines = ["| table | view retrieval top-1 | view alignment | uniformity |", "|---|---|---|---|"]
+    lines += [f"| LLM table `{table['name']}` | {table['view_retrieval_top1']:.3f} | "
+              f"{table['view_alignment']:.3f} | {table['uniformity_centred']:.2f} |"
+              for table in sorted(measured["tables"], key=lambda table: table["name"])]
+    lines += ["", f"{measured['items']} items, each embedded as two views that each drop "
+                  f"{measured['drop_ratio']:.0%} of its attributes (drawn with seed "
+                  f"{measured['view_seed']}, not the views any SCFT run trained on), through the "
+                  "model and adapter that wrote the table. View retrieval: the share of views "
+                  "whose nearest view (cosine) among all items' other views is the same item's, "
+                  "both ways (chance: one in the number of items). View alignment: the mean "
+                  "squared distance between an item's two normalised views after centring "
+                  "(lower: closer). Uniformity (t = 2) of the full prompts' vectors after "
+                  "centring (lower: more spread out)."]
+    if measured["missing"]:
+        lines[-1] += " Not measured: " + "; ".join(
+            f"{table['name']} ({_without_path(table['reason'])})"
+            for table in measured["missing"]) + "."
+    return "\n".join(lines)
+
+
 def _without_path(reason: str) -> str:
     """A measurement's reason without the machine path it starts with."""
     return reason.split(": ", 1)[-1] if reason.startswith("/") else reason
@@ -797,6 +829,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "scft_gain": (scft_gain_view, ("backbone", "metric")),
     "split_gap": (split_gap_view, ()),
     "neighbours": (neighbours_view, ()),
+    "views": (views_view, ()),
     "band": (band_view, ("metric",)),
     "demo_time": (demo_time_view, ()),
     "verdict": (verdict_view, ("backbone", "model", "baseline", "group", "protocol", "metric")),

@@ -105,9 +105,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     if not (args.runs or args.render or args.check or args.split_gap or args.neighbours
-            or args.compare or args.verify is not None):
-        raise ValueError("give run folders, --split-gap DIR, --neighbours DIR, --compare DIR, "
-                         "--verify [DIR], --render DOC or --check DOC")
+            or args.views or args.compare or args.verify is not None):
+        raise ValueError("give run folders, --split-gap DIR, --neighbours DIR, --views DIR, "
+                         "--compare DIR, --verify [DIR], --render DOC or --check DOC")
     if args.runs:
         print(write_report(args.runs, *[args.out] if args.out else []))
     return evidence_commands.run(args)
