@@ -691,10 +691,7 @@ def neighbours_view(experiment: Experiment, options: dict[str, str]) -> str:
                   f"them would give. Tail neighbours@{k}: the share of a tail item's {k} "
                   "nearest other items that are tail items; chance: the tail's share of the "
                   "other items."]
-    if measured["missing"]:
-        lines[-1] += " Not measured: " + "; ".join(
-            f"{table['name']} ({_without_path(table['reason'])})"
-            for table in measured["missing"]) + "."
+    lines[-1] += _not_measured(measured["missing"])
     return "\n".join(lines)
 
 
@@ -715,11 +712,16 @@ def views_view(experiment: Experiment, options: dict[str, str]) -> str:
                   "squared distance between an item's two normalised views after centring "
                   "(lower: closer). Uniformity (t = 2) of the full prompts' vectors after "
                   "centring (lower: more spread out)."]
-    if measured["missing"]:
-        lines[-1] += " Not measured: " + "; ".join(
-            f"{table['name']} ({_without_path(table['reason'])})"
-            for table in measured["missing"]) + "."
+    lines[-1] += _not_measured(measured["missing"])
     return "\n".join(lines)
+
+
+def _not_measured(missing: list[dict[str, Any]]) -> str:
+    """A measurement footer's end naming the tables it skipped and why (nothing if none)."""
+    if not missing:
+        return ""
+    return " Not measured: " + "; ".join(f"{table['name']} ({_without_path(table['reason'])})"
+                                         for table in missing) + "."
 
 
 def _without_path(reason: str) -> str:
