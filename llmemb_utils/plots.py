@@ -27,7 +27,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 MARKERS = ("o", "s", "^")
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 # Ratio ticks from coarse to fine, each level symmetric about 1 on a log axis.
-RATIO_TICK_LEVELS = ((0.1, 0.25, 0.5, 1, 2, 4, 10), (0.8, 1.25), (0.67, 0.9, 1.1, 1.5))
+RATIO_TICK_LEVELS = ((0.1, 0.25, 0.5, 1, 2, 4, 10), (0.8, 1.25), (0.67, 0.9, 1.1, 1.5),
+                     (0.95, 1.05))
 
 
 def save_figure(fig: plt.Figure, name: str, folder: str | Path | None = None) -> Path:

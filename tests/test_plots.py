@@ -193,8 +193,9 @@ def test_ratio_forest_puts_each_comparison_on_its_line_and_fills_only_verdicts()
 
 
 @pytest.mark.parametrize(("low", "high", "ticks"), [
-    (0.95, 1.08, [1]),  # only 1 falls inside
-    (0.85, 1.15, [0.9, 1, 1.1]),
+    (0.97, 1.04, [1]),  # only 1 falls inside
+    (0.93, 1.08, [0.95, 1, 1.05]),  # the finest level joins a narrow range
+    (0.85, 1.15, [0.9, 0.95, 1, 1.05, 1.1]),
     (0.6, 1.6, [0.8, 1, 1.25]),  # the finest level would make 7 ticks
     (0.2, 5.0, [0.25, 0.5, 1, 2, 4]),
 ])
