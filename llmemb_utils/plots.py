@@ -405,13 +405,16 @@ def ratio_ticks(low: float, high: float, most: int = 5) -> list[float]:
     return ticks
 
 
-def ratio_forest(rows: list[dict], groups: dict[str, str], metric: str = "NDCG@10") -> plt.Figure:
+def ratio_forest(rows: list[dict], groups: dict[str, str], metric: str = "NDCG@10",
+                 panel: str = "group") -> plt.Figure:
     """Paired comparisons as a forest plot: one line per ``backbone: model vs baseline`` (the
     rows' order, top to bottom), one panel per group, the ratio model / baseline with its 95 %
     interval on a log axis. A filled marker is a verdict (the difference's interval excludes
     0 by more than its Monte-Carlo error), a hollow one a tie. ``rows`` are comparison rows
     (``Experiment.comparisons``) of one protocol and metric; ``groups`` maps a group to its
-    panel title. A row whose baseline scores 0 has no ratio and is left out."""
+    panel title. ``panel="metric"`` puts the rows in panels by metric instead (``groups``
+    then maps metrics), e.g. one panel per beyond-accuracy measure. A row whose baseline
+    scores 0 has no ratio and is left out."""
     def label(row: dict) -> str:
         return f"{row['backbone']}: {row['model']} vs {row['baseline']}"
 
@@ -420,7 +423,7 @@ def ratio_forest(rows: list[dict], groups: dict[str, str], metric: str = "NDCG@1
                                                       0.42 * len(labels) + 1.3),
                              sharey=True, squeeze=False)
     for ax, (group, title) in zip(axes[0], groups.items(), strict=True):
-        for row in (row for row in rows if row["group"] == group and row["ratio"] is not None):
+        for row in (row for row in rows if row[panel] == group and row["ratio"] is not None):
             y = labels.index(label(row))
             low, high = row["ratio_ci95"] or (row["ratio"], row["ratio"])
             colour = PALETTE[0] if row["excludes_no_difference"] else "0.45"

@@ -201,3 +201,14 @@ def test_ratio_forest_puts_each_comparison_on_its_line_and_fills_only_verdicts()
 ])
 def test_ratio_ticks_add_finer_levels_while_few_enough(low, high, ticks):
     assert plots.ratio_ticks(low, high) == ticks
+
+
+def test_ratio_forest_can_give_each_metric_its_panel():
+    rows = [dict(_comparison("a", "id", "overall", 1.5, [1.4, 1.6], True), metric="novelty@10"),
+            dict(_comparison("a", "id", "overall", 0.8, [0.7, 0.9], True), metric="tail_share@10")]
+    fig = plots.ratio_forest(rows, {"tail_share@10": "tail", "novelty@10": "novelty"},
+                             panel="metric")
+    tail, novelty = fig.axes
+    assert [line.get_xdata()[0] for line in tail.get_lines() if line.get_marker() == "o"] == [0.8]
+    assert [line.get_xdata()[0] for line in novelty.get_lines()
+            if line.get_marker() == "o"] == [1.5]
