@@ -455,6 +455,53 @@ def test_uniformity_by_model_summarises_each_group_over_the_seeds_that_hold_it()
     assert len(summary) == 6
 
 
+def _uniformity_records(tail_by_model_and_seed: dict[tuple[str, int], float]
+                        ) -> list[dict[str, object]]:
+    return [{"backbone": "sasrec", "model": model, "seed": seed,
+             "item_table_uniformity": {"overall": -3.0, "item_tail": tail, "item_head": -3.5},
+             "environment": {"kit_modified": False}}
+            for (model, seed), tail in tail_by_model_and_seed.items()]
+
+
+def test_uniformity_gap_pairs_seeds_and_gives_a_student_t_interval() -> None:
+    from llmemb_utils.evidence.table_geometry import uniformity_gap
+
+    records = _uniformity_records({("id", 42): -3.0, ("id", 43): -3.1, ("id", 44): -2.9,
+                                   ("llmemb", 42): -2.9, ("llmemb", 43): -2.9,
+                                   ("llmemb", 44): -2.6, ("llmemb", 45): -9.0})  # 45 unpaired
+    gap = uniformity_gap(records, "sasrec", "llmemb", "id", "item_tail")
+    # differences 0.1, 0.2, 0.3: mean 0.2, std 0.1; t(0.975, 2 df) = 4.302653 (tables)
+    half = 4.302653 * 0.1 / np.sqrt(3)
+    assert gap["seeds"] == [42, 43, 44]
+    assert gap["diff"] == pytest.approx(0.2)
+    assert gap["ci95"] == pytest.approx((0.2 - half, 0.2 + half), abs=1e-6)
+    single = uniformity_gap(records[:1] + records[3:4], "sasrec", "llmemb", "id", "item_tail")
+    assert single["ci95"] is None and single["diff"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="no seed with a recorded item_tail uniformity"):
+        uniformity_gap(records, "gru4rec", "llmemb", "id", "item_tail")
+
+
+@pytest.mark.parametrize(("llmemb_tails", "expected"), [
+    ((-2.6, -2.6, -2.3), "**less spread**, +0.50 [+0.25, +0.75], 3 seeds"),
+    ((-3.6, -3.6, -3.3), "**more spread**, -0.50 [-0.75, -0.25], 3 seeds"),
+    ((-2.9, -2.9, -2.6), "**tie**, +0.20 [-0.05, +0.45], 3 seeds"),
+])
+def test_the_uniformity_verdict_names_the_side_its_interval_clears(
+        llmemb_tails: tuple[float, ...], expected: str, tmp_path: Path) -> None:
+    ids = {("id", 42): -3.0, ("id", 43): -3.1, ("id", 44): -2.9}
+    records = _uniformity_records(ids | {("llmemb", seed): tail
+                                         for seed, tail in zip((42, 43, 44), llmemb_tails, strict=True)})
+    for record in records:
+        folder = tmp_path / "results" / "tiny" / "runs" / f"{record['model']}-{record['seed']}"
+        folder.mkdir(parents=True)
+        (folder / "run.json").write_text(json.dumps(record))
+    # the ID tails are -3.0, -3.1, -2.9: differences 0.4, 0.5, 0.6, their negatives, or 0.1,
+    # 0.2, 0.3; std 0.1, half-width 4.302653 (t, 2 df) * 0.1 / sqrt(3) = 0.248
+    assert markdown("tiny/uniformity_verdict", tmp_path / "results") == expected
+    assert markdown("tiny/uniformity_verdict", tmp_path / "results", group="item_head") == \
+        "**tie**, +0.00 [+0.00, +0.00], 3 seeds"
+
+
 def test_the_demo_time_renders_each_stage_and_says_whether_the_machine_was_idle(
         runs: list[Path], tmp_path: Path) -> None:
     target = tmp_path / "results" / "tiny"

@@ -27,6 +27,11 @@ with ``EXPERIMENT`` a folder of ``results/`` and ``VIEW`` one of
                 scores (option ``metric``)
 ``uniformity``  per model: uniformity of the item vectors that score the items, overall and
                 on tail and head items, mean ± std over seeds
+``uniformity_verdict``  whether a model's scoring vectors spread a group of items more
+                than another's: the difference of their uniformity paired by seed, with a
+                Student-t 95 % interval over the seeds, in a word (more spread, less spread
+                or tie) (options ``backbone``, default ``sasrec``; ``model``, default
+                ``llmemb``; ``baseline``, default ``id``; ``group``, default ``item_tail``)
 ``alignment``   per model that aligns: its logged alignment loss against chance, how uniform
                 its softmaxes are, the norms it compares and its gradient beside the
                 recommendation loss's (:mod:`llmemb_utils.rat.diagnostics`), mean over seeds
@@ -99,7 +104,7 @@ from .records import (
     Experiment,
 )
 from .scft_gain import DEMO_SCFT_CPU_SECONDS, chosen_recipe, raw_table_validation, scft_gain
-from .table_geometry import uniformity_by_model
+from .table_geometry import uniformity_by_model, uniformity_gap
 
 VALUE = r'"[^"\n]*"|[^\s>"]+'  # a quoted value may hold spaces: protocol="full, history excluded"
 OPTION = re.compile(rf"([^\s=>]+)=({VALUE})")
@@ -485,6 +490,24 @@ def uniformity_view(experiment: Experiment, options: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def uniformity_verdict_view(experiment: Experiment, options: dict[str, str]) -> str:
+    """Whether ``model``'s scoring vectors spread ``group`` more than ``baseline``'s: the
+    seed-paired difference of uniformity (:func:`.table_geometry.uniformity_gap`) with its
+    interval, a tie wherever the interval holds 0."""
+    gap = uniformity_gap((record for _, record in experiment.records().values()),
+                         options.get("backbone", "sasrec"), options.get("model", "llmemb"),
+                         options.get("baseline", "id"), options.get("group", "item_tail"))
+    seeds = len(gap["seeds"])
+    provenance = (", runs trained from uncommitted code"
+                  if any_modified(modified_runs(experiment), gap["backbone"],
+                                  (gap["model"], gap["baseline"]), gap["seeds"]) else "")
+    if gap["ci95"] is None:
+        return f"{gap['diff']:+.2f}, 1 seed (no interval){provenance}"
+    low, high = gap["ci95"]
+    word = "more spread" if high < 0 else "less spread" if low > 0 else "tie"
+    return f"**{word}**, {gap['diff']:+.2f} [{low:+.2f}, {high:+.2f}], {seeds} seeds{provenance}"
+
+
 def beyond_view(experiment: Experiment, options: dict[str, str]) -> str:
     """Per model, what its top-10 lists show beside its accuracy (means over seeds,
     :func:`..eval.beyond_results.beyond_accuracy_table`), and under each model that its
@@ -825,6 +848,7 @@ VIEWS: dict[str, tuple[Callable[[Experiment, dict[str, str]], str], tuple[str, .
     "scft_runs": (scft_runs_view, ()),
     "selection": (selection_view, ("metric",)),
     "uniformity": (uniformity_view, ()),
+    "uniformity_verdict": (uniformity_verdict_view, ("backbone", "model", "baseline", "group")),
     "curves": (curves_view, ()),
     "beyond": (beyond_view, ()),
     "alignment": (alignment_view, ()),

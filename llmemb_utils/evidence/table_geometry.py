@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..data.dataset import PreparedDataset
 from ..geometry import uniformity
@@ -63,3 +64,27 @@ def uniformity_by_model(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
              "seeds": len(found)}
             for (backbone, model, group), found in values.items()]
     return pd.DataFrame(rows, columns=["backbone", "model", "group", "mean", "std", "seeds"])
+
+
+def uniformity_gap(records: Iterable[Mapping[str, Any]], backbone: str, model: str,
+                   baseline: str, group: str) -> dict[str, Any]:
+    """``model``'s recorded uniformity on ``group`` minus ``baseline``'s, paired by seed (both
+    trained on the same seed), with a Student-t 95 % interval over the seeds. Uniformity is a
+    property of a whole table, not of users, so the seeds are its only replicates; below 0 the
+    model spreads the group more. ``ci95`` is None for a single seed."""
+    by_seed: dict[str, dict[int, float]] = {model: {}, baseline: {}}
+    for record in records:
+        value = (record.get("item_table_uniformity") or {}).get(group)
+        if record["backbone"] == backbone and record["model"] in by_seed and value is not None:
+            by_seed[record["model"]][record["seed"]] = value
+    seeds = sorted(by_seed[model].keys() & by_seed[baseline].keys())
+    if not seeds:
+        raise ValueError(f"no seed with a recorded {group} uniformity for both {model} and "
+                         f"{baseline} on {backbone}")
+    gaps = np.array([by_seed[model][seed] - by_seed[baseline][seed] for seed in seeds])
+    mean, ci95 = float(gaps.mean()), None
+    if len(gaps) > 1:
+        half = stats.t.ppf(0.975, len(gaps) - 1) * gaps.std(ddof=1) / np.sqrt(len(gaps))
+        ci95 = (mean - float(half), mean + float(half))
+    return {"backbone": backbone, "model": model, "baseline": baseline, "group": group,
+            "seeds": seeds, "diff": mean, "ci95": ci95}
