@@ -489,8 +489,8 @@ def test_uniformity_gap_pairs_seeds_and_gives_a_student_t_interval() -> None:
 def test_the_uniformity_verdict_names_the_side_its_interval_clears(
         llmemb_tails: tuple[float, ...], expected: str, tmp_path: Path) -> None:
     ids = {("id", 42): -3.0, ("id", 43): -3.1, ("id", 44): -2.9}
-    records = _uniformity_records(ids | {("llmemb", seed): tail
-                                         for seed, tail in zip((42, 43, 44), llmemb_tails, strict=True)})
+    tails = zip((42, 43, 44), llmemb_tails, strict=True)
+    records = _uniformity_records(ids | {("llmemb", seed): tail for seed, tail in tails})
     for record in records:
         folder = tmp_path / "results" / "tiny" / "runs" / f"{record['model']}-{record['seed']}"
         folder.mkdir(parents=True)
