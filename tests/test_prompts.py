@@ -1,6 +1,7 @@
 """Prompt templates, value cleaning and the attribute-drop augmentation."""
 
 import random
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from llmemb_utils.data.prompts import (
     DOMAINS,
     attribute_drop_views,
+    attributes_dropped,
     build_prompts,
     format_value,
     item_prompt,
@@ -97,3 +99,28 @@ def test_two_attributes_keep_both_at_ratio_04():
 def test_bad_ratio():
     with pytest.raises(ValueError, match=r"drop_ratio must be in \[0, 1\), got 1.0"):
         attribute_drop_views(PROMPT, 1.0, random.Random(0))
+
+
+@pytest.mark.parametrize(("attributes", "ratio", "dropped"), [
+    (5, 0.4, 2), (4, 0.4, 1), (3, 0.4, 1), (2, 0.4, 0), (4, 0.2, 0), (5, 0.2, 1),
+    (4, 0.6, 2), (2, 0.6, 1), (1, 0.9, 0), (4, 0.0, 0),
+])
+def test_each_view_drops_floor_n_times_ratio_but_keeps_one(attributes, ratio, dropped):
+    prompt = "Instr: \n" + ";".join(f" k{i} is v" for i in range(attributes))
+    assert attributes_dropped(prompt, ratio) == dropped  # floor(n * ratio), at most n - 1
+    for view in attribute_drop_views(prompt, ratio, random.Random(0)):
+        assert len(view.split("\n")[1].split(";")) == attributes - dropped
+    assert attributes_dropped("no attribute line", ratio) == 0
+
+
+def test_a_drop_ratio_that_drops_nothing_from_any_prompt_is_warned_about():
+    from llmemb_utils.llm.views import warn_if_nothing_dropped
+
+    prompts = ["Instr: \n a is 1; b is 2; c is 3; d is 4", "Instr: \n a is 1; b is 2"]
+    with pytest.warns(UserWarning, match=r"drop_ratio 0.2 drops no attribute from any of the "
+                                         r"2 prompts \(at most 4 attributes each"):
+        warn_if_nothing_dropped(prompts, 0.2)  # floor(4 * 0.2) = floor(2 * 0.2) = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_nothing_dropped(prompts, 0.4)  # floor(4 * 0.4) = 1 for the first prompt
+        warn_if_nothing_dropped(prompts, 0.0)  # no dropping asked for

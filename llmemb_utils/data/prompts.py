@@ -120,6 +120,21 @@ def build_prompts(raw_items: list[str], items: pd.DataFrame, domain_name: str,
     return prompts, has_attributes
 
 
+def attribute_count(prompt: str) -> int:
+    """The number of ``;``-separated attributes after the instruction line (0 without one)."""
+    instruction, newline, body = prompt.partition("\n")
+    return len(body.split(";")) if newline else 0
+
+
+def attributes_dropped(prompt: str, drop_ratio: float) -> int:
+    """How many of ``prompt``'s attributes each of its views drops
+    (:func:`attribute_drop_views`): ``floor(n * drop_ratio)``, at most n - 1."""
+    if not 0.0 <= drop_ratio < 1.0:
+        raise ValueError(f"drop_ratio must be in [0, 1), got {drop_ratio}")
+    count = attribute_count(prompt)
+    return count - max(1, count - math.floor(count * drop_ratio)) if count else 0
+
+
 def attribute_drop_views(prompt: str, drop_ratio: float,
                          rng: random.Random) -> tuple[str, str]:
     """Two augmented views of a prompt (docs/method.md §3.3).
@@ -129,13 +144,11 @@ def attribute_drop_views(prompt: str, drop_ratio: float,
     one attribute (an item with a single attribute keeps it instead of collapsing to the bare
     instruction).
     """
-    if not 0.0 <= drop_ratio < 1.0:
-        raise ValueError(f"drop_ratio must be in [0, 1), got {drop_ratio}")
     instruction, newline, body = prompt.partition("\n")
     if not newline:
         return prompt, prompt
     pieces = body.split(";")
-    keep = max(1, len(pieces) - math.floor(len(pieces) * drop_ratio))
+    keep = len(pieces) - attributes_dropped(prompt, drop_ratio)
 
     def view() -> str:
         shuffled = pieces.copy()

@@ -37,7 +37,13 @@ from .models import choose_dtype, default_device, is_encoder, load_model
 from .processes import training_accelerator
 from .stack import Trunk, head_split, trained_part
 from .tokens import context_limit, encode, pad, pad_id
-from .views import batch_items, fixed_views, micro_batch_index, step_views
+from .views import (
+    batch_items,
+    fixed_views,
+    micro_batch_index,
+    step_views,
+    warn_if_nothing_dropped,
+)
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -104,6 +110,7 @@ class ViewBatches:
         self.tokenizer, self.trunk, self.max_tokens = tokenizer, trunk, max_tokens
         self.pad = pad_id(tokenizer)
         self.special_tokens = is_encoder(trunk.decoder)
+        warn_if_nothing_dropped(prompts, self.scft.drop_ratio)
         self.tokens: list[list[int]] | None = None
         self.cached: list[torch.Tensor] | None = None
         if not self.scft.resample_views:

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
-from ..data.prompts import attribute_drop_views
+from ..data.prompts import attribute_count, attribute_drop_views, attributes_dropped
+
+
+def warn_if_nothing_dropped(prompts: Sequence[str], drop_ratio: float) -> None:
+    """Warn when ``drop_ratio`` > 0 drops no attribute from any prompt: with few attributes
+    per item, floor(n * ratio) is 0, and the two views of an item then differ only in their
+    attributes' order and dropout, the same training as ``drop_ratio`` 0."""
+    if drop_ratio > 0 and not any(attributes_dropped(p, drop_ratio) for p in prompts):
+        most = max(map(attribute_count, prompts), default=0)
+        warnings.warn(f"scft.drop_ratio {drop_ratio} drops no attribute from any of the "
+                      f"{len(prompts)} prompts (at most {most} attributes each, and a view "
+                      "drops floor(n * ratio) of n): its views differ only in order and "
+                      "dropout, as with drop_ratio 0", stacklevel=2)
 
 
 def fixed_views(prompts: Sequence[str], drop_ratio: float, seed: int) -> list[tuple[str, str]]:
