@@ -395,11 +395,14 @@ def catalogue_cost_figure(curves: dict[str, dict[str, list[float]]]) -> plt.Figu
 
 def ratio_ticks(low: float, high: float, most: int = 5) -> list[float]:
     """The ratio ticks between ``low`` and ``high``: each finer level of
-    ``RATIO_TICK_LEVELS`` joins while the ticks stay at most ``most``."""
+    ``RATIO_TICK_LEVELS`` joins while the ticks stay at most ``most`` and no two of them sit
+    closer than an eighth of the axis on its log scale (their labels would overlap)."""
+    closest = np.log(high / low) / 8
     ticks: list[float] = []
     for level in RATIO_TICK_LEVELS:
         joined = sorted(ticks + [t for t in level if low <= t <= high])
-        if ticks and len(joined) > most:
+        crowded = len(joined) > 1 and np.diff(np.log(joined)).min() < closest
+        if ticks and (len(joined) > most or crowded):
             break
         ticks = joined
     return ticks

@@ -198,6 +198,8 @@ def test_ratio_forest_puts_each_comparison_on_its_line_and_fills_only_verdicts()
     (0.85, 1.15, [0.9, 0.95, 1, 1.05, 1.1]),
     (0.6, 1.6, [0.8, 1, 1.25]),  # the finest level would make 7 ticks
     (0.2, 5.0, [0.25, 0.5, 1, 2, 4]),
+    # ln(1 / 0.62) / 8 = 0.060 > ln(1 / 0.95) = 0.051: 0.95 would crowd 0.9 and 1
+    (0.62, 1.0, [0.67, 0.8, 0.9, 1]),
 ])
 def test_ratio_ticks_add_finer_levels_while_few_enough(low, high, ticks):
     assert plots.ratio_ticks(low, high) == ticks
