@@ -144,11 +144,12 @@ def attribute_drop_views(prompt: str, drop_ratio: float,
     one attribute (an item with a single attribute keeps it instead of collapsing to the bare
     instruction).
     """
+    dropped = attributes_dropped(prompt, drop_ratio)  # checks the ratio, too
     instruction, newline, body = prompt.partition("\n")
     if not newline:
         return prompt, prompt
     pieces = body.split(";")
-    keep = len(pieces) - attributes_dropped(prompt, drop_ratio)
+    keep = len(pieces) - dropped
 
     def view() -> str:
         shuffled = pieces.copy()
