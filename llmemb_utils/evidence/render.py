@@ -389,9 +389,13 @@ def verdict_view(experiment: Experiment, options: dict[str, str]) -> str:
         raise ValueError(f"no comparison {key} in {experiment.folder}")
     cell = _comparison_cell(row, "ratio").removesuffix(SIGNIFICANT)
     seeds = len(row["seeds"])
-    provenance = (", runs trained from uncommitted code"
-                  if compares_modified(modified_runs(experiment), row) else "")
+    provenance = _uncommitted_note(compares_modified(modified_runs(experiment), row))
     return f"**{verdict(row)}**, {cell}, {seeds} seed{'s' if seeds > 1 else ''}{provenance}"
+
+
+def _uncommitted_note(modified: bool) -> str:
+    """The suffix of a one-line verdict over runs trained from uncommitted code."""
+    return ", runs trained from uncommitted code" if modified else ""
 
 
 def verdict(row: dict[str, Any]) -> str:
@@ -498,9 +502,8 @@ def uniformity_verdict_view(experiment: Experiment, options: dict[str, str]) -> 
                          options.get("backbone", "sasrec"), options.get("model", "llmemb"),
                          options.get("baseline", "id"), options.get("group", "item_tail"))
     seeds = len(gap["seeds"])
-    provenance = (", runs trained from uncommitted code"
-                  if any_modified(modified_runs(experiment), gap["backbone"],
-                                  (gap["model"], gap["baseline"]), gap["seeds"]) else "")
+    provenance = _uncommitted_note(any_modified(modified_runs(experiment), gap["backbone"],
+                                                (gap["model"], gap["baseline"]), gap["seeds"]))
     if gap["ci95"] is None:
         return f"{gap['diff']:+.2f}, 1 seed (no interval){provenance}"
     low, high = gap["ci95"]
